@@ -1,0 +1,72 @@
+/**
+ * The names of a buildkitd fleet: its Services, its instances and every DNS name a client may dial.
+ * The fleet uses them to create objects; the certificate authority uses the same function for the
+ * server certificate's SANs, so the two can never disagree.
+ */
+
+/** The buildkitd gRPC port (Earthly uses 8371-8373; 8372 is buildkitd). */
+export const BUILDKIT_PORT = 8372;
+
+/** The default Kubernetes cluster DNS domain. */
+export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+/** What identifies a fleet's names. */
+export interface FleetIdentity {
+  /** The fleet's name: the ClusterIP Service and the StatefulSet are called this. */
+  fleetName: string;
+  /** The namespace the fleet runs in. */
+  namespace: string;
+  /** How many buildkitd instances the fleet has. */
+  replicas: number;
+  /** The cluster DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
+}
+
+/** The names derived from a {@link FleetIdentity}. */
+export interface FleetNames {
+  /** The ClusterIP Service with ClientIP session affinity. */
+  serviceName: string;
+  /** The headless Service that gives each instance its own DNS name. */
+  headlessServiceName: string;
+  /** The StatefulSet. */
+  statefulSetName: string;
+  /** Pod names, `<statefulSet>-<ordinal>`, in ordinal order. */
+  instanceNames: string[];
+  /** Fully qualified DNS name of the ClusterIP Service. */
+  serviceHost: string;
+  /** Fully qualified DNS name of each instance, in ordinal order. */
+  instanceHosts: string[];
+  /** Every DNS name a client may dial: the Service's four forms and each instance's four forms. */
+  dnsNames: string[];
+}
+
+/** The four forms a cluster DNS name can be dialled by: `a`, `a.b`, `a.b.svc`, `a.b.svc.<domain>`. */
+function serviceForms(first: string, namespace: string, domain: string): string[] {
+  return [first, `${first}.${namespace}`, `${first}.${namespace}.svc`, `${first}.${namespace}.svc.${domain}`];
+}
+
+/** Computes every name of a fleet. Pure and deterministic. */
+export function fleetNames(identity: FleetIdentity): FleetNames {
+  const domain = identity.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
+  const serviceName = identity.fleetName;
+  const headlessServiceName = `${identity.fleetName}-instances`;
+  const statefulSetName = identity.fleetName;
+  const instanceNames = Array.from({ length: identity.replicas }, (_, i) => `${statefulSetName}-${i}`);
+  const instanceForms = instanceNames.map((pod) =>
+    serviceForms(`${pod}.${headlessServiceName}`, identity.namespace, domain),
+  );
+  return {
+    serviceName,
+    headlessServiceName,
+    statefulSetName,
+    instanceNames,
+    serviceHost: `${serviceName}.${identity.namespace}.svc.${domain}`,
+    instanceHosts: instanceForms.map((forms) => forms[3]),
+    dnsNames: [...serviceForms(serviceName, identity.namespace, domain), ...instanceForms.flat()],
+  };
+}
+
+/** The `BUILDKIT_HOST` value for a host name. */
+export function buildkitHostUrl(host: string): string {
+  return `tcp://${host}:${BUILDKIT_PORT}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Labels and image names shared by every workload.
+ */
+
+/** The Earthly release used when none is given. Client and daemon always share one version. */
+export const DEFAULT_EARTHLY_VERSION = "v0.8.16";
+/** The default repository of the Earthly client / all-in-one image. */
+export const DEFAULT_EARTHLY_IMAGE_REPOSITORY = "earthly/earthly";
+/** The default repository of the buildkitd daemon image. */
+export const DEFAULT_BUILDKITD_IMAGE_REPOSITORY = "earthly/buildkitd";
+
+/** The label that marks a pod as a client of a buildkitd fleet; the fleet's NetworkPolicy admits these. */
+export const CLIENT_OF_LABEL = "earthly-kubernetes/client-of";
+
+/** The role a workload plays; becomes `app.kubernetes.io/component`. */
+export type WorkloadRole = "all-in-one" | "buildkitd" | "client";
+
+/** The Kubernetes recommended labels for one of our workloads. */
+export function recommendedLabels(args: {
+  /** `earthly` for client and all-in-one pods, `buildkitd` for daemons. */
+  app: "earthly" | "buildkitd";
+  /** The component instance, e.g. the Pulumi resource name. */
+  instance: string;
+  role: WorkloadRole;
+  version: string;
+}): { [key: string]: string } {
+  return {
+    "app.kubernetes.io/name": args.app,
+    "app.kubernetes.io/instance": args.instance,
+    "app.kubernetes.io/component": args.role,
+    "app.kubernetes.io/version": args.version,
+    "app.kubernetes.io/part-of": "earthly",
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** The labels that select a workload's pods; stable across version upgrades (no version label). */
+export function selectorLabels(app: "earthly" | "buildkitd", instance: string): { [key: string]: string } {
+  return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance };
+}
+
+/** An image reference from a repository and a version tag. */
+export function imageFor(repository: string, version: string): string {
+  return `${repository}:${version}`;
+}
+
+/** A label value derived from arbitrary text: truncated to 63 and trimmed to alphanumerics at both ends. */
+export function toLabelValue(text: string): string {
+  return text
+    .replace(/[^A-Za-z0-9_.-]/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+}

@@ -1,0 +1,342 @@
+/**
+ * The one validation layer every component and the demo program share.
+ *
+ * A rule looks at one value and returns the problems it finds; each problem names the field, the
+ * value and what is allowed. Components run their rules twice: synchronously in the constructor on
+ * every argument whose value is already known (so a bad literal stops the preview before any child
+ * resource exists), and again inside the `apply` that builds their specs, once `Input`s resolve.
+ */
+import { isIP } from "node:net";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One thing wrong with one argument. */
+export interface Problem {
+  /** Dotted path of the argument, e.g. `workerPools[0].taints[1].effect`. */
+  field: string;
+  /** The value that was given. */
+  value: unknown;
+  /** What would have been accepted. */
+  allowed: string;
+}
+
+/** A check of one value; returns no problems when the value is acceptable. */
+export type Rule<T> = (value: T, field: string) => Problem[];
+
+/** Thrown when arguments are invalid; the message names component, field, value and what is allowed. */
+export class InvalidArgumentsError extends Error {
+  constructor(
+    readonly component: string,
+    readonly problems: Problem[],
+  ) {
+    super(
+      problems
+        .map((p) => `${component}: invalid ${p.field}: got ${describeValue(p.value)}; allowed: ${p.allowed}`)
+        .join("\n"),
+    );
+    this.name = "InvalidArgumentsError";
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+/** Throws an {@link InvalidArgumentsError} when there are problems. */
+export function assertNoProblems(component: string, problems: Problem[]): void {
+  if (problems.length > 0) throw new InvalidArgumentsError(component, problems);
+}
+
+function problem(field: string, value: unknown, allowed: string): Problem[] {
+  return [{ field, value, allowed }];
+}
+
+/** True when the value, or anything inside it, is not yet known (an Output or a Promise). */
+export function containsUnknown(value: unknown): boolean {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+/** Per-field rules for an arguments object. */
+export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };
+
+/**
+ * Runs the rules on the fields whose values are known now; fields holding Outputs are left for
+ * {@link checkResolvedArgs}. `combined` (rules across fields) runs only when every field is known.
+ */
+export function checkKnownArgs<A extends object>(
+  component: string,
+  args: A,
+  rules: Partial<ArgRules<A>>,
+  combined?: (args: pulumi.Unwrap<A>) => Problem[],
+): void {
+  const problems: Problem[] = [];
+  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
+    const value = (args as Record<string, unknown>)[key];
+    if (rule === undefined || value === undefined || value === null || containsUnknown(value)) continue;
+    problems.push(...rule(value, key));
+  }
+  if (problems.length === 0 && combined && !containsUnknown(args)) {
+    problems.push(...combined(args as pulumi.Unwrap<A>));
+  }
+  assertNoProblems(component, problems);
+}
+
+/** Runs every rule on fully resolved arguments. */
+export function checkResolvedArgs<A extends object>(
+  component: string,
+  args: pulumi.Unwrap<A>,
+  rules: Partial<ArgRules<A>>,
+  combined?: (args: pulumi.Unwrap<A>) => Problem[],
+): void {
+  const problems: Problem[] = [];
+  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
+    const value = (args as Record<string, unknown>)[key];
+    if (rule === undefined || value === undefined || value === null) continue;
+    problems.push(...rule(value, key));
+  }
+  if (problems.length === 0 && combined) problems.push(...combined(args));
+  assertNoProblems(component, problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules. Each is a small function or a factory of one; names say what they accept.
+// ---------------------------------------------------------------------------------------------
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** An RFC 1123 label: lower-case alphanumerics and `-`, starting and ending alphanumeric, <= 63. */
+export const rfc1123Label: Rule<string> = (value, field) =>
+  typeof value === "string" && value.length <= 63 && DNS_LABEL.test(value)
+    ? []
+    : problem(
+        field,
+        value,
+        "an RFC 1123 label: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit",
+      );
+
+/** An RFC 1035 label (what Service names must be): starts with a letter. */
+export const rfc1035Label: Rule<string> = (value, field) =>
+  typeof value === "string" && value.length <= 63 && DNS_1035_LABEL.test(value)
+    ? []
+    : problem(
+        field,
+        value,
+        "an RFC 1035 label: 1-63 lower-case letters, digits or '-', starting with a letter and ending with a letter or digit",
+      );
+
+/** An RFC 1123 subdomain (what most Kubernetes object names must be), <= 253 characters. */
+export const rfc1123Subdomain: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  value.length <= 253 &&
+  value.split(".").every((label) => label.length <= 63 && DNS_LABEL.test(label))
+    ? []
+    : problem(field, value, "an RFC 1123 subdomain: dot-separated RFC 1123 labels, at most 253 characters");
+
+/**
+ * A name for a kind cluster. kind prefixes it to container and context names, so it must be a DNS
+ * label; we also keep it short enough that `<name>-control-plane` and `<name>-worker99` stay labels.
+ */
+export const kindClusterName: Rule<string> = (value, field) =>
+  typeof value === "string" && value.length <= 40 && DNS_LABEL.test(value)
+    ? []
+    : problem(
+        field,
+        value,
+        "a kind cluster name: 1-40 lower-case letters, digits or '-', starting and ending with a letter or digit",
+      );
+
+/** A DNS name that may appear in a certificate (optionally a single leading wildcard label). */
+export const dnsName: Rule<string> = (value, field) => {
+  const ok =
+    typeof value === "string" &&
+    value.length <= 253 &&
+    value
+      .replace(/^\*\./, "")
+      .split(".")
+      .every((label) => label.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i.test(label));
+  return ok ? [] : problem(field, value, "a DNS name such as 'buildkit.example.com' (optionally '*.' first)");
+};
+
+/** An IPv4 or IPv6 address literal. */
+export const ipAddress: Rule<string> = (value, field) => {
+  return typeof value === "string" && isIP(value) !== 0
+    ? []
+    : problem(field, value, "an IPv4 or IPv6 address literal");
+};
+
+/** A CIDR block such as `10.0.0.0/8` or `fd00::/8`. */
+export const cidr: Rule<string> = (value, field) => {
+  const match = typeof value === "string" ? /^([^/]+)\/(\d{1,3})$/.exec(value) : null;
+  const family = match ? isIP(match[1]) : 0;
+  const bits = match ? Number(match[2]) : -1;
+  return family !== 0 && bits >= 0 && bits <= (family === 4 ? 32 : 128)
+    ? []
+    : problem(field, value, "a CIDR block such as '10.0.0.0/8' or 'fd00::/8'");
+};
+
+/** An integer in [min, max]. */
+export function integerBetween(min: number, max: number): Rule<number> {
+  return (value, field) =>
+    Number.isInteger(value) && value >= min && value <= max
+      ? []
+      : problem(field, value, `an integer from ${min} to ${max}`);
+}
+
+/** One of the listed strings. */
+export function oneOf<T extends string>(allowed: readonly T[]): Rule<T> {
+  return (value, field) =>
+    allowed.includes(value) ? [] : problem(field, value, `one of ${allowed.map((a) => `'${a}'`).join(", ")}`);
+}
+
+/** A non-empty string without control characters (used for free text such as targets). */
+export const printableText: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  value.length > 0 &&
+  value.length <= 4096 &&
+  !/[\u0000-\u001f\u007f]/.test(value)
+    ? []
+    : problem(field, value, "a non-empty string of at most 4096 characters without control characters");
+
+/** An Earthly release tag, e.g. `v0.8.16`. */
+export const earthlyVersion: Rule<string> = (value, field) =>
+  typeof value === "string" && /^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(value)
+    ? []
+    : problem(field, value, "an Earthly release tag such as 'v0.8.16' (v, then MAJOR.MINOR.PATCH)");
+
+/** An image repository without tag or digest, e.g. `earthly/earthly` or `registry.example.com:5000/mirror/earthly`. */
+export const imageRepository: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  value.length <= 255 &&
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(
+    value,
+  )
+    ? []
+    : problem(field, value, "an image repository without tag or digest, such as 'earthly/earthly'");
+
+/** A full image reference with a tag or digest, e.g. `earthly/earthly:v0.8.16` or `repo@sha256:...`. */
+export const imageReference: Rule<string> = (value, field) => {
+  if (typeof value !== "string") return problem(field, value, "an image reference string");
+  const digest = /^(.+)@sha256:[a-f0-9]{64}$/.exec(value);
+  const base = digest ? digest[1] : value;
+  const tagged = /^(.+):([\w][\w.-]{0,127})$/.exec(base);
+  const repository = tagged && !tagged[2].includes("/") ? tagged[1] : base;
+  const hasVersion = digest !== null || (tagged !== null && !tagged[2].includes("/"));
+  return hasVersion && imageRepository(repository, field).length === 0
+    ? []
+    : problem(
+        field,
+        value,
+        "an image reference with a tag or digest, such as 'earthly/earthly:v0.8.16' or 'repo/image@sha256:<64 hex>'",
+      );
+};
+
+/** A Kubernetes resource quantity, e.g. `500m`, `2`, `4Gi`, `1.5`. */
+export const quantity: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  /^([+]?[0-9.]+)([eE][-+]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$/.test(value) &&
+  /\d/.test(value)
+    ? []
+    : problem(field, value, "a Kubernetes quantity such as '500m', '2', '512Mi' or '4Gi'");
+
+/** Directories a build volume must never replace. */
+const SYSTEM_DIRECTORIES = [
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/lib",
+  "/lib64",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/usr",
+  "/var",
+  "/tmp",
+];
+
+/** An absolute, normalised path that is not `/` and not a system directory. */
+export const mountPath: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  value.startsWith("/") &&
+  path.posix.normalize(value) === value &&
+  !value.endsWith("/") &&
+  !SYSTEM_DIRECTORIES.includes(value) &&
+  !/[\u0000-\u001f:]/.test(value)
+    ? []
+    : problem(
+        field,
+        value,
+        `an absolute, normalised path without a trailing '/', other than '/' and the system directories ${SYSTEM_DIRECTORIES.join(", ")}`,
+      );
+
+/** A Kubernetes label key (optional DNS-subdomain prefix, then a name of <= 63 characters). */
+export const labelKey: Rule<string> = (value, field) => {
+  if (typeof value !== "string") return problem(field, value, "a label key string");
+  const slash = value.lastIndexOf("/");
+  const prefix = slash >= 0 ? value.slice(0, slash) : undefined;
+  const name = slash >= 0 ? value.slice(slash + 1) : value;
+  const nameOk = name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+  const prefixOk = prefix === undefined || rfc1123Subdomain(prefix, field).length === 0;
+  return nameOk && prefixOk
+    ? []
+    : problem(field, value, "a label key: an optional DNS subdomain and '/', then 1-63 of [A-Za-z0-9-_.]");
+};
+
+/** A Kubernetes label value (empty, or <= 63 alphanumerics and `-_.`, alphanumeric at both ends). */
+export const labelValue: Rule<string> = (value, field) =>
+  typeof value === "string" &&
+  value.length <= 63 &&
+  (value === "" || /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(value))
+    ? []
+    : problem(field, value, "a label value: at most 63 of [A-Za-z0-9-_.], starting and ending alphanumeric");
+
+/** A map of Kubernetes labels. */
+export const labelMap: Rule<Record<string, string>> = (value, field) =>
+  Object.entries(value).flatMap(([k, v]) => [
+    ...labelKey(k, `${field} key`),
+    ...labelValue(v, `${field}[${JSON.stringify(k)}]`),
+  ]);
+
+/** An environment variable name. */
+export const envVarName: Rule<string> = (value, field) =>
+  typeof value === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value)
+    ? []
+    : problem(
+        field,
+        value,
+        "an environment variable name: letters, digits and '_', not starting with a digit",
+      );
+
+/** Applies `rule` to each element of an array. */
+export function eachOf<T>(rule: Rule<T>): Rule<T[]> {
+  return (value, field) =>
+    Array.isArray(value)
+      ? value.flatMap((item, i) => rule(item, `${field}[${i}]`))
+      : problem(field, value, "a list");
+}
+
+/** Checks the listed fields of an object with their rules (undefined fields are skipped). */
+export function objectOf<T extends object>(
+  rules: Partial<{ [K in keyof T]: Rule<NonNullable<T[K]>> }>,
+): Rule<T> {
+  return (value, field) => {
+    if (value === null || typeof value !== "object") return problem(field, value, "an object");
+    return (Object.entries(rules) as [string, Rule<unknown>][]).flatMap(([key, rule]) => {
+      const item = (value as Record<string, unknown>)[key];
+      return item === undefined || item === null ? [] : rule(item, `${field}.${key}`);
+    });
+  };
+}
+
+/** Requires a field to be present. */
+export function required(field: string, value: unknown, what: string): Problem[] {
+  return value === undefined || value === null || value === "" ? problem(field, value, what) : [];
+}
