@@ -199,6 +199,7 @@ export const printableText: Rule<string> = (value, field) =>
   typeof value === "string" &&
   value.length > 0 &&
   value.length <= 4096 &&
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   !/[\u0000-\u001f\u007f]/.test(value)
     ? []
     : problem(field, value, "a non-empty string of at most 4096 characters without control characters");
@@ -269,6 +270,7 @@ export const mountPath: Rule<string> = (value, field) =>
   path.posix.normalize(value) === value &&
   !value.endsWith("/") &&
   !SYSTEM_DIRECTORIES.includes(value) &&
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
   !/[\u0000-\u001f:]/.test(value)
     ? []
     : problem(
