@@ -44,6 +44,21 @@ export function imageFor(repository: string, version: string): string {
   return `${repository}:${version}`;
 }
 
+/** The Earthly client / all-in-one image: the override if given, else repository and version. */
+export function earthlyImage(args: {
+  image?: string;
+  imageRepository?: string;
+  earthlyVersion?: string;
+}): string {
+  return (
+    args.image ??
+    imageFor(
+      args.imageRepository ?? DEFAULT_EARTHLY_IMAGE_REPOSITORY,
+      args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
+    )
+  );
+}
+
 /** A label value derived from arbitrary text: truncated to 63 and trimmed to alphanumerics at both ends. */
 export function toLabelValue(text: string): string {
   return text

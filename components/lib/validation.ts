@@ -65,42 +65,46 @@ export function containsUnknown(value: unknown): boolean {
 export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };
 
 /**
- * Runs the rules on the fields whose values are known now; fields holding Outputs are left for
- * {@link checkResolvedArgs}. `combined` (rules across fields) runs only when every field is known.
+ * Every problem the rules find in an arguments object. With `skipUnknown`, fields holding Outputs
+ * are skipped, and `combined` (rules across fields) runs only when every field is known.
  */
+export function argProblems<A extends object>(
+  args: A,
+  rules: Partial<ArgRules<A>>,
+  combined?: (args: pulumi.Unwrap<A>) => Problem[],
+  skipUnknown = false,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
+    const value = (args as Record<string, unknown>)[key];
+    if (rule === undefined || value === undefined || value === null) continue;
+    if (skipUnknown && containsUnknown(value)) continue;
+    problems.push(...rule(value, key));
+  }
+  if (problems.length === 0 && combined && !(skipUnknown && containsUnknown(args))) {
+    problems.push(...combined(args as pulumi.Unwrap<A>));
+  }
+  return problems;
+}
+
+/** Checks the arguments whose values are known now; call it before creating any child resource. */
 export function checkKnownArgs<A extends object>(
   component: string,
   args: A,
   rules: Partial<ArgRules<A>>,
   combined?: (args: pulumi.Unwrap<A>) => Problem[],
 ): void {
-  const problems: Problem[] = [];
-  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
-    const value = (args as Record<string, unknown>)[key];
-    if (rule === undefined || value === undefined || value === null || containsUnknown(value)) continue;
-    problems.push(...rule(value, key));
-  }
-  if (problems.length === 0 && combined && !containsUnknown(args)) {
-    problems.push(...combined(args as pulumi.Unwrap<A>));
-  }
-  assertNoProblems(component, problems);
+  assertNoProblems(component, argProblems(args, rules, combined, true));
 }
 
-/** Runs every rule on fully resolved arguments. */
+/** Checks fully resolved arguments (inside the `apply` that builds a spec). */
 export function checkResolvedArgs<A extends object>(
   component: string,
   args: pulumi.Unwrap<A>,
   rules: Partial<ArgRules<A>>,
   combined?: (args: pulumi.Unwrap<A>) => Problem[],
 ): void {
-  const problems: Problem[] = [];
-  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
-    const value = (args as Record<string, unknown>)[key];
-    if (rule === undefined || value === undefined || value === null) continue;
-    problems.push(...rule(value, key));
-  }
-  if (problems.length === 0 && combined) problems.push(...combined(args));
-  assertNoProblems(component, problems);
+  assertNoProblems(component, argProblems(args as A, rules, combined));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,360 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import {
+  DEFAULT_SRC_DIR,
+  EnvVar,
+  KubeObject,
+  Resources,
+  VolumeChoice,
+  argsRule,
+  buildContainer,
+  buildJob,
+  buildPodSpec,
+  envListRule,
+  mergeResources,
+  resourcesRule,
+  toKubeVolumeSource,
+  volumeChoiceRule,
+} from "./lib/earthlyPod";
+import { buildkitHostUrl } from "./lib/fleetNames";
+import { earthlyImage, recommendedLabels, toLabelValue } from "./lib/labels";
+import { pickInstance } from "./lib/pinning";
+import { Scheduling, schedulingRule } from "./lib/scheduling";
+import {
+  ArgRules,
+  Problem,
+  assertNoProblems,
+  checkKnownArgs,
+  checkResolvedArgs,
+  earthlyVersion,
+  imageReference,
+  imageRepository,
+  integerBetween,
+  labelMap,
+  mountPath,
+  printableText,
+  rfc1123Label,
+} from "./lib/validation";
+import { FleetConnection } from "./remoteBuildkitd";
+
+/** Arguments of {@link EarthlyRemoteJob}. */
+export interface EarthlyRemoteJobArgs {
+  /** Namespace the Job runs in; it must exist. The pod needs no privilege (`baseline` is enough). */
+  namespace: pulumi.Input<string>;
+  /** The Earthly target to build, e.g. `github.com/earthly/ci-example-project:main+build`. */
+  target: pulumi.Input<string>;
+  /** Earthly flags placed before the target, e.g. `--ci`. Passed as arguments, never through a shell. */
+  flags?: pulumi.Input<string[]>;
+  /** The fleet to build on: a `RemoteBuildkitd`'s `connection` output. */
+  fleet: pulumi.Input<FleetConnection>;
+  /**
+   * Pins builds with this key (e.g. the repository) to one instance, chosen by rendezvous hashing,
+   * so they find a warm cache. Without it the client goes through the ClientIP-affine Service.
+   */
+  cacheKey?: pulumi.Input<string>;
+  /** The client certificate (PEM), issued by the fleet's CA with client auth. Required with TLS. */
+  clientCertPem?: pulumi.Input<string>;
+  /** The client private key (PEM). Required with TLS; kept a secret. */
+  clientPrivateKeyPem?: pulumi.Input<string>;
+  /** Earthly release tag; defaults to the fleet's, and a different one is refused. */
+  earthlyVersion?: string;
+  /** Image repository: `earthly/earthly` (default), `earthbuild/earthbuild` or a private mirror. */
+  imageRepository?: string;
+  /** A full image reference for a custom runner image (then you vouch for its version). */
+  image?: string;
+  /** Source directory: working directory and `SRC_DIR` (default `/workspace`). */
+  srcDir?: string;
+  /** The volume mounted at `srcDir` (default: an empty `emptyDir`, enough for remote targets). */
+  sourceVolume?: VolumeChoice;
+  /** Extra `global` settings for Earthly's config file (the TLS and host settings are ours). */
+  globalConfig?: { [key: string]: string };
+  /** Extra environment, e.g. `EARTHLY_TOKEN` from a Secret. */
+  env?: pulumi.Input<EnvVar[]>;
+  /** Requests and limits (defaults: requests 100m CPU / 256Mi, limits 1 CPU / 1Gi). */
+  resources?: Resources;
+  /** Node selector and tolerations; none needed, the client runs on ordinary nodes. */
+  scheduling?: pulumi.Input<Scheduling>;
+  /** Retries before the Job is failed (default 1). */
+  backoffLimit?: number;
+  /** Seconds after which Kubernetes deletes the finished Job (unset by default, see the all-in-one Job). */
+  ttlSecondsAfterFinished?: number;
+  /** Seconds the Job may run before Kubernetes stops it. */
+  activeDeadlineSeconds?: number;
+  /** Minutes `pulumi up` waits for the build (default 30). */
+  timeoutMinutes?: number;
+  /** Extra labels for the Job and its pod. */
+  labels?: { [key: string]: string };
+}
+
+/** The component's type token. */
+export const EARTHLY_REMOTE_JOB_TYPE = "earthly-kubernetes:index:EarthlyRemoteJob";
+
+/** Defaults for the client container: it only sends the build to the fleet. */
+export const CLIENT_DEFAULT_RESOURCES: Resources = {
+  requests: { cpu: "100m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+};
+
+/** Where the client's certificates are mounted, and the files Earthly reads there. */
+export const CLIENT_CERT_DIR = "/etc/.earthly/certs";
+export const CLIENT_CERT_FILES = {
+  ca: "ca_cert.pem",
+  cert: "earthly_cert.pem",
+  key: "earthly_key.pem",
+} as const;
+/** Earthly's config file, a documented mount point. */
+export const CLIENT_CONFIG_PATH = "/etc/.earthly/config.yml";
+
+const OWN_GLOBAL_KEYS = ["buildkit_host", "tls_enabled", "tlsca", "tlscert", "tlskey"];
+
+/** Validation rules for each argument. */
+export const remoteJobRules: Partial<ArgRules<EarthlyRemoteJobArgs>> = {
+  namespace: rfc1123Label,
+  target: printableText,
+  flags: argsRule,
+  cacheKey: printableText,
+  earthlyVersion,
+  imageRepository,
+  image: imageReference,
+  srcDir: mountPath,
+  sourceVolume: volumeChoiceRule,
+  globalConfig: (value, field) =>
+    Object.keys(value)
+      .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
+      .map((k) => ({
+        field: `${field}.${k}`,
+        value: value[k],
+        allowed: `a lower_snake_case key other than ${OWN_GLOBAL_KEYS.join(", ")}, which are set from the fleet`,
+      })),
+  env: (value, field) => [
+    ...envListRule(value, field),
+    ...value
+      .filter((e) => e.name === "GLOBAL_CONFIG")
+      .map((e) => ({
+        field: `${field}.name`,
+        value: e.name,
+        allowed: "not GLOBAL_CONFIG here: use globalConfig",
+      })),
+  ],
+  resources: resourcesRule,
+  scheduling: schedulingRule,
+  backoffLimit: integerBetween(0, 100),
+  ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
+  activeDeadlineSeconds: integerBetween(1, 31_536_000),
+  timeoutMinutes: integerBetween(1, 1440),
+  labels: labelMap,
+};
+
+/** Rules across arguments, including the version match with the fleet. */
+export function remoteJobCombinedRules(args: pulumi.Unwrap<EarthlyRemoteJobArgs>): Problem[] {
+  const problems: Problem[] = [];
+  if (args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)) {
+    problems.push({
+      field: "image",
+      value: args.image,
+      allowed: "either image, or earthlyVersion/imageRepository",
+    });
+  }
+  const fleet = args.fleet;
+  if (fleet && args.earthlyVersion !== undefined && args.earthlyVersion !== fleet.earthlyVersion) {
+    problems.push({
+      field: "earthlyVersion",
+      value: args.earthlyVersion,
+      allowed: `the fleet's version ${fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
+    });
+  }
+  if (fleet && fleet.instanceNames.length !== fleet.instanceHosts.length) {
+    problems.push({ field: "fleet", value: fleet.instanceNames, allowed: "one host per instance name" });
+  }
+  return problems;
+}
+
+/** The host a client dials: a pinned instance for a cache key, else the ClientIP-affine Service. */
+export function clientBuildkitHost(fleet: FleetConnection, cacheKey: string | undefined): string {
+  if (cacheKey === undefined) return fleet.buildkitHost;
+  const instance = pickInstance(cacheKey, fleet.instanceNames);
+  return buildkitHostUrl(fleet.instanceHosts[fleet.instanceNames.indexOf(instance)]);
+}
+
+/** Earthly's client configuration file, with absolute TLS paths so nothing depends on the config dir. */
+export function earthlyClientConfig(
+  buildkitHost: string,
+  tlsEnabled: boolean,
+  globalConfig: { [key: string]: string } = {},
+): string {
+  const global: { [key: string]: string | boolean } = {
+    ...Object.fromEntries(Object.entries(globalConfig).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    buildkit_host: buildkitHost,
+    tls_enabled: tlsEnabled,
+    ...(tlsEnabled
+      ? {
+          tlsca: `${CLIENT_CERT_DIR}/${CLIENT_CERT_FILES.ca}`,
+          tlscert: `${CLIENT_CERT_DIR}/${CLIENT_CERT_FILES.cert}`,
+          tlskey: `${CLIENT_CERT_DIR}/${CLIENT_CERT_FILES.key}`,
+        }
+      : {}),
+  };
+  return YAML.stringify({ global });
+}
+
+/** The client Job for resolved arguments; `configName`/`certsName` are the objects mounted into it. */
+export function remoteJobObject(
+  instance: string,
+  args: pulumi.Unwrap<EarthlyRemoteJobArgs>,
+  mounted: { configMapName: string; certSecretName?: string },
+): KubeObject {
+  const fleet = args.fleet;
+  const version = args.earthlyVersion ?? fleet.earthlyVersion;
+  const image = earthlyImage({ ...args, earthlyVersion: args.image ? undefined : version });
+  const srcDir = args.srcDir ?? DEFAULT_SRC_DIR;
+  const labels = {
+    ...(args.labels ?? {}),
+    ...fleet.clientLabels,
+    ...recommendedLabels({
+      app: "earthly",
+      instance: toLabelValue(instance),
+      role: "client",
+      version: toLabelValue(args.image ? "custom" : version),
+    }),
+  };
+  const container = buildContainer({
+    name: "earthly",
+    image,
+    args: [...(args.flags ?? []), args.target],
+    env: [
+      { name: "NO_BUILDKIT", value: "1" },
+      { name: "BUILDKIT_HOST", value: clientBuildkitHost(fleet, args.cacheKey) },
+      { name: "SRC_DIR", value: srcDir },
+    ],
+    extraEnv: args.env,
+    resources: mergeResources(CLIENT_DEFAULT_RESOURCES, args.resources),
+    privileged: false,
+    workingDir: srcDir,
+    volumeMounts: [
+      { name: "workspace", mountPath: srcDir },
+      { name: "earthly-config", mountPath: CLIENT_CONFIG_PATH, subPath: "config.yml", readOnly: true },
+      ...(mounted.certSecretName
+        ? [{ name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true }]
+        : []),
+    ],
+  });
+  return buildJob({
+    namespace: args.namespace,
+    labels,
+    backoffLimit: args.backoffLimit ?? 1,
+    ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
+    activeDeadlineSeconds: args.activeDeadlineSeconds,
+    podSpec: buildPodSpec({
+      restartPolicy: "Never",
+      containers: [container],
+      volumes: [
+        { name: "workspace", ...toKubeVolumeSource(args.sourceVolume) },
+        { name: "earthly-config", configMap: { name: mounted.configMapName } },
+        ...(mounted.certSecretName
+          ? [{ name: "earthly-certs", secret: { secretName: mounted.certSecretName, defaultMode: 0o400 } }]
+          : []),
+      ],
+      scheduling: args.scheduling,
+    }),
+  });
+}
+
+/**
+ * An unprivileged Earthly client Job that builds on a `RemoteBuildkitd` fleet over mTLS
+ * (`NO_BUILDKIT=1`, `BUILDKIT_HOST` from the fleet), optionally pinned to one instance by a cache key.
+ */
+export class EarthlyRemoteJob extends pulumi.ComponentResource {
+  /** The Job's name (auto-named from the resource name). */
+  public readonly jobName: pulumi.Output<string>;
+  /** The namespace the Job runs in. */
+  public readonly namespace: pulumi.Output<string>;
+  /** The `BUILDKIT_HOST` the client dials. */
+  public readonly buildkitHost: pulumi.Output<string>;
+
+  constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
+    const component = `EarthlyRemoteJob "${name}"`;
+    checkKnownArgs(component, args, remoteJobRules, remoteJobCombinedRules);
+    super(EARTHLY_REMOTE_JOB_TYPE, name, {}, opts);
+
+    // Certificates and key stay out of the spec's apply, so the Job spec never becomes secret.
+    const { clientCertPem, clientPrivateKeyPem, ...rest } = args;
+    const resolved = pulumi.output(rest).apply((r) => {
+      const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
+      checkResolvedArgs(component, full, remoteJobRules, remoteJobCombinedRules);
+      return full;
+    });
+    const child = { parent: this };
+    const config = new kubernetes.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: { namespace: resolved.namespace },
+        data: resolved.apply((r) => ({
+          "config.yml": earthlyClientConfig(
+            clientBuildkitHost(r.fleet, r.cacheKey),
+            r.fleet.tlsEnabled,
+            r.globalConfig,
+          ),
+        })),
+      },
+      child,
+    );
+    const certs = new kubernetes.core.v1.Secret(
+      `${name}-certs`,
+      {
+        metadata: { namespace: resolved.namespace },
+        type: "Opaque",
+        stringData: pulumi.secret(
+          pulumi
+            .all([resolved, clientCertPem, clientPrivateKeyPem])
+            .apply(([r, cert, key]): { [file: string]: string } => {
+              // Checked here, where the certificate is known, rather than in the (non-secret) spec.
+              assertNoProblems(
+                component,
+                (["clientCertPem", "clientPrivateKeyPem"] as const)
+                  .filter((field) => r.fleet.tlsEnabled && !(field === "clientCertPem" ? cert : key))
+                  .map((field) => ({
+                    field,
+                    value: undefined,
+                    allowed: "a PEM value: the fleet requires mTLS",
+                  })),
+              );
+              return r.fleet.tlsEnabled
+                ? {
+                    [CLIENT_CERT_FILES.ca]: r.fleet.caCertPem,
+                    [CLIENT_CERT_FILES.cert]: cert ?? "",
+                    [CLIENT_CERT_FILES.key]: key ?? "",
+                  }
+                : {};
+            }),
+        ),
+      },
+      child,
+    );
+    const object = pulumi
+      .all([resolved, config.metadata.name, certs.metadata.name])
+      .apply(([r, configMapName, certSecretName]) =>
+        remoteJobObject(name, r, {
+          configMapName,
+          certSecretName: r.fleet.tlsEnabled ? certSecretName : undefined,
+        }),
+      );
+    const timeout = `${args.timeoutMinutes ?? 30}m`;
+    const job = new kubernetes.batch.v1.Job(
+      name,
+      {
+        metadata: object.apply((o) => o.metadata as kubernetes.types.input.meta.v1.ObjectMeta),
+        spec: object.apply((o) => o.spec as kubernetes.types.input.batch.v1.JobSpec),
+      },
+      { ...child, customTimeouts: { create: timeout, update: timeout } },
+    );
+    this.jobName = job.metadata.name;
+    this.namespace = job.metadata.namespace;
+    this.buildkitHost = resolved.apply((r) => clientBuildkitHost(r.fleet, r.cacheKey));
+    this.registerOutputs({
+      jobName: this.jobName,
+      namespace: this.namespace,
+      buildkitHost: this.buildkitHost,
+    });
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The Earthly pod and container specs the Jobs and the buildkitd fleet share, as plain Kubernetes
+ * objects. Pure: no Pulumi here, so tests validate the exact objects against the Kubernetes schema.
+ */
+import { Scheduling } from "./scheduling";
+import {
+  Problem,
+  Rule,
+  eachOf,
+  envVarName,
+  integerBetween,
+  mountPath,
+  objectOf,
+  oneOf,
+  printableText,
+  quantity,
+  rfc1123Subdomain,
+} from "./validation";
+
+/** Plain Kubernetes JSON, as the API server sees it. */
+export type KubeObject = { [key: string]: unknown };
+
+/** CPU, memory and ephemeral storage amounts, as Kubernetes quantities. */
+export interface ComputeResources {
+  /** CPU, e.g. `500m` or `2`. */
+  cpu?: string;
+  /** Memory, e.g. `1Gi`. */
+  memory?: string;
+  /** Node-local ephemeral storage, e.g. `20Gi`. */
+  ephemeralStorage?: string;
+}
+
+/** Requests and limits for a container. Fields given replace the documented defaults one by one. */
+export interface Resources {
+  /** What the scheduler reserves for the container. */
+  requests?: ComputeResources;
+  /** The most the container may use. */
+  limits?: ComputeResources;
+}
+
+/** A reference to one key of a Secret or ConfigMap. */
+export interface KeyReference {
+  /** The Secret's or ConfigMap's name. */
+  name: string;
+  /** The key inside it. */
+  key: string;
+  /** Whether the pod may start when the key is missing (default false). */
+  optional?: boolean;
+}
+
+/** An environment variable: a literal value, or a key of a Secret or ConfigMap. Give exactly one source. */
+export interface EnvVar {
+  /** The variable's name, e.g. `GLOBAL_CONFIG` or `EARTHLY_TOKEN`. */
+  name: string;
+  /** A literal value. */
+  value?: string;
+  /** Take the value from a Secret key (use this for tokens). */
+  secretKeyRef?: KeyReference;
+  /** Take the value from a ConfigMap key. */
+  configMapKeyRef?: KeyReference;
+}
+
+/** Medium backing an `emptyDir`. */
+export const StorageMedium = {
+  /** The node's disk (default). */
+  Disk: "",
+  /** tmpfs: fast, counts against memory. */
+  Memory: "Memory",
+} as const;
+/** Medium backing an `emptyDir`. */
+export type StorageMedium = (typeof StorageMedium)[keyof typeof StorageMedium];
+
+/** An `emptyDir` volume. */
+export interface EmptyDirVolume {
+  /** Upper bound on the volume's size, e.g. `50Gi`. */
+  sizeLimit?: string;
+  /** The medium (`""` for disk, `Memory` for tmpfs). */
+  medium?: StorageMedium;
+}
+
+/** A generic ephemeral volume: a PersistentVolumeClaim created with the pod and deleted with it. */
+export interface EphemeralVolume {
+  /** Requested size, e.g. `50Gi`. */
+  size: string;
+  /** StorageClass for the claim; the cluster default when unset. */
+  storageClassName?: string;
+}
+
+/** Where a volume's data lives. Give exactly one source; an `emptyDir` is used when none is given. */
+export interface VolumeChoice {
+  /** A scratch directory on the node, deleted with the pod (the default). */
+  emptyDir?: EmptyDirVolume;
+  /** A claim created and deleted with the pod; a real disk where `emptyDir` misbehaves (e.g. EBS on EKS). */
+  ephemeral?: EphemeralVolume;
+  /** An existing PersistentVolumeClaim, by name. */
+  persistentVolumeClaimName?: string;
+  /** A directory on the node (needs a namespace that allows hostPath volumes). */
+  hostPath?: string;
+}
+
+/** The Earthly scratch directory used when none is given. */
+export const DEFAULT_EARTHLY_TMP_DIR = "/tmp/earthly";
+/** The source directory used when none is given. */
+export const DEFAULT_SRC_DIR = "/workspace";
+
+export const computeResourcesRule: Rule<ComputeResources> = objectOf<ComputeResources>({
+  cpu: quantity,
+  memory: quantity,
+  ephemeralStorage: quantity,
+});
+
+export const resourcesRule: Rule<Resources> = objectOf<Resources>({
+  requests: computeResourcesRule,
+  limits: computeResourcesRule,
+});
+
+const keyReferenceRule: Rule<KeyReference> = (value, field) => [
+  ...rfc1123Subdomain(value.name, `${field}.name`),
+  ...(typeof value.key === "string" && /^[-._a-zA-Z0-9]{1,253}$/.test(value.key)
+    ? []
+    : [
+        {
+          field: `${field}.key`,
+          value: value.key,
+          allowed: "a Secret/ConfigMap key: 1-253 of [-._a-zA-Z0-9]",
+        },
+      ]),
+];
+
+/** Environment variables this package sets itself; users may not override them, or mounts would disagree. */
+export const RESERVED_ENV = [
+  "EARTHLY_TMP_DIR",
+  "SRC_DIR",
+  "CNI_MTU",
+  "NO_BUILDKIT",
+  "BUILDKIT_HOST",
+  "BUILDKIT_TCP_TRANSPORT_ENABLED",
+  "BUILDKIT_TLS_ENABLED",
+] as const;
+
+export const envVarRule: Rule<EnvVar> = (value, field) => {
+  const sources = [value.value, value.secretKeyRef, value.configMapKeyRef].filter((s) => s !== undefined);
+  return [
+    ...envVarName(value.name, `${field}.name`),
+    ...((RESERVED_ENV as readonly string[]).includes(value.name)
+      ? [
+          {
+            field: `${field}.name`,
+            value: value.name,
+            allowed: `a name other than ${RESERVED_ENV.join(", ")}, which are set from dedicated arguments`,
+          },
+        ]
+      : []),
+    ...(sources.length === 1
+      ? []
+      : [{ field, value, allowed: "exactly one of value, secretKeyRef or configMapKeyRef" }]),
+    ...objectOf<EnvVar>({ secretKeyRef: keyReferenceRule, configMapKeyRef: keyReferenceRule })(value, field),
+  ];
+};
+
+export const envListRule: Rule<EnvVar[]> = (value, field) => {
+  const names = value.map((e) => e.name);
+  const duplicates = names.filter((n, i) => names.indexOf(n) !== i);
+  return [
+    ...eachOf(envVarRule)(value, field),
+    ...(duplicates.length > 0
+      ? [{ field, value: duplicates, allowed: "each variable name at most once" }]
+      : []),
+  ];
+};
+
+export const volumeChoiceRule: Rule<VolumeChoice> = (value, field) => {
+  const given = [value.emptyDir, value.ephemeral, value.persistentVolumeClaimName, value.hostPath].filter(
+    (s) => s !== undefined,
+  );
+  return [
+    ...(given.length <= 1
+      ? []
+      : [
+          {
+            field,
+            value,
+            allowed: "at most one of emptyDir, ephemeral, persistentVolumeClaimName or hostPath",
+          },
+        ]),
+    ...objectOf<VolumeChoice>({
+      emptyDir: objectOf<EmptyDirVolume>({
+        sizeLimit: quantity,
+        medium: oneOf(Object.values(StorageMedium)),
+      }),
+      ephemeral: (v, f) => [
+        ...quantity(v.size, `${f}.size`),
+        ...(v.storageClassName === undefined
+          ? []
+          : rfc1123Subdomain(v.storageClassName, `${f}.storageClassName`)),
+      ],
+      persistentVolumeClaimName: rfc1123Subdomain,
+      hostPath: mountPath,
+    })(value, field),
+  ];
+};
+
+/** The Linux interface MTU range we accept for `CNI_MTU`. */
+export const cniMtuRule: Rule<number> = integerBetween(576, 9216);
+
+/** Flags and targets are passed as arguments, never through a shell; still refuse control characters. */
+export const argsRule: Rule<string[]> = eachOf(printableText);
+
+/** Checks that the scratch and source directories are distinct and not nested in each other. */
+export function distinctDirectories(
+  scratchField: string,
+  scratch: string,
+  srcField: string,
+  src: string,
+): Problem[] {
+  const nested = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+  return nested(scratch, src) || nested(src, scratch)
+    ? [
+        {
+          field: `${scratchField}/${srcField}`,
+          value: [scratch, src],
+          allowed: "two distinct directories, neither inside the other",
+        },
+      ]
+    : [];
+}
+
+/** Merges user resources over defaults, field by field. */
+export function mergeResources(defaults: Resources, given: Resources | undefined): Resources {
+  return {
+    requests: { ...defaults.requests, ...(given?.requests ?? {}) },
+    limits: { ...defaults.limits, ...(given?.limits ?? {}) },
+  };
+}
+
+function toKubeResources(resources: Resources): KubeObject {
+  const convert = (c: ComputeResources | undefined) =>
+    c === undefined
+      ? undefined
+      : pruneUndefined({ cpu: c.cpu, memory: c.memory, "ephemeral-storage": c.ephemeralStorage });
+  return pruneUndefined({ requests: convert(resources.requests), limits: convert(resources.limits) });
+}
+
+/** The Kubernetes env list for user variables. */
+export function toKubeEnv(env: readonly EnvVar[]): KubeObject[] {
+  return env.map((e) =>
+    e.secretKeyRef
+      ? { name: e.name, valueFrom: { secretKeyRef: pruneUndefined({ ...e.secretKeyRef }) } }
+      : e.configMapKeyRef
+        ? { name: e.name, valueFrom: { configMapKeyRef: pruneUndefined({ ...e.configMapKeyRef }) } }
+        : { name: e.name, value: e.value ?? "" },
+  );
+}
+
+/** The Kubernetes volume source for a {@link VolumeChoice}. */
+export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeObject {
+  if (choice?.persistentVolumeClaimName) {
+    return { persistentVolumeClaim: { claimName: choice.persistentVolumeClaimName } };
+  }
+  if (choice?.hostPath) return { hostPath: { path: choice.hostPath, type: "DirectoryOrCreate" } };
+  if (choice?.ephemeral) {
+    return {
+      ephemeral: {
+        volumeClaimTemplate: {
+          spec: pruneUndefined({
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: choice.ephemeral.storageClassName,
+            resources: { requests: { storage: choice.ephemeral.size } },
+          }),
+        },
+      },
+    };
+  }
+  return {
+    emptyDir: pruneUndefined({
+      sizeLimit: choice?.emptyDir?.sizeLimit,
+      medium: choice?.emptyDir?.medium || undefined,
+    }),
+  };
+}
+
+/** What the shared container builder needs. */
+export interface ContainerInput {
+  /** Container name. */
+  name: string;
+  image: string;
+  /** Arguments to the image's entrypoint. */
+  args?: readonly string[];
+  /** Variables set by the package, first, in this order. */
+  env: readonly KubeObject[];
+  /** User variables, after ours. */
+  extraEnv?: readonly EnvVar[];
+  resources: Resources;
+  privileged: boolean;
+  workingDir?: string;
+  volumeMounts: readonly KubeObject[];
+  ports?: readonly KubeObject[];
+  readinessProbe?: KubeObject;
+  livenessProbe?: KubeObject;
+}
+
+/** A container with the security context that matches its privilege. */
+export function buildContainer(input: ContainerInput): KubeObject {
+  const securityContext = input.privileged
+    ? // buildkitd needs the full privileged context (the image checks for CAP_SYS_ADMIN).
+      { privileged: true }
+    : {
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        seccompProfile: { type: "RuntimeDefault" },
+      };
+  return pruneUndefined({
+    name: input.name,
+    image: input.image,
+    imagePullPolicy: "IfNotPresent",
+    args: input.args && input.args.length > 0 ? [...input.args] : undefined,
+    workingDir: input.workingDir,
+    env: [...input.env, ...toKubeEnv(input.extraEnv ?? [])],
+    ports: input.ports ? [...input.ports] : undefined,
+    readinessProbe: input.readinessProbe,
+    livenessProbe: input.livenessProbe,
+    resources: toKubeResources(input.resources),
+    securityContext,
+    volumeMounts: [...input.volumeMounts],
+  });
+}
+
+/** A pod spec for build pods: no service account token, no service links, our scheduling. */
+export function buildPodSpec(input: {
+  containers: readonly KubeObject[];
+  volumes: readonly KubeObject[];
+  scheduling?: Scheduling;
+  restartPolicy: "Never" | "Always";
+  terminationGracePeriodSeconds?: number;
+}): KubeObject {
+  const nodeSelector = input.scheduling?.nodeSelector;
+  const tolerations = input.scheduling?.tolerations;
+  return pruneUndefined({
+    restartPolicy: input.restartPolicy,
+    // Build pods never talk to the Kubernetes API: no token to steal from an arbitrary-code machine.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
+    nodeSelector: nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined,
+    tolerations:
+      tolerations && tolerations.length > 0 ? tolerations.map((t) => pruneUndefined({ ...t })) : undefined,
+    containers: [...input.containers],
+    volumes: [...input.volumes],
+  });
+}
+
+/** Options of a build Job. */
+export interface JobInput {
+  namespace: string;
+  labels: { [key: string]: string };
+  annotations?: { [key: string]: string };
+  podSpec: KubeObject;
+  backoffLimit: number;
+  ttlSecondsAfterFinished?: number;
+  activeDeadlineSeconds?: number;
+}
+
+/** A `batch/v1` Job around a pod spec. The name is left to Pulumi's auto-naming (Jobs are immutable). */
+export function buildJob(input: JobInput): KubeObject {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: pruneUndefined({
+      namespace: input.namespace,
+      labels: { ...input.labels },
+      annotations:
+        input.annotations && Object.keys(input.annotations).length > 0 ? input.annotations : undefined,
+    }),
+    spec: pruneUndefined({
+      backoffLimit: input.backoffLimit,
+      ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
+      activeDeadlineSeconds: input.activeDeadlineSeconds,
+      template: {
+        metadata: { labels: { ...input.labels } },
+        spec: input.podSpec,
+      },
+    }),
+  };
+}
+
+/** Drops undefined fields so the same input always serialises to the same object. */
+export function pruneUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

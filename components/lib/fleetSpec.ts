@@ -1,0 +1,294 @@
+/**
+ * Pure builders for the buildkitd fleet: StatefulSet, Services, NetworkPolicy, and the checks that
+ * tie the server certificate to the names clients dial.
+ */
+import { X509Certificate, createHash } from "node:crypto";
+import {
+  EnvVar,
+  KubeObject,
+  Resources,
+  VolumeChoice,
+  buildContainer,
+  buildPodSpec,
+  mergeResources,
+  pruneUndefined,
+  toKubeVolumeSource,
+} from "./earthlyPod";
+import { BUILDKIT_PORT, FleetNames } from "./fleetNames";
+import { CLIENT_OF_LABEL, recommendedLabels, selectorLabels, toLabelValue } from "./labels";
+import { Scheduling } from "./scheduling";
+
+/** Defaults for a buildkitd container (as in EarthBuild's own chart). */
+export const BUILDKITD_DEFAULT_RESOURCES: Resources = {
+  requests: { cpu: "500m", memory: "1Gi" },
+  limits: { cpu: "2", memory: "4Gi" },
+};
+
+/** Share of a cache volume buildkitd may fill; the rest is headroom for metadata and layers in flight. */
+export const CACHE_SHARE_OF_VOLUME = 0.8;
+
+/** Where the daemon expects its TLS files (the rest of `/etc` stays the image's). */
+export const DAEMON_TLS_FILES = { ca: "/etc/ca.pem", cert: "/etc/cert.pem", key: "/etc/key.pem" } as const;
+
+/** The annotation whose change rolls the fleet when its certificates change. */
+export const TLS_CHECKSUM_ANNOTATION = "earthly-kubernetes/tls-checksum";
+
+const BINARY_SUFFIX: { [suffix: string]: number } = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+};
+const DECIMAL_SUFFIX: { [suffix: string]: number } = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+
+/** A Kubernetes storage quantity in bytes, or undefined when it is not a plain size. */
+export function quantityToBytes(quantity: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(quantity);
+  if (!match) return undefined;
+  const unit = match[2] ?? "";
+  return Number(match[1]) * (BINARY_SUFFIX[unit] ?? DECIMAL_SUFFIX[unit]);
+}
+
+/** `CACHE_SIZE_MB` for a cache volume of the given size: {@link CACHE_SHARE_OF_VOLUME} of it, in MiB. */
+export function cacheSizeMbFor(volumeSize: string): number | undefined {
+  const bytes = quantityToBytes(volumeSize);
+  return bytes === undefined ? undefined : Math.floor((bytes / 2 ** 20) * CACHE_SHARE_OF_VOLUME);
+}
+
+/** A per-instance PersistentVolumeClaim for the cache. */
+export interface PersistentCache {
+  /** Size of each instance's claim, e.g. `50Gi`. */
+  size: string;
+  /** StorageClass for the claims; the cluster default when unset. */
+  storageClassName?: string;
+}
+
+/** Everything the fleet's objects are built from, resolved. */
+export interface FleetSpecInput {
+  instance: string;
+  names: FleetNames;
+  namespace: string;
+  replicas: number;
+  version: string;
+  image: string;
+  earthlyTmpDir: string;
+  scratchVolume?: VolumeChoice;
+  persistentCache?: PersistentCache;
+  cacheSizeMb?: number;
+  cacheSizePct?: number;
+  cniMtu?: number;
+  env?: EnvVar[];
+  resources?: Resources;
+  scheduling?: Scheduling;
+  tlsEnabled: boolean;
+  /** Name of the Secret holding `ca.pem`, `cert.pem`, `key.pem`. */
+  tlsSecretName: string;
+  tlsChecksum?: string;
+  podAnnotations?: { [key: string]: string };
+  sessionAffinityTimeoutSeconds: number;
+  clientNamespaces: string[];
+  allowedNamespaces: string[];
+  allowedCidrs: string[];
+}
+
+/** Labels a client pod must carry to reach this fleet through its NetworkPolicy. */
+export function clientLabelsFor(fleetName: string): { [key: string]: string } {
+  return { [CLIENT_OF_LABEL]: toLabelValue(fleetName) };
+}
+
+/** The cache size the daemon is told: explicit values first, else derived from the volume size. */
+export function effectiveCacheSize(
+  input: Pick<FleetSpecInput, "cacheSizeMb" | "cacheSizePct" | "persistentCache" | "scratchVolume">,
+): {
+  cacheSizeMb?: number;
+  cacheSizePct?: number;
+} {
+  if (input.cacheSizeMb !== undefined || input.cacheSizePct !== undefined) {
+    return pruneUndefined({ cacheSizeMb: input.cacheSizeMb, cacheSizePct: input.cacheSizePct });
+  }
+  const size =
+    input.persistentCache?.size ??
+    input.scratchVolume?.ephemeral?.size ??
+    input.scratchVolume?.emptyDir?.sizeLimit;
+  const derived = size === undefined ? undefined : cacheSizeMbFor(size);
+  return derived === undefined ? {} : { cacheSizeMb: derived };
+}
+
+/** SHA-256 over the TLS material, for the pod template annotation. */
+export function tlsChecksum(caCertPem: string, serverCertPem: string, serverKeyPem: string): string {
+  return createHash("sha256").update(`${caCertPem}\0${serverCertPem}\0${serverKeyPem}`).digest("hex");
+}
+
+/** The names in `names` that the certificate does not cover (checked with node:crypto). */
+export function namesNotCoveredBy(certificatePem: string, names: readonly string[]): string[] {
+  const certificate = new X509Certificate(certificatePem);
+  return names.filter((name) => certificate.checkHost(name, { subject: "never" }) === undefined);
+}
+
+/** The buildkitd StatefulSet. */
+export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
+  const labels = recommendedLabels({
+    app: "buildkitd",
+    instance: toLabelValue(input.instance),
+    role: "buildkitd",
+    version: toLabelValue(input.version),
+  });
+  const selector = selectorLabels("buildkitd", toLabelValue(input.instance));
+  const cache = effectiveCacheSize(input);
+  const env: KubeObject[] = [
+    { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
+    { name: "BUILDKIT_TLS_ENABLED", value: String(input.tlsEnabled) },
+    { name: "EARTHLY_TMP_DIR", value: input.earthlyTmpDir },
+    ...(cache.cacheSizeMb !== undefined ? [{ name: "CACHE_SIZE_MB", value: String(cache.cacheSizeMb) }] : []),
+    ...(cache.cacheSizePct !== undefined
+      ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
+      : []),
+    ...(input.cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(input.cniMtu) }] : []),
+  ];
+  const tlsMounts = input.tlsEnabled
+    ? (["ca", "cert", "key"] as const).map((file) => ({
+        name: "tls",
+        mountPath: DAEMON_TLS_FILES[file],
+        subPath: `${file}.pem`,
+        readOnly: true,
+      }))
+    : [];
+  const probe = { tcpSocket: { port: BUILDKIT_PORT } };
+  const container = buildContainer({
+    name: "buildkitd",
+    image: input.image,
+    env,
+    extraEnv: input.env,
+    resources: mergeResources(BUILDKITD_DEFAULT_RESOURCES, input.resources),
+    privileged: true,
+    ports: [{ name: "tcp-buildkitd", containerPort: BUILDKIT_PORT, protocol: "TCP" }],
+    readinessProbe: { ...probe, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...probe, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
+    volumeMounts: [{ name: "earthly-tmp", mountPath: input.earthlyTmpDir }, ...tlsMounts],
+  });
+  const volumes: KubeObject[] = [
+    ...(input.persistentCache ? [] : [{ name: "earthly-tmp", ...toKubeVolumeSource(input.scratchVolume) }]),
+    ...(input.tlsEnabled
+      ? [{ name: "tls", secret: { secretName: input.tlsSecretName, defaultMode: 0o400 } }]
+      : []),
+  ];
+  const annotations = {
+    ...(input.podAnnotations ?? {}),
+    ...(input.tlsChecksum ? { [TLS_CHECKSUM_ANNOTATION]: input.tlsChecksum } : {}),
+  };
+  return {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: input.names.statefulSetName, namespace: input.namespace, labels },
+    spec: pruneUndefined({
+      serviceName: input.names.headlessServiceName,
+      replicas: input.replicas,
+      // Instances are independent caches: start and replace them in parallel.
+      podManagementPolicy: "Parallel",
+      selector: { matchLabels: selector },
+      updateStrategy: { type: "RollingUpdate" },
+      template: {
+        metadata: pruneUndefined({
+          labels,
+          annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
+        }),
+        spec: buildPodSpec({
+          restartPolicy: "Always",
+          containers: [container],
+          volumes,
+          scheduling: input.scheduling,
+          terminationGracePeriodSeconds: 60,
+        }),
+      },
+      volumeClaimTemplates: input.persistentCache
+        ? [
+            {
+              metadata: { name: "earthly-tmp" },
+              spec: pruneUndefined({
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: input.persistentCache.storageClassName,
+                resources: { requests: { storage: input.persistentCache.size } },
+              }),
+            },
+          ]
+        : undefined,
+      // Keep caches when scaling in (a scale-out finds them warm); drop them with the fleet.
+      persistentVolumeClaimRetentionPolicy: input.persistentCache
+        ? { whenDeleted: "Delete", whenScaled: "Retain" }
+        : undefined,
+    }),
+  };
+}
+
+function servicePorts(): KubeObject[] {
+  // The `tcp-` name makes service meshes such as Istio treat buildkitd's gRPC as plain TCP.
+  return [{ name: "tcp-buildkitd", port: BUILDKIT_PORT, targetPort: BUILDKIT_PORT, protocol: "TCP" }];
+}
+
+/** The ClusterIP Service: ClientIP affinity keeps one build on one instance. */
+export function buildkitdService(input: FleetSpecInput): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: input.names.serviceName,
+      namespace: input.namespace,
+      labels: recommendedLabels({
+        app: "buildkitd",
+        instance: toLabelValue(input.instance),
+        role: "buildkitd",
+        version: toLabelValue(input.version),
+      }),
+    },
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels("buildkitd", toLabelValue(input.instance)),
+      ports: servicePorts(),
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: input.sessionAffinityTimeoutSeconds } },
+    },
+  };
+}
+
+/** The headless Service that gives each instance a stable DNS name. */
+export function buildkitdHeadlessService(input: FleetSpecInput): KubeObject {
+  const service = buildkitdService(input);
+  return {
+    ...service,
+    metadata: { ...(service.metadata as KubeObject), name: input.names.headlessServiceName },
+    spec: {
+      clusterIP: "None",
+      selector: selectorLabels("buildkitd", toLabelValue(input.instance)),
+      ports: servicePorts(),
+      publishNotReadyAddresses: false,
+    },
+  };
+}
+
+/**
+ * Admits buildkitd's port only from this fleet's labelled clients in the listed namespaces, plus
+ * whole namespaces and CIDRs the user lists. Everything else is denied ingress.
+ */
+export function buildkitdNetworkPolicy(input: FleetSpecInput): KubeObject {
+  const clientLabels = clientLabelsFor(input.names.serviceName);
+  const byNamespace = (ns: string) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
+  const from = [
+    ...input.clientNamespaces.map((ns) => ({
+      namespaceSelector: byNamespace(ns),
+      podSelector: { matchLabels: clientLabels },
+    })),
+    ...input.allowedNamespaces.map((ns) => ({ namespaceSelector: byNamespace(ns) })),
+    ...input.allowedCidrs.map((block) => ({ ipBlock: { cidr: block } })),
+  ];
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: `${input.names.serviceName}-clients`, namespace: input.namespace },
+    spec: {
+      podSelector: { matchLabels: selectorLabels("buildkitd", toLabelValue(input.instance)) },
+      policyTypes: ["Ingress"],
+      ingress: [{ from, ports: [{ protocol: "TCP", port: BUILDKIT_PORT }] }],
+    },
+  };
+}

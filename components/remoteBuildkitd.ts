@@ -1,0 +1,379 @@
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DEFAULT_EARTHLY_TMP_DIR,
+  EnvVar,
+  KubeObject,
+  Resources,
+  VolumeChoice,
+  cniMtuRule,
+  envListRule,
+  resourcesRule,
+  volumeChoiceRule,
+} from "./lib/earthlyPod";
+import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNames } from "./lib/fleetNames";
+import {
+  FleetSpecInput,
+  PersistentCache,
+  buildkitdHeadlessService,
+  buildkitdNetworkPolicy,
+  buildkitdService,
+  buildkitdStatefulSet,
+  clientLabelsFor,
+  namesNotCoveredBy,
+  tlsChecksum,
+} from "./lib/fleetSpec";
+import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "./lib/labels";
+import { Scheduling, schedulingRule } from "./lib/scheduling";
+import {
+  ArgRules,
+  Problem,
+  assertNoProblems,
+  checkKnownArgs,
+  checkResolvedArgs,
+  cidr,
+  dnsName,
+  eachOf,
+  earthlyVersion,
+  imageRepository,
+  integerBetween,
+  labelMap,
+  mountPath,
+  objectOf,
+  quantity,
+  rfc1035Label,
+  rfc1123Label,
+  rfc1123Subdomain,
+} from "./lib/validation";
+
+/** The fleet's TLS material: the CA and the server certificate and key every instance shares. */
+export interface FleetTls {
+  /** The CA certificate (PEM) clients are issued from. */
+  caCertPem: pulumi.Input<string>;
+  /** The server certificate (PEM); its SANs must cover every Service and instance name. */
+  serverCertPem: pulumi.Input<string>;
+  /** The server private key (PEM); kept a secret. */
+  serverPrivateKeyPem: pulumi.Input<string>;
+}
+
+/** Everything a client needs to reach a fleet. */
+export interface FleetConnection {
+  /** The fleet's name. */
+  fleetName: string;
+  /** The fleet's namespace. */
+  namespace: string;
+  /** `tcp://<service FQDN>:8372`: the ClientIP-affine Service. */
+  buildkitHost: string;
+  /** Instance (pod) names, in ordinal order; used to pin a cache key to an instance. */
+  instanceNames: string[];
+  /** Each instance's FQDN behind the headless Service, in the same order. */
+  instanceHosts: string[];
+  /** The Earthly version the daemons run; clients must use the same. */
+  earthlyVersion: string;
+  /** Whether the daemons require mTLS. */
+  tlsEnabled: boolean;
+  /** The CA certificate (PEM) the server certificate chains to; empty without TLS. */
+  caCertPem: string;
+  /** Labels a client pod must carry to pass the fleet's NetworkPolicy. */
+  clientLabels: { [key: string]: string };
+}
+
+/** Arguments of {@link RemoteBuildkitd}. */
+export interface RemoteBuildkitdArgs {
+  /** The namespace the fleet runs in; it must exist and allow privileged pods. */
+  namespace: string;
+  /** The fleet's name: Service and StatefulSet name (an RFC 1035 label of at most 40; default: the resource name). */
+  fleetName?: string;
+  /** How many buildkitd instances (default 1, at least 1). Each keeps its own cache. */
+  replicas?: number;
+  /** Earthly release tag for the daemons, e.g. `v0.8.16` (default); clients must use the same. */
+  earthlyVersion?: string;
+  /** Daemon image repository: `earthly/buildkitd` (default), `earthbuild/buildkitd` or a private mirror. */
+  imageRepository?: string;
+  /** The cluster DNS domain (default `cluster.local`). */
+  clusterDomain?: string;
+  /** The TLS material, e.g. from a `BuildkitCertificateAuthority`. Required unless `insecureDisableTls`. */
+  tls?: FleetTls;
+  /**
+   * Runs the daemons WITHOUT mTLS. buildkitd executes arbitrary code for whoever reaches it: only for
+   * throw-away clusters. Off by default.
+   */
+  insecureDisableTls?: boolean;
+  /** The daemon's scratch and cache directory, `EARTHLY_TMP_DIR` (default `/tmp/earthly`). */
+  earthlyTmpDir?: string;
+  /** Where the cache lives when not persistent (default: an `emptyDir`). Not with `persistentCache`. */
+  scratchVolume?: VolumeChoice;
+  /** A PersistentVolumeClaim per instance, so a rollout or node restart keeps the cache. */
+  persistentCache?: PersistentCache;
+  /** `CACHE_SIZE_MB`; by default 80% of the cache volume's size when that size is known. */
+  cacheSizeMb?: number;
+  /** `CACHE_SIZE_PCT`: the cache's share of the volume, 1 to 100. */
+  cacheSizePct?: number;
+  /** Forces the MTU of buildkitd's CNI bridge (`CNI_MTU`); 576 to 9216. */
+  cniMtu?: pulumi.Input<number>;
+  /** Extra environment for the daemons, e.g. `BUILDKIT_SESSION_TIMEOUT`. */
+  env?: pulumi.Input<EnvVar[]>;
+  /** Requests and limits (defaults: requests 500m CPU / 1Gi, limits 2 CPU / 4Gi). */
+  resources?: Resources;
+  /** Node selector and tolerations, e.g. a `KindCluster` builder pool's scheduling. */
+  scheduling?: pulumi.Input<Scheduling>;
+  /** Seconds a client IP stays on one instance through the Service (default 600, 1 to 86400); longer than a build. */
+  sessionAffinityTimeoutSeconds?: number;
+  /** Namespaces whose pods labelled as this fleet's clients may connect (default: the fleet's namespace). */
+  clientNamespaces?: string[];
+  /** Namespaces all of whose pods may connect (default none). */
+  allowedNamespaces?: string[];
+  /** CIDR blocks that may connect (default none). */
+  allowedCidrs?: string[];
+  /** Annotations for the daemon pods, e.g. for a service mesh. */
+  podAnnotations?: { [key: string]: string };
+}
+
+/** The component's type token. */
+export const REMOTE_BUILDKITD_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
+
+const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageClassName: rfc1123Subdomain });
+
+/** Validation rules for each argument. */
+export const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
+  namespace: rfc1123Label,
+  fleetName: (value, field) => [
+    ...rfc1035Label(value, field),
+    ...(value.length > 40 ? [{ field, value, allowed: "at most 40 characters" }] : []),
+  ],
+  replicas: integerBetween(1, 100),
+  earthlyVersion,
+  imageRepository,
+  clusterDomain: dnsName,
+  earthlyTmpDir: mountPath,
+  scratchVolume: volumeChoiceRule,
+  persistentCache: persistentCacheRule,
+  cacheSizeMb: integerBetween(1, 100_000_000),
+  cacheSizePct: integerBetween(1, 100),
+  cniMtu: cniMtuRule,
+  env: envListRule,
+  resources: resourcesRule,
+  scheduling: schedulingRule,
+  sessionAffinityTimeoutSeconds: integerBetween(1, 86400),
+  clientNamespaces: eachOf(rfc1123Label),
+  allowedNamespaces: eachOf(rfc1123Label),
+  allowedCidrs: eachOf(cidr),
+  podAnnotations: (value, field) =>
+    Object.keys(value).flatMap((k) => labelMap({ [k]: "" }, field).filter((p) => p.field.endsWith("key"))),
+};
+
+/** Rules across arguments. */
+export function remoteBuildkitdCombinedRules(args: pulumi.Unwrap<RemoteBuildkitdArgs>): Problem[] {
+  const problems: Problem[] = [];
+  if (args.namespace === undefined)
+    problems.push({ field: "namespace", value: undefined, allowed: "a namespace" });
+  if (args.insecureDisableTls === true && args.tls !== undefined) {
+    problems.push({ field: "tls", value: "(given)", allowed: "no tls together with insecureDisableTls" });
+  }
+  if (args.insecureDisableTls !== true) {
+    const tls = args.tls;
+    for (const key of ["caCertPem", "serverCertPem", "serverPrivateKeyPem"] as const) {
+      if (!tls || !tls[key]) {
+        problems.push({
+          field: `tls.${key}`,
+          value: undefined,
+          allowed: "a PEM value (mTLS is on by default; set insecureDisableTls only for throw-away clusters)",
+        });
+      }
+    }
+  }
+  if (args.persistentCache && args.scratchVolume) {
+    problems.push({
+      field: "scratchVolume",
+      value: args.scratchVolume,
+      allowed: "not together with persistentCache",
+    });
+  }
+  if (args.scratchVolume?.persistentVolumeClaimName) {
+    problems.push({
+      field: "scratchVolume.persistentVolumeClaimName",
+      value: args.scratchVolume.persistentVolumeClaimName,
+      allowed: "nothing: instances cannot share one claim; use persistentCache for a claim per instance",
+    });
+  }
+  return problems;
+}
+
+/**
+ * A fleet of remote buildkitd daemons (`earthly/buildkitd`): a StatefulSet of privileged instances
+ * with mTLS from one shared CA, a ClusterIP Service with ClientIP session affinity, a headless
+ * Service naming each instance, and a NetworkPolicy admitting only this fleet's clients.
+ */
+export class RemoteBuildkitd extends pulumi.ComponentResource {
+  /** `tcp://<service>.<namespace>.svc.<domain>:8372`. */
+  public readonly buildkitHost: pulumi.Output<string>;
+  /** `tcp://<instance FQDN>:8372` for each instance, in ordinal order. */
+  public readonly instanceHosts: pulumi.Output<string[]>;
+  /** The CA certificate clients must trust (empty without TLS). */
+  public readonly caCertPem: pulumi.Output<string>;
+  /** The ClusterIP Service's name. */
+  public readonly serviceName: pulumi.Output<string>;
+  /** The labels a client pod needs to pass the NetworkPolicy. */
+  public readonly clientLabels: pulumi.Output<{ [key: string]: string }>;
+  /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
+  public readonly connection: pulumi.Output<FleetConnection>;
+
+  constructor(name: string, args: RemoteBuildkitdArgs, opts?: pulumi.ComponentResourceOptions) {
+    const component = `RemoteBuildkitd "${name}"`;
+    const fleetName = args.fleetName ?? name;
+    checkKnownArgs(component, { ...args, fleetName }, remoteBuildkitdRules, remoteBuildkitdCombinedRules);
+    super(REMOTE_BUILDKITD_TYPE, name, {}, opts);
+
+    const replicas = args.replicas ?? 1;
+    const version = args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION;
+    const names = fleetNames({
+      fleetName,
+      namespace: args.namespace,
+      replicas,
+      clusterDomain: args.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+    });
+    const tlsEnabled = args.insecureDisableTls !== true;
+    const tlsSecretName = `${fleetName}-tls`;
+
+    // The server certificate must cover every name a client dials; refuse it before it is deployed.
+    const tls = tlsEnabled ? args.tls : undefined;
+    const tlsMaterial = tls
+      ? pulumi.all([tls.caCertPem, tls.serverCertPem, tls.serverPrivateKeyPem]).apply(([ca, cert, key]) => {
+          const missing = namesNotCoveredBy(cert, names.dnsNames);
+          assertNoProblems(
+            component,
+            missing.length === 0
+              ? []
+              : [
+                  {
+                    field: "tls.serverCertPem",
+                    value: `a certificate whose SANs miss ${missing.join(", ")}`,
+                    allowed: "a server certificate whose SANs cover every Service and instance name",
+                  },
+                ],
+          );
+          return { ca, cert, key };
+        })
+      : undefined;
+
+    const secret = tlsMaterial
+      ? new kubernetes.core.v1.Secret(
+          `${name}-tls`,
+          {
+            metadata: { name: tlsSecretName, namespace: args.namespace },
+            type: "Opaque",
+            stringData: pulumi.secret(
+              tlsMaterial.apply((m) => ({ "ca.pem": m.ca, "cert.pem": m.cert, "key.pem": m.key })),
+            ),
+          },
+          { parent: this },
+        )
+      : undefined;
+    // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
+    const checksum = tlsMaterial
+      ? pulumi.unsecret(tlsMaterial.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
+      : pulumi.output(undefined);
+
+    const specInput = pulumi
+      .all([pulumi.output({ cniMtu: args.cniMtu, env: args.env, scheduling: args.scheduling }), checksum])
+      .apply(([dynamic, tlsSum]) => {
+        const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
+        checkResolvedArgs(component, resolved, remoteBuildkitdRules, remoteBuildkitdCombinedRules);
+        const input: FleetSpecInput = {
+          instance: name,
+          names,
+          namespace: args.namespace,
+          replicas,
+          version,
+          image: imageFor(args.imageRepository ?? DEFAULT_BUILDKITD_IMAGE_REPOSITORY, version),
+          earthlyTmpDir: args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
+          scratchVolume: args.scratchVolume,
+          persistentCache: args.persistentCache,
+          cacheSizeMb: args.cacheSizeMb,
+          cacheSizePct: args.cacheSizePct,
+          cniMtu: dynamic.cniMtu,
+          env: dynamic.env,
+          resources: args.resources,
+          scheduling: dynamic.scheduling,
+          tlsEnabled,
+          tlsSecretName,
+          tlsChecksum: tlsSum,
+          podAnnotations: args.podAnnotations,
+          sessionAffinityTimeoutSeconds: args.sessionAffinityTimeoutSeconds ?? 600,
+          clientNamespaces: args.clientNamespaces ?? [args.namespace],
+          allowedNamespaces: args.allowedNamespaces ?? [],
+          allowedCidrs: args.allowedCidrs ?? [],
+        };
+        return input;
+      });
+
+    const child = { parent: this };
+    const metaOf = (o: pulumi.Output<KubeObject>) =>
+      o.apply((x) => x.metadata as kubernetes.types.input.meta.v1.ObjectMeta);
+    const statefulSet = specInput.apply(buildkitdStatefulSet);
+    const service = specInput.apply(buildkitdService);
+    const headless = specInput.apply(buildkitdHeadlessService);
+    const policy = specInput.apply(buildkitdNetworkPolicy);
+
+    new kubernetes.networking.v1.NetworkPolicy(
+      `${name}-clients`,
+      {
+        metadata: metaOf(policy),
+        spec: policy.apply((x) => x.spec as kubernetes.types.input.networking.v1.NetworkPolicySpec),
+      },
+      child,
+    );
+    const headlessService = new kubernetes.core.v1.Service(
+      `${name}-instances`,
+      {
+        metadata: metaOf(headless),
+        spec: headless.apply((x) => x.spec as kubernetes.types.input.core.v1.ServiceSpec),
+      },
+      child,
+    );
+    const clusterService = new kubernetes.core.v1.Service(
+      name,
+      {
+        metadata: metaOf(service),
+        spec: service.apply((x) => x.spec as kubernetes.types.input.core.v1.ServiceSpec),
+      },
+      child,
+    );
+    // Pulumi waits for the StatefulSet's instances to be ready, so clients start against a live fleet.
+    const daemons = new kubernetes.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: metaOf(statefulSet),
+        spec: statefulSet.apply((x) => x.spec as kubernetes.types.input.apps.v1.StatefulSetSpec),
+      },
+      { ...child, dependsOn: [headlessService, ...(secret ? [secret] : [])] },
+    );
+
+    const ready = pulumi.all([daemons.metadata.name, clusterService.metadata.name]);
+    this.serviceName = ready.apply(() => names.serviceName);
+    this.buildkitHost = ready.apply(() => buildkitHostUrl(names.serviceHost));
+    this.instanceHosts = ready.apply(() => names.instanceHosts.map(buildkitHostUrl));
+    // The CA certificate is public: taken from its own input, not from the (secret) bundle with the key.
+    this.caCertPem = tls ? pulumi.output(tls.caCertPem) : pulumi.output("");
+    this.clientLabels = pulumi.output(clientLabelsFor(names.serviceName));
+    this.connection = pulumi.all([ready, this.caCertPem]).apply(([, ca]) => ({
+      fleetName,
+      namespace: args.namespace,
+      buildkitHost: buildkitHostUrl(names.serviceHost),
+      instanceNames: names.instanceNames,
+      instanceHosts: names.instanceHosts,
+      earthlyVersion: version,
+      tlsEnabled,
+      caCertPem: ca,
+      clientLabels: clientLabelsFor(names.serviceName),
+    }));
+    this.registerOutputs({
+      buildkitHost: this.buildkitHost,
+      instanceHosts: this.instanceHosts,
+      caCertPem: this.caCertPem,
+      serviceName: this.serviceName,
+      clientLabels: this.clientLabels,
+      connection: this.connection,
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Pulumi mocks that record every resource the program registers, so tests can assert exact inputs.
+ * Import this module BEFORE any module that creates resources: setMocks must run first.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  provider?: string;
+}
+
+export const recorded: RecordedResource[] = [];
+
+/** Extra state a test wants the mock "provider" to return for a resource type. */
+export type StateFactory = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+const stateFactories = new Map<string, StateFactory>();
+
+/** Registers fake provider outputs for a resource type (e.g. a Command's stdout). */
+export function onCreate(type: string, factory: StateFactory): void {
+  stateFactories.set(type, factory);
+}
+
+/** The fake kubeconfig the mocked kind create command prints. */
+export const FAKE_KUBECONFIG =
+  "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {client-key-data: FAKEKEY}}]\n";
+
+onCreate("command:local:Command", () => ({ stdout: FAKE_KUBECONFIG, stderr: "" }));
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      const extra = stateFactories.get(args.type)?.(args) ?? {};
+      const state: Record<string, unknown> = { ...args.inputs, ...extra };
+      // Kubernetes auto-naming: a Job without a name gets one derived from the resource name.
+      if (args.type.startsWith("kubernetes:")) {
+        const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
+        state.metadata = { ...metadata, name: metadata.name ?? `${args.name}-abc123` };
+      }
+      return { id: `${args.name}-id`, state };
+    },
+    call(args) {
+      return args.inputs;
+    },
+  },
+  "earthly-kubernetes",
+  "test",
+  false,
+);
+
+/** Resolves an Output to its value (tests only). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Waits until every registration the program started has been recorded. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Recorded resources of one type. */
+export function ofType(type: string): RecordedResource[] {
+  return recorded.filter((r) => r.type === type);
+}
+
+/** Clears the record between tests. */
+export function resetRecord(): void {
+  recorded.length = 0;
+}
