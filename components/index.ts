@@ -18,3 +18,4 @@ export * from "./lib/pinning";
 export * from "./lib/scheduling";
 export { InvalidArgumentsError } from "./lib/validation";
 export type { Problem } from "./lib/validation";
+export * from "./lib/namespaces";

@@ -1,0 +1,75 @@
+/**
+ * The demo's configuration, read from the stack and checked by the same validation layer as the
+ * components, so a bad value stops the preview before anything is created.
+ */
+import {
+  Problem,
+  Rule,
+  assertNoProblems,
+  earthlyVersion as earthlyVersionRule,
+  integerBetween,
+  kindClusterName,
+  oneOf,
+  printableText,
+} from "../components/lib/validation";
+import { cniMtuRule } from "../components/lib/earthlyPod";
+import { DEFAULT_EARTHLY_VERSION } from "../components/lib/labels";
+
+/** How the demo builds. */
+export type DemoMode = "aio" | "remote";
+
+/** The demo's settings after defaults. */
+export interface DemoConfig {
+  mode: DemoMode;
+  clusterName: string;
+  earthlyVersion: string;
+  target: string;
+  cniMtu?: number;
+  replicas: number;
+  cacheKey?: string;
+  sessionAffinityTimeoutSeconds: number;
+}
+
+/** The example the upstream Kubernetes guide builds. */
+export const DEFAULT_TARGET = "github.com/earthly/ci-example-project:main+build";
+
+/** Reads one raw value by key; `undefined` when unset. Mirrors `pulumi.Config#get`. */
+export type ConfigGetter = (key: string) => string | undefined;
+
+function integer(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+}
+
+/** Parses and checks the demo's configuration; throws naming every bad key, its value and what is allowed. */
+export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
+  const mode = (get("mode") ?? (stack === "remote" ? "remote" : "aio")) as DemoMode;
+  const config: DemoConfig = {
+    mode,
+    clusterName: get("clusterName") ?? `earthlydemo-${mode}`,
+    earthlyVersion: get("earthlyVersion") ?? DEFAULT_EARTHLY_VERSION,
+    target: get("target") ?? DEFAULT_TARGET,
+    cniMtu: integer(get("cniMtu")),
+    replicas: integer(get("replicas")) ?? 2,
+    cacheKey: get("cacheKey"),
+    sessionAffinityTimeoutSeconds: integer(get("sessionAffinityTimeoutSeconds")) ?? 600,
+  };
+  const rules: { [K in keyof DemoConfig]?: Rule<NonNullable<DemoConfig[K]>> } = {
+    mode: oneOf<DemoMode>(["aio", "remote"]),
+    clusterName: kindClusterName,
+    earthlyVersion: earthlyVersionRule,
+    target: printableText,
+    cniMtu: cniMtuRule,
+    replicas: integerBetween(1, 10),
+    cacheKey: printableText,
+    sessionAffinityTimeoutSeconds: integerBetween(1, 86400),
+  };
+  const problems: Problem[] = (Object.entries(rules) as [keyof DemoConfig, Rule<unknown>][]).flatMap(
+    ([key, rule]) => {
+      const value = config[key];
+      return value === undefined ? [] : rule(value, key);
+    },
+  );
+  assertNoProblems(`stack config (${stack})`, problems);
+  return config;
+}

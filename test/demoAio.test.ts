@@ -1,0 +1,74 @@
+import { FAKE_KUBECONFIG, onCreate, ofType, recorded, settle, valueOf } from "./support/mocks";
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
+import { readDemoConfig } from "../stacks/config";
+import { demo } from "../stacks/demo";
+import { JOB_LOGS_SCRIPT, KIND_CREATE_SCRIPT } from "../components/lib/kindScripts";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+onCreate("command:local:Command", (args) => ({
+  stdout: args.name === "build-log" ? "+build | --> done\n" : FAKE_KUBECONFIG,
+  stderr: "",
+}));
+
+test("the aio demo: kind cluster with a tainted builder pool, privileged namespace, all-in-one Job on the pool", async (t) => {
+  const outputs = demo(readDemoConfig((key) => ({ cniMtu: "1440" })[key], "aio"));
+  const kubeconfig = outputs.kubeconfig;
+  assert.equal(await pulumi.isSecret(kubeconfig), true);
+  assert.equal(await valueOf(outputs.kubeconfig), FAKE_KUBECONFIG);
+  assert.equal(await valueOf(outputs.buildLog), "+build | --> done\n");
+  assert.equal(await pulumi.isSecret(outputs.buildLog), false);
+  assert.equal(
+    await valueOf(outputs.followCommand),
+    "kubectl --context kind-earthlydemo-aio --namespace earthly-builds logs --follow job/build-abc123",
+  );
+  await settle();
+
+  const commands = ofType("command:local:Command");
+  assert.deepEqual(
+    commands.map((c) => [
+      c.name,
+      c.inputs.create === KIND_CREATE_SCRIPT,
+      c.inputs.create === JOB_LOGS_SCRIPT,
+    ]),
+    [
+      ["cluster-kind", true, false],
+      ["build-log", false, true],
+    ],
+  );
+  assert.equal((commands[0].inputs.environment as Obj).KIND_CLUSTER_NAME, "earthlydemo-aio");
+
+  const namespaces = ofType("kubernetes:core/v1:Namespace");
+  assert.equal(namespaces.length, 1);
+  assert.equal(
+    (namespaces[0].inputs.metadata as Obj).labels["pod-security.kubernetes.io/enforce"],
+    "privileged",
+  );
+
+  const [job] = ofType("kubernetes:batch/v1:Job");
+  const pod = (job.inputs as Obj).spec.template.spec;
+  assert.deepEqual(pod.nodeSelector, { "earthly-kubernetes/pool": "builders" });
+  assert.deepEqual(pod.tolerations, [
+    { key: "earthly.dev/builder", operator: "Equal", value: "true", effect: "NoSchedule" },
+  ]);
+  assert.deepEqual(pod.containers[0].env.at(-1), { name: "CNI_MTU", value: "1440" });
+  assert.equal((job.inputs as Obj).metadata.namespace, "earthly-builds");
+
+  // Every Kubernetes object the demo creates satisfies the API schema.
+  for (const r of recorded.filter(
+    (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index"),
+  )) {
+    validateKubeObject(r.inputs);
+  }
+  t.diagnostic(`kubernetes objects validated: ${validatedObjects()}`);
+  assert.equal(validatedObjects(), 2);
+  // Every Kubernetes resource goes through the cluster's provider, never an ambient kubeconfig.
+  for (const r of recorded.filter(
+    (r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes",
+  )) {
+    assert.match(r.provider ?? "", /pulumi:providers:kubernetes::cluster-provider/, `${r.type} ${r.name}`);
+  }
+});

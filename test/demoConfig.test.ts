@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DEFAULT_TARGET, readDemoConfig } from "../stacks/config";
+
+const from = (values: Record<string, string>) => (key: string) => values[key];
+
+test("defaults follow the stack: aio and remote", () => {
+  assert.deepEqual(readDemoConfig(from({}), "aio"), {
+    mode: "aio",
+    clusterName: "earthlydemo-aio",
+    earthlyVersion: "v0.8.16",
+    target: DEFAULT_TARGET,
+    cniMtu: undefined,
+    replicas: 2,
+    cacheKey: undefined,
+    sessionAffinityTimeoutSeconds: 600,
+  });
+  assert.equal(readDemoConfig(from({}), "remote").mode, "remote");
+  assert.equal(readDemoConfig(from({}), "remote").clusterName, "earthlydemo-remote");
+});
+
+test("given values are parsed", () => {
+  const config = readDemoConfig(
+    from({ mode: "remote", cniMtu: "1440", replicas: "3", clusterName: "x1" }),
+    "dev",
+  );
+  assert.equal(config.cniMtu, 1440);
+  assert.equal(config.replicas, 3);
+  assert.equal(config.clusterName, "x1");
+});
+
+const bad: [Record<string, string>, RegExp][] = [
+  [{ clusterName: "Bad_Name" }, /invalid clusterName: got "Bad_Name"; allowed: a kind cluster name/],
+  [{ clusterName: "$(touch /tmp/pwned)" }, /invalid clusterName: got "\$\(touch \/tmp\/pwned\)"/],
+  [{ cniMtu: "70000" }, /invalid cniMtu: got 70000; allowed: an integer from 576 to 9216/],
+  [{ cniMtu: "15OO" }, /invalid cniMtu: got null/],
+  [{ mode: "hybrid" }, /invalid mode: got "hybrid"; allowed: one of 'aio', 'remote'/],
+  [{ earthlyVersion: "latest" }, /invalid earthlyVersion: got "latest"/],
+  [{ replicas: "0" }, /invalid replicas: got 0; allowed: an integer from 1 to 10/],
+  [{ target: "+build\nrm -rf /" }, /invalid target/],
+  [{ sessionAffinityTimeoutSeconds: "86401" }, /invalid sessionAffinityTimeoutSeconds: got 86401/],
+];
+for (const [values, message] of bad) {
+  test(`refuses ${JSON.stringify(values)}`, () => {
+    assert.throws(() => readDemoConfig(from(values), "aio"), message);
+  });
+}
