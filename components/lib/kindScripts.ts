@@ -1,0 +1,244 @@
+/**
+ * Shell scripts run by `@pulumi/command` `local.Command` resources (create/delete a kind cluster, read
+ * a finished Job's log), and helpers that build their `environment` maps.
+ *
+ * The Command runs a script as `/bin/sh -c <script>`, so these are POSIX sh (dash, bash, macOS sh).
+ * No user value is ever part of the script text: values arrive only as environment variables (and
+ * stdin), every expansion is double-quoted, and each script re-validates its inputs before running
+ * anything, so a value that slipped past the component's own checks is refused, never executed.
+ * Inside template literals below, `\${` is a shell expansion, not a TypeScript one.
+ */
+import { CONFIG_HASH_LABEL } from "./kindConfig";
+
+// Character sets are spelled out: a range such as a-z can match other letters in some locales.
+const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Messages, tool checks and name/number shapes shared by every script. */
+const COMMON = `umask 077
+say() { printf 'earthly-kubernetes: %s\\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+# need TOOL ADVICE: refuse unless TOOL is on PATH.
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 was not found on PATH: $2"
+}
+# An RFC 1123 label's shape; callers check the length.
+is_label() {
+  case $1 in
+    '' | -* | *- | *[!${LOWER_ALNUM}-]*) return 1 ;;
+  esac
+}
+is_uint() {
+  case $1 in
+    '' | *[!0123456789]*) return 1 ;;
+  esac
+}
+`;
+
+/** The kind cluster name rule of `validation.kindClusterName`, again in sh. */
+const CHECK_CLUSTER_NAME = `name=$KIND_CLUSTER_NAME
+if ! is_label "$name" || [ "\${#name}" -gt 40 ]; then
+  die "KIND_CLUSTER_NAME '$name' is not a valid kind cluster name: 1-40 lower-case letters, digits or '-', starting and ending with a letter or digit"
+fi
+`;
+
+/** A private temp file, removed however the script ends (dash runs EXIT traps only on exit). */
+const TEMP_FILE = `tmp=
+trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+make_temp() {
+  tmp=$(mktemp "\${TMPDIR:-/tmp}/earthly-kubernetes.XXXXXX")
+}
+`;
+
+const KIND_ADVICE = "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)";
+const KUBECTL_ADVICE = "install kubectl (https://kubernetes.io/docs/tasks/tools/)";
+
+/** Lists kind's clusters; fails with kind's own error (already on stderr) when it cannot. */
+const LIST_CLUSTERS = `clusters=$(kind get clusters </dev/null) ||
+  die "'kind get clusters' failed (its error is above), so it is unknown whether kind cluster '$name' exists"
+cluster_listed() {
+  printf '%s\\n' "$clusters" | grep -Fqx -e "$name"
+}
+`;
+
+/**
+ * Creates the kind cluster (or recovers/adopts an existing one) and prints its kubeconfig on stdout.
+ *
+ * Environment: `KIND_CLUSTER_NAME`, `EK_WAIT_SECONDS`, `EK_CONFIG_HASH`, `EK_ADOPT_EXISTING`,
+ * `EK_CONFIG_HASH_LABEL` (see {@link kindCreateEnvironment}); `KIND_EXPERIMENTAL_PROVIDER` picks the
+ * container engine as kind does. Stdin: the kind config YAML. Stdout: only the kubeconfig (a secret).
+ */
+export const KIND_CREATE_SCRIPT = `${COMMON}${TEMP_FILE}${CHECK_CLUSTER_NAME}wait_seconds=$EK_WAIT_SECONDS
+config_hash=$EK_CONFIG_HASH
+hash_label=$EK_CONFIG_HASH_LABEL
+adopt=$EK_ADOPT_EXISTING
+is_uint "$wait_seconds" || die "EK_WAIT_SECONDS '$wait_seconds' is not a whole number of seconds"
+case $config_hash in
+  *[!0123456789abcdef]*) die "EK_CONFIG_HASH '$config_hash' is not 40 lower-case hexadecimal digits" ;;
+esac
+[ "\${#config_hash}" -eq 40 ] || die "EK_CONFIG_HASH '$config_hash' is not 40 lower-case hexadecimal digits"
+# The key becomes part of a label selector: no ',', '=', '!' or spaces that would change its meaning.
+case $hash_label in
+  [${LOWER_ALNUM}]*) ;;
+  *) die "EK_CONFIG_HASH_LABEL '$hash_label' is not a label key" ;;
+esac
+case $hash_label in
+  *[!${LOWER_ALNUM}./_-]*) die "EK_CONFIG_HASH_LABEL '$hash_label' is not a label key" ;;
+esac
+case $adopt in
+  true | false) ;;
+  *) die "EK_ADOPT_EXISTING '$adopt' must be 'true' or 'false'" ;;
+esac
+
+need kind "${KIND_ADVICE}"
+need kubectl "${KUBECTL_ADVICE}"
+case $KIND_EXPERIMENTAL_PROVIDER in
+  podman) engine=podman ;;
+  nerdctl) engine=nerdctl ;;
+  *) engine=docker ;;
+esac
+need "$engine" "kind needs a container engine: install and start Docker (or Podman with KIND_EXPERIMENTAL_PROVIDER=podman)"
+# Only the engine's error is kept; its normal output would be noise.
+if ! engine_error=$("$engine" info 2>&1 >/dev/null </dev/null); then
+  [ -z "$engine_error" ] || printf '%s\\n' "$engine_error" >&2
+  die "'$engine info' failed: the $engine daemon is not running or not reachable; start $engine and retry"
+fi
+
+${LIST_CLUSTERS}if cluster_listed; then
+  make_temp || die "could not create a temporary file for the kubeconfig (mktemp failed)"
+  kind get kubeconfig --name "$name" </dev/null >"$tmp" ||
+    die "could not read the kubeconfig of the existing kind cluster '$name'"
+  nodes_listed=true
+  nodes=$(kubectl --kubeconfig "$tmp" get nodes -l "$hash_label=$config_hash" -o name </dev/null) ||
+    { nodes_listed=false; nodes=; }
+  if [ -n "$nodes" ]; then
+    say "kind cluster '$name' already exists and carries this configuration's hash: an earlier run of this configuration created it and stopped before finishing; continuing with it"
+  elif [ "$adopt" = true ]; then
+    say "kind cluster '$name' already exists and is not marked as created by this configuration; adopting it because adoptExisting is set"
+  elif [ "$nodes_listed" = true ]; then
+    die "kind cluster '$name' already exists and was not created by this configuration, so it will not be adopted: set adoptExisting to take it over, or choose another cluster name"
+  else
+    die "kind cluster '$name' already exists but its nodes could not be listed (kubectl's error is above), so it cannot be confirmed as created by this configuration and will not be adopted: repair or delete it, set adoptExisting to take it over, or choose another cluster name"
+  fi
+else
+  say "creating kind cluster '$name'"
+  # kind's progress goes to stderr: stdout is reserved for the kubeconfig.
+  kind create cluster --name "$name" --config - --wait "$wait_seconds"s >&2 ||
+    die "'kind create cluster' failed for cluster '$name' (its error is above)"
+fi
+kind get kubeconfig --name "$name" </dev/null || die "could not read the kubeconfig of kind cluster '$name'"
+`;
+
+/**
+ * Deletes the kind cluster; succeeds when it is already gone.
+ *
+ * Environment: `KIND_CLUSTER_NAME` (see {@link kindDeleteEnvironment}).
+ */
+export const KIND_DELETE_SCRIPT = `${COMMON}${CHECK_CLUSTER_NAME}need kind "${KIND_ADVICE}"
+${LIST_CLUSTERS}if cluster_listed; then
+  kind delete cluster --name "$name" </dev/null >&2 ||
+    die "'kind delete cluster' failed for cluster '$name' (its error is above)"
+else
+  say "kind cluster '$name' is already gone; nothing to delete"
+fi
+`;
+
+/**
+ * Prints the tail of a finished Job's log. When the log cannot be read it prints a one-line note
+ * (with the command to read it by hand) and still exits 0: a missing log must not fail a deployment.
+ *
+ * Environment: `EK_KUBECONFIG` (content, a secret), `EK_NAMESPACE`, `EK_JOB_NAME`, `EK_TAIL_LINES`
+ * (see {@link jobLogsEnvironment}).
+ */
+export const JOB_LOGS_SCRIPT = `${COMMON}${TEMP_FILE}# An RFC 1123 subdomain: dot-separated labels, at most 253 characters.
+is_subdomain() {
+  [ "\${#1}" -le 253 ] || return 1
+  case $1 in
+    '' | .* | *. | *..* | -* | *- | *.-* | *-.* | *[!${LOWER_ALNUM}.-]*) return 1 ;;
+  esac
+  rest=$1
+  while :; do
+    label=\${rest%%.*}
+    [ "\${#label}" -le 63 ] || return 1
+    case $rest in
+      *.*) rest=\${rest#*.} ;;
+      *) return 0 ;;
+    esac
+  done
+}
+namespace=$EK_NAMESPACE
+job=$EK_JOB_NAME
+tail_lines=$EK_TAIL_LINES
+if ! is_label "$namespace" || [ "\${#namespace}" -gt 63 ]; then
+  die "EK_NAMESPACE '$namespace' is not an RFC 1123 label: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit"
+fi
+is_subdomain "$job" ||
+  die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain: dot-separated RFC 1123 labels, at most 253 characters"
+is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
+[ -n "$EK_KUBECONFIG" ] || die "EK_KUBECONFIG is empty: there is no kubeconfig to read the log with"
+
+unreadable() {
+  printf 'The log of job/%s in namespace %s could not be read (%s); read it with: kubectl --namespace %s logs job/%s --all-containers\\n' \\
+    "$job" "$namespace" "$1" "$namespace" "$job"
+  exit 0
+}
+command -v kubectl >/dev/null 2>&1 || unreadable "kubectl was not found on PATH"
+make_temp || unreadable "mktemp failed"
+# printf is a shell builtin here, so the secret never shows up in a process's argument list.
+printf '%s\\n' "$EK_KUBECONFIG" >"$tmp" || unreadable "the kubeconfig could not be written to a temporary file"
+log=$(kubectl --kubeconfig "$tmp" --namespace "$namespace" logs "job/$job" --tail "$tail_lines" --all-containers </dev/null) ||
+  unreadable "kubectl failed; its error is in the deployment's log"
+[ -z "$log" ] || printf '%s\\n' "$log"
+`;
+
+/** Arguments of {@link kindCreateEnvironment}. */
+export interface KindCreateEnvironmentArgs {
+  /** The kind cluster name (a DNS label of at most 40 characters). */
+  clusterName: string;
+  /** Seconds `kind create cluster --wait` waits for the control plane. */
+  waitSeconds: number;
+  /** The configuration hash (`kindConfigHash`), also the value of the hash label on the first node. */
+  configHash: string;
+  /** Take over a same-named cluster this configuration did not create. */
+  adoptExisting: boolean;
+}
+
+/** The environment of {@link KIND_CREATE_SCRIPT}. */
+export function kindCreateEnvironment(args: KindCreateEnvironmentArgs): Record<string, string> {
+  return {
+    KIND_CLUSTER_NAME: args.clusterName,
+    EK_WAIT_SECONDS: String(args.waitSeconds),
+    EK_CONFIG_HASH: args.configHash,
+    EK_ADOPT_EXISTING: args.adoptExisting ? "true" : "false",
+    EK_CONFIG_HASH_LABEL: CONFIG_HASH_LABEL,
+  };
+}
+
+/** The environment of {@link KIND_DELETE_SCRIPT}. */
+export function kindDeleteEnvironment(clusterName: string): Record<string, string> {
+  return { KIND_CLUSTER_NAME: clusterName };
+}
+
+/** Arguments of {@link jobLogsEnvironment}. */
+export interface JobLogsEnvironmentArgs {
+  /** Kubeconfig content (a secret: keep the resulting map inside a secret Output). */
+  kubeconfig: string;
+  /** The Job's namespace. */
+  namespace: string;
+  /** The Job's name. */
+  jobName: string;
+  /** How many lines of the log's end to print. */
+  tailLines: number;
+}
+
+/** The environment of {@link JOB_LOGS_SCRIPT}. */
+export function jobLogsEnvironment(args: JobLogsEnvironmentArgs): Record<string, string> {
+  return {
+    EK_KUBECONFIG: args.kubeconfig,
+    EK_NAMESPACE: args.namespace,
+    EK_JOB_NAME: args.jobName,
+    EK_TAIL_LINES: String(args.tailLines),
+  };
+}
