@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
+import { auditInputs, auditOutputs } from "./support/secretsAudit";
+import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { demo } from "../stacks/demo";
 import { JOB_LOGS_SCRIPT, KIND_CREATE_SCRIPT } from "../components/lib/kindScripts";
@@ -15,7 +17,8 @@ onCreate("command:local:Command", (args) => ({
 }));
 
 test("the aio demo: kind cluster with a tainted builder pool, privileged namespace, all-in-one Job on the pool", async (t) => {
-  const outputs = demo(readDemoConfig((key) => ({ cniMtu: "1440" })[key], "aio"));
+  const fromFile = stackConfigGetter("aio");
+  const outputs = demo(readDemoConfig((key) => (key === "cniMtu" ? "1440" : fromFile(key)), "aio"));
   const kubeconfig = outputs.kubeconfig;
   assert.equal(await pulumi.isSecret(kubeconfig), true);
   assert.equal(await valueOf(outputs.kubeconfig), FAKE_KUBECONFIG);
@@ -71,4 +74,17 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   )) {
     assert.match(r.provider ?? "", /pulumi:providers:kubernetes::cluster-provider/, `${r.type} ${r.name}`);
   }
+});
+
+test("secrets audit (aio): the kubeconfig is secret wherever it appears", async (t) => {
+  await settle();
+  const inputs = auditInputs(recorded);
+  assert.deepEqual(inputs.leaks, []);
+  assert.deepEqual(inputs.protected, [
+    "pulumi:providers:kubernetes::cluster-provider.kubeconfig",
+    "command:local:Command::build-log.environment",
+  ]);
+  t.diagnostic(
+    `resources audited: ${inputs.checked}; secret inputs with key material: ${inputs.protected.length}`,
+  );
 });

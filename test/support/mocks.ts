@@ -3,6 +3,7 @@
  * Import this module BEFORE any module that creates resources: setMocks must run first.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { emulateTls } from "./tlsEmulator";
 
 export interface RecordedResource {
   type: string;
@@ -30,9 +31,10 @@ onCreate("command:local:Command", () => ({ stdout: FAKE_KUBECONFIG, stderr: "" }
 
 pulumi.runtime.setMocks(
   {
-    newResource(args) {
+    async newResource(args) {
       recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-      const extra = stateFactories.get(args.type)?.(args) ?? {};
+      // tls resources get real keys and certificates, so certificate checks run on real X.509.
+      const extra = stateFactories.get(args.type)?.(args) ?? (await emulateTls(args.type, args.inputs));
       const state: Record<string, unknown> = { ...args.inputs, ...extra };
       // Kubernetes auto-naming: a Job without a name gets one derived from the resource name.
       if (args.type.startsWith("kubernetes:")) {
