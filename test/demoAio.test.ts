@@ -16,9 +16,10 @@ onCreate("command:local:Command", (args) => ({
   stderr: "",
 }));
 
+const fromFile = stackConfigGetter("aio");
+const outputs = demo(readDemoConfig((key) => (key === "cniMtu" ? "1440" : fromFile(key)), "aio"));
+
 test("the aio demo: kind cluster with a tainted builder pool, privileged namespace, all-in-one Job on the pool", async (t) => {
-  const fromFile = stackConfigGetter("aio");
-  const outputs = demo(readDemoConfig((key) => (key === "cniMtu" ? "1440" : fromFile(key)), "aio"));
   const kubeconfig = outputs.kubeconfig;
   assert.equal(await pulumi.isSecret(kubeconfig), true);
   assert.equal(await valueOf(outputs.kubeconfig), FAKE_KUBECONFIG);
@@ -84,6 +85,9 @@ test("secrets audit (aio): the kubeconfig is secret wherever it appears", async 
     "pulumi:providers:kubernetes::cluster-provider.kubeconfig",
     "command:local:Command::build-log.environment",
   ]);
+  const out = await auditOutputs(outputs);
+  assert.deepEqual(out.leaks, []);
+  assert.deepEqual(out.sensitive, ["kubeconfig"]);
   t.diagnostic(
     `resources audited: ${inputs.checked}; secret inputs with key material: ${inputs.protected.length}`,
   );
