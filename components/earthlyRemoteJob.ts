@@ -274,7 +274,10 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyRemoteJob "${name}"`;
-    checkKnownArgs(component, args, remoteJobRules, remoteJobCombinedRules);
+    // No rule reads the certificate or key, which are usually secret Outputs: left out here, they
+    // cannot hold back the rules across fields (version, image) from refusing literals right away.
+    const known = { ...args, clientCertPem: undefined, clientPrivateKeyPem: undefined };
+    checkKnownArgs(component, known, remoteJobRules, remoteJobCombinedRules);
     super(EARTHLY_REMOTE_JOB_TYPE, name, {}, opts);
 
     // Certificates and key stay out of the spec's apply, so the Job spec never becomes secret.

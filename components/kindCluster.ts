@@ -45,6 +45,9 @@ export interface KindClusterArgs {
   adoptExisting?: boolean;
 }
 
+/** Each cluster's Kubernetes provider (see {@link KindCluster.provider}). */
+const providers = new WeakMap<KindCluster, kubernetes.Provider>();
+
 /** The component's type token. */
 export const KIND_CLUSTER_TYPE = "earthly-kubernetes:index:KindCluster";
 
@@ -103,8 +106,15 @@ export class KindCluster extends pulumi.ComponentResource {
   public readonly kubeContext: pulumi.Output<string>;
   /** The cluster's kubeconfig (external address), as a secret: it holds a client key. */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** A Kubernetes provider for this cluster. */
-  public readonly provider: kubernetes.Provider;
+  /**
+   * A Kubernetes provider for this cluster. A getter, so it stays out of the multi-language schema
+   * (the analyzer cannot reference a provider type); other languages build one from `kubeconfig`.
+   */
+  public get provider(): kubernetes.Provider {
+    const provider = providers.get(this);
+    if (provider === undefined) throw new Error("KindCluster: the provider is not created yet");
+    return provider;
+  }
   /** Each worker pool's scheduling (nodeSelector + tolerations), by pool name. */
   public readonly poolScheduling: pulumi.Output<{ [pool: string]: Scheduling }>;
 
@@ -144,7 +154,7 @@ export class KindCluster extends pulumi.ComponentResource {
     this.clusterName = pulumi.output(args.clusterName);
     this.kubeContext = pulumi.output(`kind-${args.clusterName}`);
     this.kubeconfig = pulumi.secret(cluster.stdout);
-    this.provider = new kubernetes.Provider(
+    const provider = new kubernetes.Provider(
       `${name}-provider`,
       {
         kubeconfig: this.kubeconfig,
@@ -155,6 +165,7 @@ export class KindCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    providers.set(this, provider);
     const pools = args.workerPools ?? [];
     this.poolScheduling = pulumi.output(Object.fromEntries(pools.map((p) => [p.name, schedulingForPool(p)])));
     this.registerOutputs({

@@ -221,7 +221,20 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
   constructor(name: string, args: RemoteBuildkitdArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `RemoteBuildkitd "${name}"`;
     const fleetName = args.fleetName ?? name;
-    checkKnownArgs(component, { ...args, fleetName }, remoteBuildkitdRules, remoteBuildkitdCombinedRules);
+    // The TLS material is usually secret Outputs, and the rules only ask whether each part is given:
+    // a marker in its place keeps it from holding back the rules across fields until the apply.
+    const given = (value: pulumi.Input<string>) => (value ? "(given)" : "");
+    const tlsGiven = args.tls && {
+      caCertPem: given(args.tls.caCertPem),
+      serverCertPem: given(args.tls.serverCertPem),
+      serverPrivateKeyPem: given(args.tls.serverPrivateKeyPem),
+    };
+    checkKnownArgs(
+      component,
+      { ...args, fleetName, tls: tlsGiven },
+      remoteBuildkitdRules,
+      remoteBuildkitdCombinedRules,
+    );
     super(REMOTE_BUILDKITD_TYPE, name, {}, opts);
 
     const replicas = args.replicas ?? 1;

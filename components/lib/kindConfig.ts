@@ -127,7 +127,12 @@ export function buildKindConfig(input: KindConfigInput): { [key: string]: unknow
 
 /** The kind configuration as YAML text, byte-identical for identical input. */
 export function renderKindConfig(input: KindConfigInput): string {
-  return YAML.stringify(buildKindConfig(input), { sortMapEntries: false, lineWidth: 0 });
+  // Every node written out in full: no YAML anchors or aliases for kind's loader to resolve.
+  return YAML.stringify(buildKindConfig(input), {
+    sortMapEntries: false,
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+  });
 }
 
 function sortedRecord(record: { [key: string]: string }): { [key: string]: string } {

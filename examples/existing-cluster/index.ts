@@ -1,0 +1,82 @@
+/**
+ * Earthly on a cluster you already have (e.g. EKS): a CA, a remote buildkitd fleet using it for mTLS,
+ * and an unprivileged client Job that builds on the fleet. Everything goes through one explicit
+ * Kubernetes provider built from the kubeconfig in this stack's config, never the ambient kubeconfig.
+ *
+ * In your own project, `npm install earthly-kubernetes` and import from "earthly-kubernetes"; this
+ * example imports the repository's sources so that it is type-checked with them.
+ */
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  BuildkitCertificateAuthority,
+  EarthlyRemoteJob,
+  RemoteBuildkitd,
+  podSecurityNamespace,
+} from "../../components";
+
+const config = new pulumi.Config();
+const builderNamespace = config.get("builderNamespace") ?? "earthly-builders";
+const clientNamespace = config.get("clientNamespace") ?? "earthly-clients";
+const replicas = config.getNumber("replicas") ?? 2;
+const target = config.get("target") ?? "github.com/earthly/ci-example-project:main+build";
+const fleetName = "buildkitd";
+const clientName = "ci";
+
+// The cluster's kubeconfig holds credentials (or an exec plugin such as `aws eks get-token`): secret.
+const provider = new kubernetes.Provider("cluster", { kubeconfig: config.requireSecret("kubeconfig") });
+
+function namespace(name: string, level: "privileged" | "baseline"): kubernetes.core.v1.Namespace {
+  const object = podSecurityNamespace(name, level);
+  return new kubernetes.core.v1.Namespace(
+    name,
+    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
+    { provider },
+  );
+}
+const builders = namespace(builderNamespace, "privileged");
+const clients = namespace(clientNamespace, "baseline");
+
+// Pure @pulumi/tls resources: no Kubernetes provider involved.
+const ca = new BuildkitCertificateAuthority("buildkit-ca", {
+  server: { fleetName, namespace: builderNamespace, replicas },
+  clients: [clientName],
+});
+
+const fleet = new RemoteBuildkitd(
+  fleetName,
+  {
+    namespace: builderNamespace,
+    replicas,
+    tls: {
+      caCertPem: ca.caCertPem,
+      serverCertPem: ca.serverCertPem,
+      serverPrivateKeyPem: ca.serverPrivateKeyPem,
+    },
+    // A PersistentVolumeClaim per instance (the cluster's default StorageClass, e.g. gp3 on EKS).
+    persistentCache: { size: "100Gi" },
+    clientNamespaces: [clientNamespace],
+  },
+  { provider, dependsOn: [builders] },
+);
+
+const clientCertificate = ca.clientCertificates.apply((certificates) => certificates[clientName]);
+const build = new EarthlyRemoteJob(
+  "build",
+  {
+    namespace: clients.metadata.name,
+    target,
+    flags: ["--ci"],
+    fleet: fleet.connection,
+    // Builds of one repository go to the same instance, and find its cache warm.
+    cacheKey: "github.com/earthly/ci-example-project",
+    clientCertPem: clientCertificate.certPem,
+    clientPrivateKeyPem: clientCertificate.privateKeyPem,
+  },
+  { provider },
+);
+
+export const buildkitHost = fleet.buildkitHost;
+export const instanceHosts = fleet.instanceHosts;
+export const jobName = build.jobName;
+export const clientBuildkitHost = build.buildkitHost;

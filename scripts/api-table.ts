@@ -1,0 +1,199 @@
+/**
+ * Renders the API reference from `schema.json` into README.md, between the markers
+ * `<!-- api:start -->` and `<!-- api:end -->`: per component a table of inputs and one of outputs,
+ * then every object and enum type the components use. The README is then formatted with prettier,
+ * so the generated section is prettier-stable.
+ *
+ *   npm run docs            # rewrite README.md's API section
+ *   npm run docs -- --check # exit 1 when the section is stale, writing nothing
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import * as prettier from "prettier";
+import {
+  PackageSchema,
+  PropertySpec,
+  REPO_ROOT,
+  TypeSpec,
+  localTypeName,
+  readCommittedSchema,
+} from "./schema";
+
+export const README_PATH = path.join(REPO_ROOT, "README.md");
+export const API_START = "<!-- api:start -->";
+export const API_END = "<!-- api:end -->";
+export const REGENERATE_DOCS = "npm run docs";
+
+/** A GitHub heading anchor for a plain one-word heading. */
+function anchor(name: string): string {
+  return `#${name.toLowerCase()}`;
+}
+
+/** Text safe in a Markdown table cell: one line, pipes escaped, `<` outside code spans escaped. */
+export function cell(text: string | undefined): string {
+  const oneLine = (text ?? "").replace(/\s*\n\s*/g, " ").trim();
+  return oneLine
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, "&lt;")))
+    .join("")
+    .replace(/\|/g, "\\|");
+}
+
+/** The type column: primitives in code, object and enum types linked to their table. */
+export function typeCell(spec: PropertySpec): string {
+  if (spec.$ref) {
+    const name = localTypeName(spec.$ref);
+    if (name) return `[${name}](${anchor(name)})`;
+    const external = /schema\.json#\/(?:resources\/(.+)|provider)$/.exec(spec.$ref);
+    return external?.[1] ? `\`${decodeURIComponent(external[1])}\` resource` : "provider resource";
+  }
+  if (spec.type === "array") return `${typeCell(spec.items ?? {})}[]`;
+  if (spec.type === "object") return `map of ${typeCell(spec.additionalProperties ?? {})}`;
+  return `\`${spec.type ?? "any"}\``;
+}
+
+/** Required properties first, then the rest, each alphabetically. */
+function ordered(properties: { [name: string]: PropertySpec }, required: string[]): [string, PropertySpec][] {
+  return Object.entries(properties).sort(([a], [b]) => {
+    const ra = required.includes(a) ? 0 : 1;
+    const rb = required.includes(b) ? 0 : 1;
+    return ra !== rb ? ra - rb : a < b ? -1 : a > b ? 1 : 0;
+  });
+}
+
+function propertyTable(
+  heading: string,
+  properties: { [name: string]: PropertySpec },
+  required: string[],
+): string[] {
+  return [
+    `| ${heading} | Type | Required | Description |`,
+    "| --- | --- | --- | --- |",
+    ...ordered(properties, required).map(
+      ([name, spec]) =>
+        `| \`${name}\` | ${typeCell(spec)} | ${required.includes(name) ? "yes" : "no"} | ${cell(spec.description)} |`,
+    ),
+  ];
+}
+
+function typeSection(name: string, type: TypeSpec): string[] {
+  if (type.enum) {
+    return [
+      `#### ${name}`,
+      "",
+      `Enum (\`${type.type}\`).${type.description ? ` ${cell(type.description)}` : ""}`,
+      "",
+      "| Value | Description |",
+      "| --- | --- |",
+      ...type.enum.map((v) => `| \`${JSON.stringify(v.value)}\` | ${cell(v.description)} |`),
+      "",
+    ];
+  }
+  return [
+    `#### ${name}`,
+    "",
+    ...(type.description ? [cell(type.description), ""] : []),
+    ...propertyTable("Property", type.properties ?? {}, type.required ?? []),
+    "",
+  ];
+}
+
+/** The API section's Markdown (before prettier), from a schema. */
+export function renderApi(schema: PackageSchema): string {
+  const lines: string[] = [
+    "Generated from `schema.json` by `npm run docs`; do not edit by hand. Every input can be given from",
+    "TypeScript; from other languages, use the names and types below.",
+    "",
+  ];
+  const byName = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  const components = Object.entries(schema.resources)
+    .map(([token, resource]): [string, typeof resource] => [token.split(":")[2], resource])
+    .sort(byName);
+  for (const [name, resource] of components) {
+    lines.push(
+      `### ${name}`,
+      "",
+      `\`${Object.keys(schema.resources).find((t) => t.endsWith(`:${name}`))}\``,
+      "",
+    );
+    if (resource.description) lines.push(cell(resource.description), "");
+    lines.push(...propertyTable("Input", resource.inputProperties, resource.requiredInputs), "");
+    lines.push(
+      "| Output | Type | Description |",
+      "| --- | --- | --- |",
+      ...ordered(resource.properties, []).map(
+        ([output, spec]) => `| \`${output}\` | ${typeCell(spec)} | ${cell(spec.description)} |`,
+      ),
+      "",
+    );
+  }
+  const types = Object.entries(schema.types)
+    .map(([token, type]): [string, TypeSpec] => [token.split(":")[2], type])
+    .sort(byName);
+  if (types.length > 0) {
+    lines.push("### Types", "");
+    for (const [name, type] of types) lines.push(...typeSection(name, type));
+  }
+  return lines.join("\n").trimEnd();
+}
+
+/** Where the section is: the indices just after the start marker and at the end marker. */
+function markers(readme: string): { start: number; end: number } {
+  const start = readme.indexOf(API_START);
+  const end = readme.indexOf(API_END);
+  if (start === -1 || end === -1 || end < start || readme.indexOf(API_START, start + 1) !== -1) {
+    throw new Error(
+      `README.md needs exactly one "${API_START}" followed by one "${API_END}" (each on its own line) ` +
+        `where the API reference goes; found ${start === -1 ? "no" : "a"} start marker and ${end === -1 ? "no" : "an"} end marker.`,
+    );
+  }
+  return { start: start + API_START.length, end };
+}
+
+/** The text between the markers. */
+export function apiSection(readme: string): string {
+  const { start, end } = markers(readme);
+  return readme.slice(start, end);
+}
+
+/** The README with the section between the markers replaced by `body`. */
+export function replaceApiSection(readme: string, body: string): string {
+  const { start, end } = markers(readme);
+  return `${readme.slice(0, start)}\n\n${body}\n\n${readme.slice(end)}`;
+}
+
+/** Formats Markdown with the repository's prettier configuration. */
+export async function formatMarkdown(text: string, filepath: string = README_PATH): Promise<string> {
+  const options = (await prettier.resolveConfig(filepath)) ?? {};
+  return prettier.format(text, { ...options, filepath });
+}
+
+/** The README as `npm run docs` would write it. */
+export async function renderReadme(readme: string, schema: PackageSchema): Promise<string> {
+  return formatMarkdown(replaceApiSection(readme, renderApi(schema)));
+}
+
+async function main(): Promise<void> {
+  const check = process.argv.includes("--check");
+  const readme = readFileSync(README_PATH, "utf8");
+  const updated = await renderReadme(readme, readCommittedSchema());
+  if (apiSection(updated) === apiSection(readme)) {
+    console.log("README.md's API section is up to date.");
+    return;
+  }
+  if (check) {
+    console.error(`README.md's API section is stale: run \`${REGENERATE_DOCS}\` and commit the result.`);
+    process.exitCode = 1;
+    return;
+  }
+  // Only the section changes; the rest of the README stays as it is.
+  writeFileSync(README_PATH, replaceApiSection(readme, apiSection(updated).trim()));
+  console.log("updated README.md's API section");
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

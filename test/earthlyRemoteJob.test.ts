@@ -1,0 +1,503 @@
+/**
+ * EarthlyRemoteJob under Pulumi mocks, against a plain FleetConnection of 3 instances: the client
+ * Job, its Earthly config (parsed back with the yaml package) and its certificate Secret, asserted
+ * field by field and validated against the Kubernetes API schema.
+ */
+import "./support/mocks";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
+import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/earthlyRemoteJob";
+import { FleetConnection } from "../components/remoteBuildkitd";
+import { pickInstance } from "../components/lib/pinning";
+import { InvalidArgumentsError } from "../components/lib/validation";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const TYPE = "earthly-kubernetes:index:EarthlyRemoteJob";
+const JOB = "kubernetes:batch/v1:Job";
+const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
+const SECRET = "kubernetes:core/v1:Secret";
+
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nQ0EgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+const CLIENT_CERT_PEM = "-----BEGIN CERTIFICATE-----\nY2xpZW50IGNlcnQ=\n-----END CERTIFICATE-----\n";
+const CLIENT_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nY2xpZW50IGtleQ==\n-----END PRIVATE KEY-----\n";
+
+const FLEET: FleetConnection = {
+  fleetName: "buildkitd",
+  namespace: "earthly",
+  buildkitHost: "tcp://buildkitd.earthly.svc.cluster.local:8372",
+  instanceNames: ["buildkitd-0", "buildkitd-1", "buildkitd-2"],
+  instanceHosts: [
+    "buildkitd-0.buildkitd-instances.earthly.svc.cluster.local",
+    "buildkitd-1.buildkitd-instances.earthly.svc.cluster.local",
+    "buildkitd-2.buildkitd-instances.earthly.svc.cluster.local",
+  ],
+  earthlyVersion: "v0.8.16",
+  tlsEnabled: true,
+  caCertPem: CA_PEM,
+  clientLabels: { "earthly-kubernetes/client-of": "buildkitd" },
+};
+
+const TARGET = "github.com/earthly/ci-example-project:main+build";
+
+function baseArgs(): EarthlyRemoteJobArgs {
+  return {
+    namespace: "ci",
+    target: TARGET,
+    fleet: FLEET,
+    clientCertPem: CLIENT_CERT_PEM,
+    clientPrivateKeyPem: pulumi.secret(CLIENT_KEY_PEM),
+  };
+}
+
+/** A recorded value with every secret wrapper removed (what the provider would see). */
+function plain(value: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+function one(type: string, name: string): RecordedResource {
+  const found = recorded.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+function inputsOf(type: string, name: string): Obj {
+  return plain(one(type, name).inputs) as Obj;
+}
+
+let validated = 0;
+function validateAllRecorded(): void {
+  for (const r of recorded.filter((x) => x.type.startsWith("kubernetes:"))) {
+    validateKubeObject(plain(r.inputs) as Record<string, unknown>);
+    validated++;
+  }
+}
+
+/** Constructs the Job, waits for every registration and validates every Kubernetes object. */
+async function build(
+  name: string,
+  args: EarthlyRemoteJobArgs,
+): Promise<{ component: EarthlyRemoteJob; job: Obj; config: Obj; certs: Obj; container: Obj }> {
+  resetRecord();
+  const component = new EarthlyRemoteJob(name, args);
+  await valueOf(component.jobName);
+  await settle();
+  assert.deepEqual(
+    recorded.map((r) => `${r.type} ${r.name}`).sort(),
+    [`${TYPE} ${name}`, `${CONFIG_MAP} ${name}-config`, `${JOB} ${name}`, `${SECRET} ${name}-certs`].sort(),
+  );
+  validateAllRecorded();
+  const job = inputsOf(JOB, name);
+  return {
+    component,
+    job,
+    config: inputsOf(CONFIG_MAP, `${name}-config`),
+    certs: inputsOf(SECRET, `${name}-certs`),
+    container: job.spec.template.spec.containers[0],
+  };
+}
+
+function envOf(container: Obj): Record<string, string> {
+  return Object.fromEntries((container.env as Obj[]).map((e) => [e.name as string, e.value as string]));
+}
+
+/** The Earthly config the ConfigMap carries, parsed. */
+function parsedConfig(config: Obj): Obj {
+  assert.deepEqual(Object.keys(config.data), ["config.yml"]);
+  return YAML.parse(config.data["config.yml"]) as Obj;
+}
+
+/** Two cache keys that rendezvous hashing puts on different instances of the fleet. */
+function keysOnDifferentInstances(): [string, string] {
+  const first = "github.com/earthly/earthly";
+  const firstInstance = pickInstance(first, FLEET.instanceNames);
+  for (let i = 0; i < 100; i++) {
+    const candidate = `github.com/example/repo-${i}`;
+    if (pickInstance(candidate, FLEET.instanceNames) !== firstInstance) return [first, candidate];
+  }
+  throw new Error("no second key found on another instance");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+async function assertRefused(
+  make: () => unknown,
+  field: string,
+  got: string,
+  allowed: RegExp,
+): Promise<void> {
+  resetRecord();
+  assert.throws(make, (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentsError, `expected InvalidArgumentsError, got ${String(e)}`);
+    assert.deepEqual(
+      e.problems.map((p) => p.field),
+      [field],
+    );
+    assert.match(
+      e.message,
+      new RegExp(`invalid ${escapeRegExp(field)}: got ${escapeRegExp(got)}; allowed: `),
+    );
+    assert.match(e.message, allowed);
+    return true;
+  });
+  await settle();
+  assert.deepEqual(recorded, [], "nothing may be registered when the arguments are refused");
+}
+
+/** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */
+function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
+  // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
+  return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+/**
+ * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
+ * thrown inside an `apply` rejects every registration that depends on it, and under mocks nothing
+ * else handles those. The test runner's own listeners are restored afterwards.
+ */
+async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const rejections: unknown[] = [];
+  const collect = (reason: unknown) => void rejections.push(reason);
+  process.on("unhandledRejection", collect);
+  try {
+    await body();
+    let seen = -1;
+    while (seen !== rejections.length) {
+      seen = rejections.length;
+      await settle();
+    }
+  } finally {
+    process.removeListener("unhandledRejection", collect);
+    for (const listener of saved) process.on("unhandledRejection", listener);
+  }
+  return rejections;
+}
+
+const CLIENT_LABELS = {
+  "earthly-kubernetes/client-of": "buildkitd",
+  "app.kubernetes.io/name": "earthly",
+  "app.kubernetes.io/instance": "client",
+  "app.kubernetes.io/component": "client",
+  "app.kubernetes.io/version": "v0.8.16",
+  "app.kubernetes.io/part-of": "earthly",
+  "app.kubernetes.io/managed-by": "pulumi",
+};
+
+describe("a client without a cache key", () => {
+  let built: Awaited<ReturnType<typeof build>>;
+
+  test("setup", async () => {
+    built = await build("client", {
+      ...baseArgs(),
+      globalConfig: { disable_analytics: "true", conversion_parallelism: "4" },
+    });
+  });
+
+  test("Job: unprivileged earthly container, NO_BUILDKIT=1, BUILDKIT_HOST = the fleet's Service", async () => {
+    const { job, container } = built;
+    assert.equal(job.apiVersion, "batch/v1");
+    assert.equal(job.kind, "Job");
+    assert.equal(job.metadata.namespace, "ci");
+    assert.equal(container.name, "earthly");
+    assert.equal(container.image, "earthly/earthly:v0.8.16");
+    assert.deepEqual(container.args, [TARGET]);
+    assert.deepEqual(container.securityContext, {
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    assert.deepEqual(container.env, [
+      { name: "NO_BUILDKIT", value: "1" },
+      { name: "BUILDKIT_HOST", value: "tcp://buildkitd.earthly.svc.cluster.local:8372" },
+      { name: "SRC_DIR", value: "/workspace" },
+    ]);
+    assert.equal(container.workingDir, "/workspace");
+    assert.equal(
+      await valueOf(built.component.buildkitHost),
+      "tcp://buildkitd.earthly.svc.cluster.local:8372",
+    );
+  });
+
+  test("Job: config at /etc/.earthly/config.yml by subPath, certificates at /etc/.earthly/certs", () => {
+    const { job, container, config, certs } = built;
+    assert.deepEqual(container.volumeMounts, [
+      { name: "workspace", mountPath: "/workspace" },
+      {
+        name: "earthly-config",
+        mountPath: "/etc/.earthly/config.yml",
+        subPath: "config.yml",
+        readOnly: true,
+      },
+      { name: "earthly-certs", mountPath: "/etc/.earthly/certs", readOnly: true },
+    ]);
+    // The volumes name the objects the component created (auto-named by the mocked provider).
+    assert.deepEqual(job.spec.template.spec.volumes, [
+      { name: "workspace", emptyDir: {} },
+      { name: "earthly-config", configMap: { name: "client-config-abc123" } },
+      { name: "earthly-certs", secret: { secretName: "client-certs-abc123", defaultMode: 0o400 } },
+    ]);
+    assert.equal(config.metadata.namespace, "ci");
+    assert.equal(certs.metadata.namespace, "ci");
+  });
+
+  test("Job: pod labels carry the fleet's client labels; no scheduling constraints by default", () => {
+    const { job } = built;
+    const pod = job.spec.template;
+    assert.deepEqual(pod.metadata.labels, CLIENT_LABELS);
+    assert.equal(
+      pod.metadata.labels["earthly-kubernetes/client-of"],
+      FLEET.clientLabels["earthly-kubernetes/client-of"],
+    );
+    assert.deepEqual(job.metadata.labels, CLIENT_LABELS);
+    assert.equal("tolerations" in pod.spec, false);
+    assert.equal("nodeSelector" in pod.spec, false);
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.equal(pod.spec.restartPolicy, "Never");
+    assert.equal(job.spec.backoffLimit, 1);
+  });
+
+  test("ConfigMap: Earthly's config with absolute TLS paths plus the globalConfig extras, and nothing else", () => {
+    assert.deepEqual(parsedConfig(built.config), {
+      global: {
+        conversion_parallelism: "4",
+        disable_analytics: "true",
+        buildkit_host: "tcp://buildkitd.earthly.svc.cluster.local:8372",
+        tls_enabled: true,
+        tlsca: "/etc/.earthly/certs/ca_cert.pem",
+        tlscert: "/etc/.earthly/certs/earthly_cert.pem",
+        tlskey: "/etc/.earthly/certs/earthly_key.pem",
+      },
+    });
+  });
+
+  test("Secret: the CA, the client certificate and key, as a secret", () => {
+    const raw = one(SECRET, "client-certs").inputs;
+    assert.equal(pulumi.runtime.isRpcSecret(raw.stringData), true);
+    assert.equal(built.certs.type, "Opaque");
+    assert.deepEqual(built.certs.stringData, {
+      "ca_cert.pem": CA_PEM,
+      "earthly_cert.pem": CLIENT_CERT_PEM,
+      "earthly_key.pem": CLIENT_KEY_PEM,
+    });
+  });
+
+  test("the Job and the ConfigMap are not secret and do not hold the key", () => {
+    for (const r of recorded.filter((x) => x.type === JOB || x.type === CONFIG_MAP)) {
+      for (const value of Object.values(r.inputs)) assert.equal(pulumi.runtime.isRpcSecret(value), false);
+      assert.equal(JSON.stringify(r.inputs).includes("PRIVATE KEY"), false, `${r.type} holds the key`);
+    }
+  });
+
+  test("outputs: jobName and namespace", async () => {
+    assert.equal(await valueOf(built.component.jobName), "client-abc123");
+    assert.equal(await valueOf(built.component.namespace), "ci");
+  });
+});
+
+describe("a client pinned by cache key", () => {
+  const [keyA, keyB] = keysOnDifferentInstances();
+
+  for (const [label, key] of [
+    ["first key", keyA],
+    ["second key", keyB],
+  ] as const) {
+    test(`${label}: BUILDKIT_HOST and the config's buildkit_host are the instance pickInstance chooses`, async () => {
+      const name = label === "first key" ? "pinned-a" : "pinned-b";
+      const { component, container, config } = await build(name, { ...baseArgs(), cacheKey: key });
+      const instance = pickInstance(key, FLEET.instanceNames);
+      const host = `tcp://${FLEET.instanceHosts[FLEET.instanceNames.indexOf(instance)]}:8372`;
+      assert.equal(envOf(container).BUILDKIT_HOST, host);
+      assert.ok(
+        FLEET.instanceHosts.map((h) => `tcp://${h}:8372`).includes(host),
+        "the pinned host is one of the fleet's instance hosts",
+      );
+      assert.notEqual(host, FLEET.buildkitHost);
+      assert.equal(parsedConfig(config).global.buildkit_host, host);
+      assert.equal(await valueOf(component.buildkitHost), host);
+    });
+  }
+
+  test("the two keys land on different instances", () => {
+    assert.notEqual(pickInstance(keyA, FLEET.instanceNames), pickInstance(keyB, FLEET.instanceNames));
+  });
+});
+
+describe("options", () => {
+  test("scheduling, labels, flags, imageRepository and env are passed through", async () => {
+    const { job, container } = await build("options", {
+      ...baseArgs(),
+      flags: ["--ci"],
+      imageRepository: "earthbuild/earthbuild",
+      labels: { team: "platform" },
+      scheduling: {
+        nodeSelector: { "kubernetes.io/os": "linux" },
+        tolerations: [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }],
+      },
+      env: [{ name: "EARTHLY_TOKEN", secretKeyRef: { name: "earthly", key: "token" } }],
+    });
+    assert.equal(container.image, "earthbuild/earthbuild:v0.8.16");
+    assert.deepEqual(container.args, ["--ci", TARGET]);
+    assert.deepEqual(container.env[3], {
+      name: "EARTHLY_TOKEN",
+      valueFrom: { secretKeyRef: { name: "earthly", key: "token" } },
+    });
+    const pod = job.spec.template.spec;
+    assert.deepEqual(pod.nodeSelector, { "kubernetes.io/os": "linux" });
+    assert.deepEqual(pod.tolerations, [{ key: "dedicated", operator: "Exists", effect: "NoSchedule" }]);
+    assert.equal(job.spec.template.metadata.labels.team, "platform");
+    assert.equal(job.spec.template.metadata.labels["earthly-kubernetes/client-of"], "buildkitd");
+  });
+
+  test("a fleet without TLS: tls_enabled false, no TLS paths, no certificate mount", async () => {
+    const fleet: FleetConnection = { ...FLEET, tlsEnabled: false, caCertPem: "" };
+    const { job, container, config, certs } = await build("plain", {
+      namespace: "ci",
+      target: TARGET,
+      fleet,
+    });
+    assert.deepEqual(parsedConfig(config), {
+      global: { buildkit_host: "tcp://buildkitd.earthly.svc.cluster.local:8372", tls_enabled: false },
+    });
+    assert.deepEqual(
+      (container.volumeMounts as Obj[]).map((m) => m.mountPath),
+      ["/workspace", "/etc/.earthly/config.yml"],
+    );
+    assert.deepEqual(
+      (job.spec.template.spec.volumes as Obj[]).map((v) => v.name),
+      ["workspace", "earthly-config"],
+    );
+    assert.deepEqual(certs.stringData, {});
+  });
+});
+
+describe("refused arguments", () => {
+  test("an earthlyVersion other than the fleet's (names both versions)", async () => {
+    await assertRefused(
+      () => new EarthlyRemoteJob("old", { ...baseArgs(), earthlyVersion: "v0.8.15" }),
+      "earthlyVersion",
+      '"v0.8.15"',
+      /the fleet's version v0\.8\.16/,
+    );
+  });
+
+  test("a version mismatch with a fleet Output (the usual case) is refused in the apply", async () => {
+    resetRecord();
+    let jobError: unknown;
+    const rejections = await collectingRejections(async () => {
+      const component = new EarthlyRemoteJob("old-output", {
+        ...baseArgs(),
+        fleet: pulumi.output(FLEET),
+        earthlyVersion: "v0.8.15",
+      });
+      jobError = await settledValue(component.jobName).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    const assertTheProblem = (reason: unknown) => {
+      assert.ok(
+        reason instanceof InvalidArgumentsError,
+        `expected InvalidArgumentsError, got ${String(reason)}`,
+      );
+      assert.match(
+        reason.message,
+        /EarthlyRemoteJob "old-output": invalid earthlyVersion: got "v0\.8\.15"; allowed: the fleet's version v0\.8\.16/,
+      );
+    };
+    assertTheProblem(jobError);
+    assert.ok(rejections.length > 0);
+    for (const reason of rejections) assertTheProblem(reason);
+    assert.deepEqual(
+      recorded.map((r) => r.type),
+      [TYPE],
+    );
+  });
+
+  test("image together with earthlyVersion", async () => {
+    await assertRefused(
+      () =>
+        new EarthlyRemoteJob("img", {
+          ...baseArgs(),
+          image: "registry.example.com/runner:1.0",
+          earthlyVersion: "v0.8.16",
+        }),
+      "image",
+      '"registry.example.com/runner:1.0"',
+      /either image, or earthlyVersion\/imageRepository/,
+    );
+  });
+
+  test("GLOBAL_CONFIG in env", async () => {
+    await assertRefused(
+      () => new EarthlyRemoteJob("gc", { ...baseArgs(), env: [{ name: "GLOBAL_CONFIG", value: "{}" }] }),
+      "env.name",
+      '"GLOBAL_CONFIG"',
+      /not GLOBAL_CONFIG here: use globalConfig/,
+    );
+  });
+
+  test("globalConfig overriding tls_enabled", async () => {
+    await assertRefused(
+      () => new EarthlyRemoteJob("tls-off", { ...baseArgs(), globalConfig: { tls_enabled: "false" } }),
+      "globalConfig.tls_enabled",
+      '"false"',
+      /other than buildkit_host, tls_enabled, tlsca, tlscert, tlskey/,
+    );
+  });
+
+  test("a TLS fleet without a client certificate fails in the apply; no Job is created", async () => {
+    resetRecord();
+    let jobError: unknown;
+    const rejections = await collectingRejections(async () => {
+      const args = { ...baseArgs() };
+      delete args.clientCertPem;
+      const component = new EarthlyRemoteJob("no-cert", args);
+      jobError = await settledValue(component.jobName).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    const assertTheProblem = (reason: unknown) => {
+      assert.ok(
+        reason instanceof InvalidArgumentsError,
+        `expected InvalidArgumentsError, got ${String(reason)}`,
+      );
+      assert.match(
+        reason.message,
+        /EarthlyRemoteJob "no-cert": invalid clientCertPem: got nothing; allowed: a PEM value: the fleet requires mTLS/,
+      );
+      assert.deepEqual(
+        reason.problems.map((p) => p.field),
+        ["clientCertPem"],
+      );
+    };
+    assertTheProblem(jobError);
+    assert.ok(rejections.length > 0);
+    for (const reason of rejections) assertTheProblem(reason);
+    // The ConfigMap does not depend on the certificate; the Secret and the Job never reach the cluster.
+    assert.deepEqual(
+      recorded.map((r) => r.type),
+      [TYPE, CONFIG_MAP],
+    );
+  });
+});
+
+test("figures", (t) => {
+  assert.equal(validated, validatedObjects());
+  // 3 objects (ConfigMap, Secret, Job) for each of the 5 constructions that succeed.
+  assert.equal(validated, 15);
+  t.diagnostic(`Kubernetes objects validated against the API schema: ${validatedObjects()}`);
+});

@@ -1,0 +1,364 @@
+/**
+ * KindCluster under Pulumi mocks: the `kind` Command's exact inputs (scripts, environment, the kind
+ * configuration on stdin parsed back with the yaml package), its resource options as the engine
+ * would receive them, the Kubernetes provider, the outputs, determinism and refused arguments.
+ */
+import "./support/mocks";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import * as YAML from "yaml";
+import { FAKE_KUBECONFIG, RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { validatedObjects } from "./support/kubeSchema";
+import { KindCluster, KindClusterArgs } from "../components/kindCluster";
+import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/lib/kindConfig";
+import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT, kindCreateEnvironment } from "../components/lib/kindScripts";
+import { InvalidArgumentsError } from "../components/lib/validation";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const TYPE = "earthly-kubernetes:index:KindCluster";
+const COMMAND = "command:local:Command";
+const PROVIDER = "pulumi:providers:kubernetes";
+
+// ---------------------------------------------------------------------------------------------
+// Resource options are not part of the mocks' MockResourceArgs; the engine receives them in the
+// RegisterResource request, so this records them from the mock monitor's requests.
+// ---------------------------------------------------------------------------------------------
+
+interface RecordedOptions {
+  type: string;
+  name: string;
+  additionalSecretOutputs: string[];
+  deleteBeforeReplace: boolean;
+  deleteBeforeReplaceDefined: boolean;
+  parent: string;
+}
+const registeredOptions: RecordedOptions[] = [];
+
+type RegisterCallback = (error: unknown, response: unknown) => void;
+interface RegisteringMonitor {
+  registerResource(request: RegisterResourceRequest, callback: RegisterCallback): unknown;
+}
+{
+  const monitor = pulumi.runtime.getMonitor() as unknown as RegisteringMonitor | undefined;
+  assert.ok(monitor, "the mocks must have installed a monitor");
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    registeredOptions.push({
+      type: request.getType(),
+      name: request.getName(),
+      additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+      deleteBeforeReplaceDefined: request.getDeletebeforereplacedefined(),
+      parent: request.getParent(),
+    });
+    return original(request, callback);
+  };
+}
+
+function resetAll(): void {
+  resetRecord();
+  registeredOptions.length = 0;
+}
+
+function one(type: string, name: string): RecordedResource {
+  const found = recorded.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+const BUILDERS = {
+  name: "builders",
+  labels: { "earthly.dev/role": "builder" },
+  taints: [{ key: "earthly.dev/builder", value: "true", effect: "NoSchedule" as const }],
+};
+
+function aioArgs(): KindClusterArgs {
+  return { clusterName: "earthlydemo-aio", workerPools: [structuredClone(BUILDERS)] };
+}
+
+async function build(name: string, args: KindClusterArgs): Promise<{ cluster: KindCluster; command: Obj }> {
+  resetAll();
+  const cluster = new KindCluster(name, args);
+  await valueOf(cluster.kubeconfig);
+  await valueOf(cluster.poolScheduling);
+  await settle();
+  return { cluster, command: one(COMMAND, `${name}-kind`).inputs as Obj };
+}
+
+describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
+  let built: Awaited<ReturnType<typeof build>>;
+  const hash = kindConfigHash({ workerPools: [BUILDERS] });
+
+  test("setup: the component, the kind Command and the provider are registered", async () => {
+    built = await build("aio", aioArgs());
+    assert.deepEqual(
+      recorded.map((r) => `${r.type} ${r.name}`),
+      [`${TYPE} aio`, `${COMMAND} aio-kind`, `${PROVIDER} aio-provider`],
+    );
+    assert.match(hash, /^[0-9a-f]{40}$/);
+  });
+
+  test("Command: create/delete are the exported scripts; environment from kindCreateEnvironment", () => {
+    const { command } = built;
+    assert.deepEqual(Object.keys(command).sort(), [
+      "create",
+      "delete",
+      "environment",
+      "logging",
+      "stdin",
+      "triggers",
+    ]);
+    assert.equal(command.create, KIND_CREATE_SCRIPT);
+    assert.equal(command.delete, KIND_DELETE_SCRIPT);
+    const expectedEnvironment = kindCreateEnvironment({
+      clusterName: "earthlydemo-aio",
+      waitSeconds: 120,
+      configHash: hash,
+      adoptExisting: false,
+    });
+    assert.deepEqual(command.environment, expectedEnvironment);
+    // And literally, so a change of the helper's shape shows up too.
+    assert.deepEqual(command.environment, {
+      KIND_CLUSTER_NAME: "earthlydemo-aio",
+      EK_WAIT_SECONDS: "120",
+      EK_CONFIG_HASH: hash,
+      EK_ADOPT_EXISTING: "false",
+      EK_CONFIG_HASH_LABEL: "earthly-kubernetes/kind-config",
+    });
+  });
+
+  test("Command: stdin is the kind config, a control plane with the hash label and one tainted worker", () => {
+    const config = YAML.parse(built.command.stdin) as Obj;
+    // The worker's one patch is YAML text of its own, parsed below.
+    const patches: unknown = config.nodes?.[1]?.kubeadmConfigPatches;
+    assert.ok(Array.isArray(patches) && patches.length === 1 && typeof patches[0] === "string");
+    const patchText = patches[0] as string;
+    assert.deepEqual(config, {
+      kind: "Cluster",
+      apiVersion: "kind.x-k8s.io/v1alpha4",
+      nodes: [
+        { role: "control-plane", labels: { [CONFIG_HASH_LABEL]: hash } },
+        {
+          role: "worker",
+          labels: { "earthly-kubernetes/pool": "builders", "earthly.dev/role": "builder" },
+          kubeadmConfigPatches: [patchText],
+        },
+      ],
+    });
+    assert.equal(CONFIG_HASH_LABEL, "earthly-kubernetes/kind-config");
+    const patch = YAML.parse(patchText) as Obj;
+    assert.deepEqual(patch, {
+      kind: "JoinConfiguration",
+      nodeRegistration: { taints: [{ key: "earthly.dev/builder", value: "true", effect: "NoSchedule" }] },
+    });
+  });
+
+  test("Command: triggers, logging stderr", () => {
+    assert.deepEqual(built.command.triggers, ["earthlydemo-aio", hash]);
+    assert.equal(built.command.logging, "stderr");
+  });
+
+  test("Command options: stdout is an additional secret output, deleteBeforeReplace, parented", () => {
+    const options = registeredOptions.filter((o) => o.type === COMMAND);
+    assert.equal(options.length, 1);
+    assert.equal(options[0].name, "aio-kind");
+    assert.deepEqual(options[0].additionalSecretOutputs, ["stdout"]);
+    assert.equal(options[0].deleteBeforeReplace, true);
+    assert.equal(options[0].deleteBeforeReplaceDefined, true);
+    assert.match(options[0].parent, new RegExp(`${escapeRegExp(TYPE)}::aio$`));
+  });
+
+  test("Provider: the kubeconfig as a secret, deleteUnreachable, the Command's id as cluster identifier", () => {
+    const inputs = one(PROVIDER, "aio-provider").inputs;
+    assert.equal(pulumi.runtime.isRpcSecret(inputs.kubeconfig), true);
+    assert.equal(pulumi.runtime.unwrapRpcSecret(inputs.kubeconfig), FAKE_KUBECONFIG);
+    // The kubernetes provider's inputs are strings on the wire.
+    assert.equal(inputs.deleteUnreachable, "true");
+    assert.equal(inputs.clusterIdentifier, "aio-kind-id");
+    const options = registeredOptions.filter((o) => o.type === PROVIDER);
+    assert.equal(options.length, 1);
+    assert.match(options[0].parent, new RegExp(`${escapeRegExp(TYPE)}::aio$`));
+  });
+
+  test("outputs: kubeconfig (secret), kubeContext, clusterName, poolScheduling", async () => {
+    const { cluster } = built;
+    assert.equal(await valueOf(cluster.kubeconfig), FAKE_KUBECONFIG);
+    assert.equal(await pulumi.isSecret(cluster.kubeconfig), true);
+    assert.equal(await valueOf(cluster.kubeContext), "kind-earthlydemo-aio");
+    assert.equal(await valueOf(cluster.clusterName), "earthlydemo-aio");
+    assert.deepEqual(await valueOf(cluster.poolScheduling), {
+      builders: {
+        nodeSelector: { "earthly-kubernetes/pool": "builders" },
+        tolerations: [{ key: "earthly.dev/builder", operator: "Equal", value: "true", effect: "NoSchedule" }],
+      },
+    });
+    assert.equal(await pulumi.isSecret(cluster.poolScheduling), false);
+  });
+});
+
+describe("determinism", () => {
+  test("the same arguments give byte-identical Command inputs", async () => {
+    const first = await build("same-a", aioArgs());
+    const second = await build("same-b", aioArgs());
+    assert.equal(JSON.stringify(second.command), JSON.stringify(first.command));
+  });
+
+  test("labels given in another key order give byte-identical Command inputs", async () => {
+    const ordered = await build("order-a", {
+      clusterName: "ordered",
+      controlPlaneLabels: { alpha: "1", zulu: "2" },
+      workerPools: [{ name: "builders", labels: { "a.example/x": "1", "z.example/y": "2" } }],
+    });
+    const reversed = await build("order-b", {
+      clusterName: "ordered",
+      controlPlaneLabels: { zulu: "2", alpha: "1" },
+      workerPools: [{ name: "builders", labels: { "z.example/y": "2", "a.example/x": "1" } }],
+    });
+    assert.equal(JSON.stringify(reversed.command), JSON.stringify(ordered.command));
+  });
+
+  test("a changed taint changes the config hash, the hash label, the environment and the triggers", async () => {
+    const before = await build("taint-a", aioArgs());
+    const changedArgs = aioArgs();
+    changedArgs.workerPools![0].taints![0].effect = "NoExecute";
+    const after = await build("taint-b", changedArgs);
+    const hashBefore = before.command.environment.EK_CONFIG_HASH as string;
+    const hashAfter = after.command.environment.EK_CONFIG_HASH as string;
+    assert.match(hashAfter, /^[0-9a-f]{40}$/);
+    assert.notEqual(hashAfter, hashBefore);
+    assert.deepEqual(before.command.triggers, ["earthlydemo-aio", hashBefore]);
+    assert.deepEqual(after.command.triggers, ["earthlydemo-aio", hashAfter]);
+    const labelAfter = (YAML.parse(after.command.stdin) as Obj).nodes[0].labels[CONFIG_HASH_LABEL];
+    assert.equal(labelAfter, hashAfter);
+    const patch = YAML.parse(
+      (YAML.parse(after.command.stdin) as Obj).nodes[1].kubeadmConfigPatches[0],
+    ) as Obj;
+    assert.equal(patch.nodeRegistration.taints[0].effect, "NoExecute");
+  });
+
+  test("waitSeconds and adoptExisting reach the environment but do not change the hash or triggers", async () => {
+    const base = await build("wait-a", aioArgs());
+    const waited = await build("wait-b", { ...aioArgs(), waitSeconds: 300, adoptExisting: true });
+    assert.equal(waited.command.environment.EK_WAIT_SECONDS, "300");
+    assert.equal(waited.command.environment.EK_ADOPT_EXISTING, "true");
+    assert.deepEqual(waited.command.triggers, base.command.triggers);
+    assert.equal(waited.command.stdin, base.command.stdin);
+  });
+});
+
+describe("refused arguments (nothing is registered)", () => {
+  async function assertRefused(
+    args: KindClusterArgs,
+    field: string,
+    got: string,
+    allowed: RegExp,
+  ): Promise<void> {
+    resetAll();
+    assert.throws(
+      () => new KindCluster("refused", args),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentsError, `expected InvalidArgumentsError, got ${String(e)}`);
+        assert.deepEqual(
+          e.problems.map((p) => p.field),
+          [field],
+        );
+        assert.match(
+          e.message,
+          new RegExp(
+            `^KindCluster "refused": invalid ${escapeRegExp(field)}: got ${escapeRegExp(got)}; allowed: `,
+          ),
+        );
+        assert.match(e.message, allowed);
+        return true;
+      },
+    );
+    await settle();
+    assert.deepEqual(recorded, []);
+    assert.deepEqual(registeredOptions, []);
+  }
+
+  for (const clusterName of ["Bad_Name", "a b", "$(touch x)", "k".repeat(41)]) {
+    test(`cluster name ${JSON.stringify(clusterName)}`, async () => {
+      await assertRefused(
+        { ...aioArgs(), clusterName },
+        "clusterName",
+        JSON.stringify(clusterName),
+        /a kind cluster name: 1-40 lower-case letters/,
+      );
+    });
+  }
+
+  test("a 40-character name is accepted", async () => {
+    const { cluster } = await build("forty", { clusterName: "k".repeat(40) });
+    assert.equal(await valueOf(cluster.kubeContext), `kind-${"k".repeat(40)}`);
+  });
+
+  test("taint effect Sometimes", async () => {
+    const args = aioArgs();
+    (args.workerPools![0].taints![0] as { effect: string }).effect = "Sometimes";
+    await assertRefused(
+      args,
+      "workerPools[0].taints[0].effect",
+      '"Sometimes"',
+      /one of 'NoSchedule', 'PreferNoSchedule', 'NoExecute'/,
+    );
+  });
+
+  test("duplicate pool names", async () => {
+    await assertRefused(
+      { clusterName: "dup", workerPools: [{ name: "builders" }, { name: "general" }, { name: "builders" }] },
+      "workerPools",
+      '["builders"]',
+      /pools with distinct names/,
+    );
+  });
+
+  test("a pool of 0 nodes", async () => {
+    await assertRefused(
+      { clusterName: "zero", workerPools: [{ name: "builders", nodes: 0 }] },
+      "workerPools[0].nodes",
+      "0",
+      /an integer from 1 to 20/,
+    );
+  });
+
+  test("podSubnet 10.0.0.0/33", async () => {
+    await assertRefused(
+      { clusterName: "net", networking: { podSubnet: "10.0.0.0/33" } },
+      "networking.podSubnet",
+      '"10.0.0.0/33"',
+      /a CIDR block/,
+    );
+  });
+
+  test("apiServerPort 70000", async () => {
+    await assertRefused(
+      { clusterName: "port", networking: { apiServerPort: 70000 } },
+      "networking.apiServerPort",
+      "70000",
+      /an integer from 1 to 65535/,
+    );
+  });
+
+  test("nodeImage without a tag", async () => {
+    await assertRefused(
+      { clusterName: "image", nodeImage: "kindest/node" },
+      "nodeImage",
+      '"kindest/node"',
+      /an image reference with a tag or digest/,
+    );
+  });
+});
+
+test("figures", (t) => {
+  // KindCluster creates no Kubernetes objects itself (a Command and a provider): nothing to validate.
+  assert.equal(validatedObjects(), 0);
+  t.diagnostic(`Kubernetes objects validated against the API schema: ${validatedObjects()}`);
+});

@@ -1,0 +1,850 @@
+/**
+ * RemoteBuildkitd under Pulumi mocks, with real TLS material: a self-signed CA and a server
+ * certificate issued by it with @peculiar/x509, whose SANs are `fleetNames(...).dnsNames`. Every
+ * Kubernetes object the component registers is asserted field by field and validated against the
+ * Kubernetes API schema.
+ */
+import "./support/mocks";
+import "reflect-metadata";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import type * as X509 from "@peculiar/x509";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
+import { FleetTls, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
+import { fleetNames } from "../components/lib/fleetNames";
+import { tlsChecksum } from "../components/lib/fleetSpec";
+import { InvalidArgumentsError } from "../components/lib/validation";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
+const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+const SERVICE = "kubernetes:core/v1:Service";
+const SECRET = "kubernetes:core/v1:Secret";
+const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const CHECKSUM_ANNOTATION = "earthly-kubernetes/tls-checksum";
+
+// ---------------------------------------------------------------------------------------------
+// Real TLS material.
+// ---------------------------------------------------------------------------------------------
+
+let x509Module: Promise<typeof X509> | undefined;
+function x509(): Promise<typeof X509> {
+  if (x509Module === undefined) {
+    x509Module = import("@peculiar/x509").then((m) => {
+      m.cryptoProvider.set(crypto.webcrypto);
+      return m;
+    });
+  }
+  return x509Module;
+}
+
+const ECDSA = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+const DAY = 24 * 60 * 60 * 1000;
+
+async function keyPair(): Promise<crypto.webcrypto.CryptoKeyPair> {
+  return (await crypto.webcrypto.subtle.generateKey(ECDSA, true, [
+    "sign",
+    "verify",
+  ])) as crypto.webcrypto.CryptoKeyPair;
+}
+
+interface TestCa {
+  pem: string;
+  certificate: X509.X509Certificate;
+  keys: crypto.webcrypto.CryptoKeyPair;
+}
+
+let serial = 1;
+function nextSerial(): string {
+  return (serial++).toString(16).padStart(2, "0");
+}
+
+async function makeCa(): Promise<TestCa> {
+  const x = await x509();
+  const keys = await keyPair();
+  const certificate = await x.X509CertificateGenerator.createSelfSigned({
+    serialNumber: nextSerial(),
+    name: "CN=earthly-kubernetes test CA",
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+    signingAlgorithm: ECDSA,
+    keys,
+    extensions: [
+      new x.BasicConstraintsExtension(true, undefined, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.cRLSign, true),
+    ],
+  });
+  return { pem: certificate.toString("pem"), certificate, keys };
+}
+
+/** A server certificate issued by `ca` with exactly `dnsNames` as SANs, and its PKCS#8 key. */
+async function makeServerTls(
+  ca: TestCa,
+  dnsNames: readonly string[],
+): Promise<FleetTls & { keyPem: string }> {
+  const x = await x509();
+  const keys = await keyPair();
+  const certificate = await x.X509CertificateGenerator.create({
+    serialNumber: nextSerial(),
+    subject: "CN=buildkitd",
+    issuer: ca.certificate.subject,
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + DAY),
+    signingAlgorithm: ECDSA,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    extensions: [
+      new x.BasicConstraintsExtension(false, undefined, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature, true),
+      new x.ExtendedKeyUsageExtension([x.ExtendedKeyUsage.serverAuth]),
+      new x.SubjectAlternativeNameExtension(dnsNames.map((value) => ({ type: "dns" as const, value }))),
+    ],
+  });
+  const pkcs8 = await crypto.webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
+  const keyPem = x.PemConverter.encode(pkcs8, "PRIVATE KEY");
+  return {
+    caCertPem: ca.pem,
+    serverCertPem: certificate.toString("pem"),
+    serverPrivateKeyPem: pulumi.secret(keyPem),
+    keyPem,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers over the mocks' record.
+// ---------------------------------------------------------------------------------------------
+
+/** A recorded value with every secret wrapper removed (what the provider would see). */
+function plain(value: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** A recorded value with every secret replaced by a marker: what a diff or a state file shows in clear. */
+function publicPart(value: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(value)) return "[secret]";
+  if (Array.isArray(value)) return value.map(publicPart);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, publicPart(v)]));
+  }
+  return value;
+}
+
+/** The one recorded resource of a type and name. */
+function one(type: string, name: string): RecordedResource {
+  const found = recorded.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+/** The recorded inputs of a resource, secrets unwrapped. */
+function inputsOf(type: string, name: string): Obj {
+  return plain(one(type, name).inputs) as Obj;
+}
+
+/** Validates every recorded Kubernetes object against the API schema; returns how many. */
+function validateAllRecorded(): number {
+  const kube = recorded.filter((r) => r.type.startsWith("kubernetes:"));
+  for (const r of kube) validateKubeObject(plain(r.inputs) as Record<string, unknown>);
+  return kube.length;
+}
+
+/** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */
+function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
+  // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
+  return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+/**
+ * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
+ * thrown inside an `apply` rejects every resource registration that depends on it, and under mocks
+ * nothing else handles those. The test runner's own listeners are restored afterwards.
+ */
+async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const rejections: unknown[] = [];
+  const collect = (reason: unknown) => void rejections.push(reason);
+  process.on("unhandledRejection", collect);
+  try {
+    await body();
+    // Let every dependent registration fail, until no new rejection arrives.
+    let seen = -1;
+    while (seen !== rejections.length) {
+      seen = rejections.length;
+      await settle();
+    }
+  } finally {
+    process.removeListener("unhandledRejection", collect);
+    for (const listener of saved) process.on("unhandledRejection", listener);
+  }
+  return rejections;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Asserts a synchronous refusal naming `field` and the value as the message shows it; nothing registered. */
+async function assertRefused(
+  make: () => unknown,
+  expected: { field: string; got: string; allowed?: RegExp }[],
+): Promise<void> {
+  resetRecord();
+  assert.throws(make, (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentsError, `expected InvalidArgumentsError, got ${String(e)}`);
+    assert.deepEqual(
+      e.problems.map((p) => p.field),
+      expected.map((x) => x.field),
+    );
+    for (const x of expected) {
+      assert.match(
+        e.message,
+        new RegExp(`invalid ${escapeRegExp(x.field)}: got ${escapeRegExp(x.got)}; allowed: `),
+      );
+      if (x.allowed) assert.match(e.message, x.allowed);
+    }
+    return true;
+  });
+  await settle();
+  assert.deepEqual(recorded, [], "nothing may be registered when the arguments are refused");
+}
+
+const NAMESPACE = "earthly";
+const FLEET = "buildkitd";
+const SCHEDULING = {
+  nodeSelector: { "earthly-kubernetes/pool": "builders" },
+  tolerations: [
+    { key: "earthly.dev/builder", operator: "Equal" as const, value: "true", effect: "NoSchedule" as const },
+  ],
+};
+const RECOMMENDED_LABELS = {
+  "app.kubernetes.io/name": "buildkitd",
+  "app.kubernetes.io/instance": FLEET,
+  "app.kubernetes.io/component": "buildkitd",
+  "app.kubernetes.io/version": "v0.8.16",
+  "app.kubernetes.io/part-of": "earthly",
+  "app.kubernetes.io/managed-by": "pulumi",
+};
+const SELECTOR = { "app.kubernetes.io/name": "buildkitd", "app.kubernetes.io/instance": FLEET };
+const SERVICE_PORTS = [{ name: "tcp-buildkitd", port: 8372, targetPort: 8372, protocol: "TCP" }];
+
+let validated = 0;
+
+// ---------------------------------------------------------------------------------------------
+// A TLS fleet: every object, exactly.
+// ---------------------------------------------------------------------------------------------
+
+describe("a TLS fleet of 3 with a persistent cache", () => {
+  const names = fleetNames({ fleetName: FLEET, namespace: NAMESPACE, replicas: 3 });
+  let tls: FleetTls & { keyPem: string };
+  let fleet: RemoteBuildkitd;
+  let objects: { statefulSet: Obj; service: Obj; headless: Obj; policy: Obj; secret: Obj };
+
+  test("setup: a real CA-issued server certificate covering every fleet name", async () => {
+    const ca = await makeCa();
+    tls = await makeServerTls(ca, names.dnsNames);
+    // The material is real: node:crypto parses it, it chains to the CA and it covers the names.
+    const server = new crypto.X509Certificate(tls.serverCertPem as string);
+    assert.equal(server.verify(new crypto.X509Certificate(ca.pem).publicKey), true);
+    assert.equal(
+      server.checkHost("buildkitd-2.buildkitd-instances.earthly.svc.cluster.local"),
+      "buildkitd-2.buildkitd-instances.earthly.svc.cluster.local",
+    );
+    assert.equal(server.checkHost("buildkitd-3.buildkitd-instances.earthly.svc.cluster.local"), undefined);
+    assert.equal(names.dnsNames.length, 16);
+
+    resetRecord();
+    fleet = new RemoteBuildkitd(FLEET, {
+      namespace: NAMESPACE,
+      replicas: 3,
+      tls,
+      persistentCache: { size: "50Gi", storageClassName: "standard" },
+      scheduling: SCHEDULING,
+    });
+    await valueOf(fleet.connection);
+    await settle();
+    assert.deepEqual(
+      recorded.map((r) => `${r.type} ${r.name}`).sort(),
+      [
+        `${TYPE} ${FLEET}`,
+        `${NETWORK_POLICY} ${FLEET}-clients`,
+        `${SECRET} ${FLEET}-tls`,
+        `${SERVICE} ${FLEET}`,
+        `${SERVICE} ${FLEET}-instances`,
+        `${STATEFUL_SET} ${FLEET}`,
+      ].sort(),
+    );
+    objects = {
+      statefulSet: inputsOf(STATEFUL_SET, FLEET),
+      service: inputsOf(SERVICE, FLEET),
+      headless: inputsOf(SERVICE, `${FLEET}-instances`),
+      policy: inputsOf(NETWORK_POLICY, `${FLEET}-clients`),
+      secret: inputsOf(SECRET, `${FLEET}-tls`),
+    };
+    validated += validateAllRecorded();
+  });
+
+  test("StatefulSet: metadata, serviceName = headless Service, replicas, selector", () => {
+    const ss = objects.statefulSet;
+    assert.equal(ss.apiVersion, "apps/v1");
+    assert.equal(ss.kind, "StatefulSet");
+    assert.deepEqual(ss.metadata, { name: FLEET, namespace: NAMESPACE, labels: RECOMMENDED_LABELS });
+    assert.equal(ss.spec.serviceName, "buildkitd-instances");
+    assert.equal(ss.spec.replicas, 3);
+    assert.equal(ss.spec.podManagementPolicy, "Parallel");
+    assert.deepEqual(ss.spec.selector, { matchLabels: SELECTOR });
+    assert.deepEqual(ss.spec.updateStrategy, { type: "RollingUpdate" });
+    assert.deepEqual(ss.spec.template.metadata.labels, RECOMMENDED_LABELS);
+  });
+
+  test("StatefulSet: privileged buildkitd container, image, env, ports and probes", () => {
+    const pod = objects.statefulSet.spec.template.spec;
+    assert.equal(pod.containers.length, 1);
+    const c = pod.containers[0];
+    assert.equal(c.name, "buildkitd");
+    assert.equal(c.image, "earthly/buildkitd:v0.8.16");
+    assert.deepEqual(c.securityContext, { privileged: true });
+    assert.deepEqual(c.env, [
+      { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
+      { name: "BUILDKIT_TLS_ENABLED", value: "true" },
+      { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
+      // 80% of 50Gi in MiB: 50 * 1024 * 0.8.
+      { name: "CACHE_SIZE_MB", value: "40960" },
+    ]);
+    assert.deepEqual(c.ports, [{ name: "tcp-buildkitd", containerPort: 8372, protocol: "TCP" }]);
+    assert.deepEqual(c.readinessProbe, {
+      tcpSocket: { port: 8372 },
+      initialDelaySeconds: 5,
+      periodSeconds: 5,
+      failureThreshold: 3,
+    });
+    assert.deepEqual(c.livenessProbe, {
+      tcpSocket: { port: 8372 },
+      initialDelaySeconds: 30,
+      periodSeconds: 20,
+      failureThreshold: 6,
+    });
+    assert.deepEqual(c.resources, {
+      requests: { cpu: "500m", memory: "1Gi" },
+      limits: { cpu: "2", memory: "4Gi" },
+    });
+  });
+
+  test("StatefulSet: TLS files by subPath at exactly /etc/ca.pem, /etc/cert.pem, /etc/key.pem", () => {
+    const pod = objects.statefulSet.spec.template.spec;
+    const mounts: Obj[] = pod.containers[0].volumeMounts;
+    assert.deepEqual(mounts, [
+      { name: "earthly-tmp", mountPath: "/tmp/earthly" },
+      { name: "tls", mountPath: "/etc/ca.pem", subPath: "ca.pem", readOnly: true },
+      { name: "tls", mountPath: "/etc/cert.pem", subPath: "cert.pem", readOnly: true },
+      { name: "tls", mountPath: "/etc/key.pem", subPath: "key.pem", readOnly: true },
+    ]);
+    // Nothing else under /etc, and never /etc itself: the image's /etc must stay.
+    assert.deepEqual(
+      mounts.map((m) => m.mountPath as string).filter((p) => p === "/etc" || p.startsWith("/etc/")),
+      ["/etc/ca.pem", "/etc/cert.pem", "/etc/key.pem"],
+    );
+    // The claim template provides earthly-tmp; the only pod volume is the TLS Secret.
+    assert.deepEqual(pod.volumes, [
+      { name: "tls", secret: { secretName: "buildkitd-tls", defaultMode: 0o400 } },
+    ]);
+  });
+
+  test("StatefulSet: pod spec hardening and scheduling passed through", () => {
+    const pod = objects.statefulSet.spec.template.spec;
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.enableServiceLinks, false);
+    assert.equal(pod.restartPolicy, "Always");
+    assert.equal(pod.terminationGracePeriodSeconds, 60);
+    assert.deepEqual(pod.nodeSelector, { "earthly-kubernetes/pool": "builders" });
+    assert.deepEqual(pod.tolerations, [
+      { key: "earthly.dev/builder", operator: "Equal", value: "true", effect: "NoSchedule" },
+    ]);
+  });
+
+  test("StatefulSet: checksum annotation of the TLS material", () => {
+    const annotations = objects.statefulSet.spec.template.metadata.annotations;
+    assert.deepEqual(Object.keys(annotations), [CHECKSUM_ANNOTATION]);
+    assert.match(annotations[CHECKSUM_ANNOTATION], /^[0-9a-f]{64}$/);
+    assert.equal(
+      annotations[CHECKSUM_ANNOTATION],
+      tlsChecksum(tls.caCertPem as string, tls.serverCertPem as string, tls.keyPem),
+    );
+    // A digest, not the material: the annotation does not contain the key.
+    assert.equal(JSON.stringify(objects.statefulSet).includes("PRIVATE KEY"), false);
+  });
+
+  test("StatefulSet: one cache claim per instance, 50Gi, kept on scale-in, dropped with the fleet", () => {
+    const spec = objects.statefulSet.spec;
+    assert.deepEqual(spec.volumeClaimTemplates, [
+      {
+        metadata: { name: "earthly-tmp" },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "standard",
+          resources: { requests: { storage: "50Gi" } },
+        },
+      },
+    ]);
+    assert.deepEqual(spec.persistentVolumeClaimRetentionPolicy, {
+      whenDeleted: "Delete",
+      whenScaled: "Retain",
+    });
+  });
+
+  test("StatefulSet: the spec is not secret although the key is (only a digest of it is used)", () => {
+    const raw = one(STATEFUL_SET, FLEET).inputs;
+    assert.equal(pulumi.runtime.isRpcSecret(raw.spec), false);
+    assert.equal(pulumi.runtime.isRpcSecret(raw.metadata), false);
+  });
+
+  test("Service: ClusterIP with ClientIP affinity, default timeout 600", () => {
+    const svc = objects.service;
+    assert.equal(svc.apiVersion, "v1");
+    assert.equal(svc.kind, "Service");
+    assert.deepEqual(svc.metadata, { name: FLEET, namespace: NAMESPACE, labels: RECOMMENDED_LABELS });
+    assert.deepEqual(svc.spec, {
+      type: "ClusterIP",
+      selector: SELECTOR,
+      ports: SERVICE_PORTS,
+      sessionAffinity: "ClientIP",
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
+    });
+  });
+
+  test("headless Service: clusterIP None, same selector and port", () => {
+    const svc = objects.headless;
+    assert.deepEqual(svc.metadata, {
+      name: "buildkitd-instances",
+      namespace: NAMESPACE,
+      labels: RECOMMENDED_LABELS,
+    });
+    assert.deepEqual(svc.spec, {
+      clusterIP: "None",
+      selector: SELECTOR,
+      ports: SERVICE_PORTS,
+      publishNotReadyAddresses: false,
+    });
+  });
+
+  test("NetworkPolicy: only port 8372, only from labelled clients in the fleet's namespace by default", () => {
+    const policy = objects.policy;
+    assert.equal(policy.apiVersion, "networking.k8s.io/v1");
+    assert.deepEqual(policy.metadata, { name: "buildkitd-clients", namespace: NAMESPACE });
+    assert.deepEqual(policy.spec, {
+      podSelector: { matchLabels: SELECTOR },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACE } },
+              podSelector: { matchLabels: { "earthly-kubernetes/client-of": FLEET } },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 8372 }],
+        },
+      ],
+    });
+  });
+
+  test("Secret: ca.pem/cert.pem/key.pem, as a secret", async () => {
+    const raw = one(SECRET, `${FLEET}-tls`).inputs;
+    assert.equal(pulumi.runtime.isRpcSecret(raw.stringData), true);
+    const secret = objects.secret;
+    assert.equal(secret.kind, "Secret");
+    assert.equal(secret.type, "Opaque");
+    assert.deepEqual(secret.metadata, { name: "buildkitd-tls", namespace: NAMESPACE });
+    assert.deepEqual(secret.stringData, {
+      "ca.pem": tls.caCertPem,
+      "cert.pem": tls.serverCertPem,
+      "key.pem": tls.keyPem,
+    });
+  });
+
+  test("outputs: hosts, connection, clientLabels; the CA is not secret", async () => {
+    assert.equal(await valueOf(fleet.buildkitHost), "tcp://buildkitd.earthly.svc.cluster.local:8372");
+    assert.deepEqual(await valueOf(fleet.instanceHosts), [
+      "tcp://buildkitd-0.buildkitd-instances.earthly.svc.cluster.local:8372",
+      "tcp://buildkitd-1.buildkitd-instances.earthly.svc.cluster.local:8372",
+      "tcp://buildkitd-2.buildkitd-instances.earthly.svc.cluster.local:8372",
+    ]);
+    assert.equal(await valueOf(fleet.serviceName), FLEET);
+    assert.deepEqual(await valueOf(fleet.clientLabels), { "earthly-kubernetes/client-of": FLEET });
+    assert.equal(await valueOf(fleet.caCertPem), tls.caCertPem);
+    assert.equal(await pulumi.isSecret(fleet.caCertPem), false);
+    assert.equal(await pulumi.isSecret(fleet.connection), false);
+    assert.deepEqual(await valueOf(fleet.connection), {
+      fleetName: FLEET,
+      namespace: NAMESPACE,
+      buildkitHost: "tcp://buildkitd.earthly.svc.cluster.local:8372",
+      instanceNames: ["buildkitd-0", "buildkitd-1", "buildkitd-2"],
+      instanceHosts: [
+        "buildkitd-0.buildkitd-instances.earthly.svc.cluster.local",
+        "buildkitd-1.buildkitd-instances.earthly.svc.cluster.local",
+        "buildkitd-2.buildkitd-instances.earthly.svc.cluster.local",
+      ],
+      earthlyVersion: "v0.8.16",
+      tlsEnabled: true,
+      caCertPem: tls.caCertPem,
+      clientLabels: { "earthly-kubernetes/client-of": FLEET },
+    });
+  });
+
+  test("the private key appears only inside secrets", async () => {
+    const outputs = {
+      buildkitHost: await valueOf(fleet.buildkitHost),
+      instanceHosts: await valueOf(fleet.instanceHosts),
+      caCertPem: await valueOf(fleet.caCertPem),
+      serviceName: await valueOf(fleet.serviceName),
+      clientLabels: await valueOf(fleet.clientLabels),
+      connection: await valueOf(fleet.connection),
+    };
+    const keyBody = tls.keyPem.split("\n")[1];
+    assert.ok(keyBody.length > 20);
+    for (const [name, value] of Object.entries(outputs)) {
+      const text = JSON.stringify(value);
+      assert.equal(text.includes("PRIVATE KEY"), false, `output ${name} holds a private key`);
+      assert.equal(text.includes(keyBody), false, `output ${name} holds the key's body`);
+    }
+    for (const r of recorded) {
+      const text = JSON.stringify(publicPart(r.inputs));
+      assert.equal(text.includes("PRIVATE KEY"), false, `${r.type} ${r.name} shows a private key in clear`);
+      assert.equal(text.includes(keyBody), false, `${r.type} ${r.name} shows the key's body in clear`);
+    }
+    // The check can see a key: the secret part of the Secret does hold it.
+    assert.equal(JSON.stringify(plain(one(SECRET, `${FLEET}-tls`).inputs)).includes("PRIVATE KEY"), true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Options that change single objects.
+// ---------------------------------------------------------------------------------------------
+
+describe("options", () => {
+  test("custom session affinity timeout, client namespaces, allowed namespaces and CIDRs", async () => {
+    const fleetName = "bk-options";
+    const names = fleetNames({ fleetName, namespace: NAMESPACE, replicas: 1 });
+    const tls = await makeServerTls(await makeCa(), names.dnsNames);
+    resetRecord();
+    const fleet = new RemoteBuildkitd(fleetName, {
+      namespace: NAMESPACE,
+      tls,
+      sessionAffinityTimeoutSeconds: 3600,
+      clientNamespaces: ["ci", "earthly"],
+      allowedNamespaces: ["monitoring"],
+      allowedCidrs: ["10.20.0.0/16", "fd00::/8"],
+      podAnnotations: { "traffic.sidecar.istio.io/kubevirtInterfaces": "cni0" },
+    });
+    await valueOf(fleet.connection);
+    await settle();
+    validated += validateAllRecorded();
+    const service = inputsOf(SERVICE, fleetName);
+    assert.deepEqual(service.spec.sessionAffinityConfig, { clientIP: { timeoutSeconds: 3600 } });
+    assert.equal(service.spec.sessionAffinity, "ClientIP");
+    const policy = inputsOf(NETWORK_POLICY, `${fleetName}-clients`);
+    const clients = { podSelector: { matchLabels: { "earthly-kubernetes/client-of": fleetName } } };
+    assert.deepEqual(policy.spec.ingress, [
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ci" } }, ...clients },
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "earthly" } }, ...clients },
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+          { ipBlock: { cidr: "10.20.0.0/16" } },
+          { ipBlock: { cidr: "fd00::/8" } },
+        ],
+        ports: [{ protocol: "TCP", port: 8372 }],
+      },
+    ]);
+    const ss = inputsOf(STATEFUL_SET, fleetName);
+    assert.equal(ss.spec.replicas, 1);
+    const annotations = ss.spec.template.metadata.annotations;
+    assert.deepEqual(Object.keys(annotations).sort(), [
+      CHECKSUM_ANNOTATION,
+      "traffic.sidecar.istio.io/kubevirtInterfaces",
+    ]);
+    assert.equal(annotations["traffic.sidecar.istio.io/kubevirtInterfaces"], "cni0");
+    // Without a persistent cache: an emptyDir and no claim templates.
+    assert.deepEqual(ss.spec.template.spec.volumes[0], { name: "earthly-tmp", emptyDir: {} });
+    assert.equal("volumeClaimTemplates" in ss.spec, false);
+    assert.equal("persistentVolumeClaimRetentionPolicy" in ss.spec, false);
+  });
+
+  test("the checksum annotation changes when the server certificate changes, and only then", async () => {
+    const names = fleetNames({ fleetName: "bk-roll", namespace: NAMESPACE, replicas: 2 });
+    const ca = await makeCa();
+    const first = await makeServerTls(ca, names.dnsNames);
+    const second = await makeServerTls(ca, names.dnsNames);
+    assert.notEqual(first.serverCertPem, second.serverCertPem);
+    const checksumFor = async (resourceName: string, tls: FleetTls): Promise<string> => {
+      resetRecord();
+      const fleet = new RemoteBuildkitd(resourceName, {
+        fleetName: "bk-roll",
+        namespace: NAMESPACE,
+        replicas: 2,
+        tls,
+      });
+      await valueOf(fleet.connection);
+      await settle();
+      validated += validateAllRecorded();
+      return inputsOf(STATEFUL_SET, resourceName).spec.template.metadata.annotations[CHECKSUM_ANNOTATION];
+    };
+    const a = await checksumFor("roll-a", first);
+    const b = await checksumFor("roll-b", first);
+    const c = await checksumFor("roll-c", second);
+    assert.match(a, /^[0-9a-f]{64}$/);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+  });
+
+  test("insecureDisableTls: BUILDKIT_TLS_ENABLED=false, no Secret, no TLS mounts, empty CA", async () => {
+    resetRecord();
+    const fleet = new RemoteBuildkitd("plain", {
+      namespace: NAMESPACE,
+      insecureDisableTls: true,
+      scratchVolume: { emptyDir: { sizeLimit: "20Gi" } },
+    });
+    const connection = await valueOf(fleet.connection);
+    await settle();
+    validated += validateAllRecorded();
+    assert.deepEqual(
+      recorded.filter((r) => r.type === SECRET),
+      [],
+    );
+    const ss = inputsOf(STATEFUL_SET, "plain");
+    const pod = ss.spec.template.spec;
+    assert.deepEqual(pod.containers[0].env, [
+      { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
+      { name: "BUILDKIT_TLS_ENABLED", value: "false" },
+      { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
+      // 80% of the emptyDir's 20Gi in MiB.
+      { name: "CACHE_SIZE_MB", value: "16384" },
+    ]);
+    assert.deepEqual(pod.containers[0].volumeMounts, [{ name: "earthly-tmp", mountPath: "/tmp/earthly" }]);
+    assert.deepEqual(pod.volumes, [{ name: "earthly-tmp", emptyDir: { sizeLimit: "20Gi" } }]);
+    assert.deepEqual(ss.spec.template.metadata, {
+      labels: { ...RECOMMENDED_LABELS, "app.kubernetes.io/instance": "plain" },
+    });
+    assert.equal(connection.tlsEnabled, false);
+    assert.equal(connection.caCertPem, "");
+    assert.equal(await valueOf(fleet.caCertPem), "");
+    assert.equal(connection.buildkitHost, "tcp://plain.earthly.svc.cluster.local:8372");
+  });
+
+  test("an explicit CACHE_SIZE_MB wins over the derived one; image repository and version", async () => {
+    resetRecord();
+    const fleet = new RemoteBuildkitd("mirror", {
+      namespace: NAMESPACE,
+      insecureDisableTls: true,
+      persistentCache: { size: "100Gi" },
+      cacheSizeMb: 5000,
+      imageRepository: "earthbuild/buildkitd",
+      earthlyVersion: "v0.8.19",
+    });
+    assert.equal((await valueOf(fleet.connection)).earthlyVersion, "v0.8.19");
+    await settle();
+    validated += validateAllRecorded();
+    const c = inputsOf(STATEFUL_SET, "mirror").spec.template.spec.containers[0];
+    assert.equal(c.image, "earthbuild/buildkitd:v0.8.19");
+    assert.deepEqual(
+      c.env.filter((e: Obj) => e.name === "CACHE_SIZE_MB"),
+      [{ name: "CACHE_SIZE_MB", value: "5000" }],
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Refusals.
+// ---------------------------------------------------------------------------------------------
+
+describe("refused arguments", () => {
+  const base: RemoteBuildkitdArgs = { namespace: NAMESPACE, insecureDisableTls: true };
+
+  test("replicas 0", async () => {
+    await assertRefused(
+      () => new RemoteBuildkitd("r0", { ...base, replicas: 0 }),
+      [{ field: "replicas", got: "0", allowed: /an integer from 1 to 100/ }],
+    );
+  });
+
+  test("sessionAffinityTimeoutSeconds 0 and 86401", async () => {
+    for (const value of [0, 86401]) {
+      await assertRefused(
+        () => new RemoteBuildkitd("t", { ...base, sessionAffinityTimeoutSeconds: value }),
+        [
+          {
+            field: "sessionAffinityTimeoutSeconds",
+            got: String(value),
+            allowed: /an integer from 1 to 86400/,
+          },
+        ],
+      );
+    }
+  });
+
+  test("TLS missing without insecureDisableTls", async () => {
+    await assertRefused(
+      () => new RemoteBuildkitd("no-tls", { namespace: NAMESPACE }),
+      ["tls.caCertPem", "tls.serverCertPem", "tls.serverPrivateKeyPem"].map((field) => ({
+        field,
+        got: "nothing",
+        allowed: /a PEM value \(mTLS is on by default/,
+      })),
+    );
+    await assertRefused(
+      () =>
+        new RemoteBuildkitd("half-tls", {
+          namespace: NAMESPACE,
+          tls: { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "" },
+        }),
+      [{ field: "tls.serverPrivateKeyPem", got: "nothing" }],
+    );
+  });
+
+  test("tls given together with insecureDisableTls", async () => {
+    await assertRefused(
+      () =>
+        new RemoteBuildkitd("both", {
+          ...base,
+          tls: { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "key" },
+        }),
+      [{ field: "tls", got: '"(given)"', allowed: /no tls together with insecureDisableTls/ }],
+    );
+  });
+
+  test("persistentCache together with scratchVolume", async () => {
+    await assertRefused(
+      () =>
+        new RemoteBuildkitd("two-caches", {
+          ...base,
+          persistentCache: { size: "50Gi" },
+          scratchVolume: { emptyDir: { sizeLimit: "10Gi" } },
+        }),
+      [
+        {
+          field: "scratchVolume",
+          got: '{"emptyDir":{"sizeLimit":"10Gi"}}',
+          allowed: /not together with persistentCache/,
+        },
+      ],
+    );
+  });
+
+  test("rules across fields refuse literals at once even when the TLS material is secret Outputs", async () => {
+    // A certificate authority's outputs: the usual way TLS reaches the fleet.
+    const tls: FleetTls = {
+      caCertPem: pulumi.output("ca"),
+      serverCertPem: pulumi.output("cert"),
+      serverPrivateKeyPem: pulumi.secret("key"),
+    };
+    await assertRefused(
+      () =>
+        new RemoteBuildkitd("two-caches-tls", {
+          namespace: NAMESPACE,
+          tls,
+          persistentCache: { size: "50Gi" },
+          scratchVolume: { emptyDir: {} },
+        }),
+      [{ field: "scratchVolume", got: '{"emptyDir":{}}', allowed: /not together with persistentCache/ }],
+    );
+    await assertRefused(
+      () => new RemoteBuildkitd("both-tls", { ...base, tls }),
+      [{ field: "tls", got: '"(given)"', allowed: /no tls together with insecureDisableTls/ }],
+    );
+    await assertRefused(
+      () =>
+        new RemoteBuildkitd("no-key", {
+          namespace: NAMESPACE,
+          tls: { caCertPem: tls.caCertPem, serverCertPem: tls.serverCertPem, serverPrivateKeyPem: "" },
+        }),
+      [{ field: "tls.serverPrivateKeyPem", got: "nothing" }],
+    );
+  });
+
+  test("fleetName with upper case, and longer than 40 characters", async () => {
+    await assertRefused(
+      () => new RemoteBuildkitd("upper", { ...base, fleetName: "BuildKit" }),
+      [{ field: "fleetName", got: '"BuildKit"', allowed: /RFC 1035 label/ }],
+    );
+    // The resource name is the default fleet name, so it is checked the same way.
+    await assertRefused(() => new RemoteBuildkitd("Fleet", base), [{ field: "fleetName", got: '"Fleet"' }]);
+    const long = `b${"k".repeat(40)}`;
+    assert.equal(long.length, 41);
+    await assertRefused(
+      () => new RemoteBuildkitd("long", { ...base, fleetName: long }),
+      [{ field: "fleetName", got: JSON.stringify(long), allowed: /at most 40 characters/ }],
+    );
+    // 40 is still accepted.
+    resetRecord();
+    const fleet = new RemoteBuildkitd("forty", { ...base, fleetName: long.slice(0, 40) });
+    assert.equal((await valueOf(fleet.connection)).fleetName, long.slice(0, 40));
+    await settle();
+    validated += validateAllRecorded();
+  });
+
+  test("a server certificate that misses an instance name fails in the apply; nothing is deployed", async () => {
+    // SANs for a fleet of 2, used by a fleet of 3: buildkitd-2's names are not covered.
+    const fleetName = "short-sans";
+    const covered = fleetNames({ fleetName, namespace: NAMESPACE, replicas: 2 });
+    const tls = await makeServerTls(await makeCa(), covered.dnsNames);
+    resetRecord();
+    let connectionError: unknown;
+    const rejections = await collectingRejections(async () => {
+      const fleet = new RemoteBuildkitd(fleetName, { namespace: NAMESPACE, replicas: 3, tls });
+      connectionError = await settledValue(fleet.connection).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    });
+    const missing = [
+      "short-sans-2.short-sans-instances",
+      "short-sans-2.short-sans-instances.earthly",
+      "short-sans-2.short-sans-instances.earthly.svc",
+      "short-sans-2.short-sans-instances.earthly.svc.cluster.local",
+    ];
+    // The message names component, field and value (the value is cut at 200 characters).
+    const expected = new RegExp(
+      escapeRegExp(
+        `RemoteBuildkitd "short-sans": invalid tls.serverCertPem: got "a certificate whose SANs miss ${missing.slice(0, 3).join(", ")}`,
+      ) + ".*; allowed: a server certificate whose SANs cover every Service and instance name",
+    );
+    const assertTheCertificateProblem = (reason: unknown) => {
+      assert.ok(
+        reason instanceof InvalidArgumentsError,
+        `expected InvalidArgumentsError, got ${String(reason)}`,
+      );
+      assert.match(reason.message, expected);
+      assert.deepEqual(reason.problems, [
+        {
+          field: "tls.serverCertPem",
+          value: `a certificate whose SANs miss ${missing.join(", ")}`,
+          allowed: "a server certificate whose SANs cover every Service and instance name",
+        },
+      ]);
+    };
+    assertTheCertificateProblem(connectionError);
+    // Every failed registration failed for this reason, and no object reached the "cluster".
+    assert.ok(rejections.length > 0);
+    for (const reason of rejections) assertTheCertificateProblem(reason);
+    assert.deepEqual(
+      recorded.map((r) => r.type),
+      [TYPE],
+    );
+  });
+});
+
+test("figures", (t) => {
+  assert.equal(validated, validatedObjects());
+  // 5 + 5 + 3 * 5 + 4 + 4 + 4: every Kubernetes object the passing constructions registered.
+  assert.equal(validated, 37);
+  t.diagnostic(`Kubernetes objects validated against the API schema: ${validatedObjects()}`);
+});
