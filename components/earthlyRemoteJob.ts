@@ -1,51 +1,26 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import {
-  DEFAULT_SRC_DIR,
-  EnvVar,
-  KubeObject,
-  Resources,
-  VolumeChoice,
-  argsRule,
-  buildContainer,
-  buildJob,
-  buildPodSpec,
-  envListRule,
-  mergeResources,
-  resourcesRule,
-  toKubeVolumeSource,
-  volumeChoiceRule,
-} from "./lib/earthlyPod";
+import { EarthlyJobArgs, earthlyJobCombinedRules, earthlyJobObject, earthlyJobRules } from "./lib/earthlyJob";
+import { EnvVar, KubeObject, Resources, envListRule } from "./lib/earthlyPod";
 import { buildkitHostUrl } from "./lib/fleetNames";
-import { earthlyImage, recommendedLabels, toLabelValue } from "./lib/labels";
+import { newBuildJob } from "./lib/jobResource";
 import { pickInstance } from "./lib/pinning";
-import { Scheduling, schedulingRule } from "./lib/scheduling";
+import { Scheduling } from "./lib/scheduling";
 import {
   ArgRules,
   Problem,
   assertNoProblems,
   checkKnownArgs,
   checkResolvedArgs,
-  earthlyVersion,
-  imageReference,
-  imageRepository,
-  integerBetween,
-  labelMap,
-  mountPath,
   printableText,
-  rfc1123Label,
 } from "./lib/validation";
 import { FleetConnection } from "./remoteBuildkitd";
 
 /** Arguments of {@link EarthlyRemoteJob}. */
-export interface EarthlyRemoteJobArgs {
+export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
   /** Namespace the Job runs in; it must exist. The pod needs no privilege (`baseline` is enough). */
   namespace: pulumi.Input<string>;
-  /** The Earthly target to build, e.g. `github.com/earthly/ci-example-project:main+build`. */
-  target: pulumi.Input<string>;
-  /** Earthly flags placed before the target, e.g. `--ci`. Passed as arguments, never through a shell. */
-  flags?: pulumi.Input<string[]>;
   /** The fleet to build on: a `RemoteBuildkitd`'s `connection` output. */
   fleet: pulumi.Input<FleetConnection>;
   /**
@@ -59,32 +34,14 @@ export interface EarthlyRemoteJobArgs {
   clientPrivateKeyPem?: pulumi.Input<string>;
   /** Earthly release tag; defaults to the fleet's, and a different one is refused. */
   earthlyVersion?: string;
-  /** Image repository: `earthly/earthly` (default), `earthbuild/earthbuild` or a private mirror. */
-  imageRepository?: string;
-  /** A full image reference for a custom runner image (then you vouch for its version). */
-  image?: string;
-  /** Source directory: working directory and `SRC_DIR` (default `/workspace`). */
-  srcDir?: string;
-  /** The volume mounted at `srcDir` (default: an empty `emptyDir`, enough for remote targets). */
-  sourceVolume?: VolumeChoice;
   /** Extra `global` settings for Earthly's config file (the TLS and host settings are ours). */
   globalConfig?: { [key: string]: string };
-  /** Extra environment, e.g. `EARTHLY_TOKEN` from a Secret. */
+  /** Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG`: use `globalConfig`). */
   env?: pulumi.Input<EnvVar[]>;
   /** Requests and limits (defaults: requests 100m CPU / 256Mi, limits 1 CPU / 1Gi). */
   resources?: Resources;
   /** Node selector and tolerations; none needed, the client runs on ordinary nodes. */
   scheduling?: pulumi.Input<Scheduling>;
-  /** Retries before the Job is failed (default 1). */
-  backoffLimit?: number;
-  /** Seconds after which Kubernetes deletes the finished Job (unset by default, see the all-in-one Job). */
-  ttlSecondsAfterFinished?: number;
-  /** Seconds the Job may run before Kubernetes stops it. */
-  activeDeadlineSeconds?: number;
-  /** Minutes `pulumi up` waits for the build (default 30). */
-  timeoutMinutes?: number;
-  /** Extra labels for the Job and its pod. */
-  labels?: { [key: string]: string };
 }
 
 /** The component's type token. */
@@ -110,15 +67,8 @@ const OWN_GLOBAL_KEYS = ["buildkit_host", "tls_enabled", "tlsca", "tlscert", "tl
 
 /** Validation rules for each argument. */
 export const remoteJobRules: Partial<ArgRules<EarthlyRemoteJobArgs>> = {
-  namespace: rfc1123Label,
-  target: printableText,
-  flags: argsRule,
+  ...earthlyJobRules,
   cacheKey: printableText,
-  earthlyVersion,
-  imageRepository,
-  image: imageReference,
-  srcDir: mountPath,
-  sourceVolume: volumeChoiceRule,
   globalConfig: (value, field) =>
     Object.keys(value)
       .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
@@ -137,25 +87,11 @@ export const remoteJobRules: Partial<ArgRules<EarthlyRemoteJobArgs>> = {
         allowed: "not GLOBAL_CONFIG here: use globalConfig",
       })),
   ],
-  resources: resourcesRule,
-  scheduling: schedulingRule,
-  backoffLimit: integerBetween(0, 100),
-  ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
-  activeDeadlineSeconds: integerBetween(1, 31_536_000),
-  timeoutMinutes: integerBetween(1, 1440),
-  labels: labelMap,
 };
 
 /** Rules across arguments, including the version match with the fleet. */
 export function remoteJobCombinedRules(args: pulumi.Unwrap<EarthlyRemoteJobArgs>): Problem[] {
-  const problems: Problem[] = [];
-  if (args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)) {
-    problems.push({
-      field: "image",
-      value: args.image,
-      allowed: "either image, or earthlyVersion/imageRepository",
-    });
-  }
+  const problems: Problem[] = earthlyJobCombinedRules(args);
   const fleet = args.fleet;
   if (fleet && args.earthlyVersion !== undefined && args.earthlyVersion !== fleet.earthlyVersion) {
     problems.push({
@@ -205,58 +141,39 @@ export function remoteJobObject(
   mounted: { configMapName: string; certSecretName?: string },
 ): KubeObject {
   const fleet = args.fleet;
-  const version = args.earthlyVersion ?? fleet.earthlyVersion;
-  const image = earthlyImage({ ...args, earthlyVersion: args.image ? undefined : version });
-  const srcDir = args.srcDir ?? DEFAULT_SRC_DIR;
-  const labels = {
-    ...(args.labels ?? {}),
-    ...fleet.clientLabels,
-    ...recommendedLabels({
-      app: "earthly",
-      instance: toLabelValue(instance),
-      role: "client",
-      version: toLabelValue(args.image ? "custom" : version),
-    }),
-  };
-  const container = buildContainer({
-    name: "earthly",
-    image,
-    args: [...(args.flags ?? []), args.target],
+  return earthlyJobObject(args, {
+    instance,
+    role: "client",
+    version: args.earthlyVersion ?? fleet.earthlyVersion,
+    privileged: false,
+    defaultResources: CLIENT_DEFAULT_RESOURCES,
     env: [
       { name: "NO_BUILDKIT", value: "1" },
       { name: "BUILDKIT_HOST", value: clientBuildkitHost(fleet, args.cacheKey) },
-      { name: "SRC_DIR", value: srcDir },
     ],
-    extraEnv: args.env,
-    resources: mergeResources(CLIENT_DEFAULT_RESOURCES, args.resources),
-    privileged: false,
-    workingDir: srcDir,
-    volumeMounts: [
-      { name: "workspace", mountPath: srcDir },
-      { name: "earthly-config", mountPath: CLIENT_CONFIG_PATH, subPath: "config.yml", readOnly: true },
+    extraLabels: fleet.clientLabels,
+    volumes: [
+      {
+        volume: { name: "earthly-config", configMap: { name: mounted.configMapName } },
+        mount: {
+          name: "earthly-config",
+          mountPath: CLIENT_CONFIG_PATH,
+          subPath: "config.yml",
+          readOnly: true,
+        },
+      },
       ...(mounted.certSecretName
-        ? [{ name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true }]
+        ? [
+            {
+              volume: {
+                name: "earthly-certs",
+                secret: { secretName: mounted.certSecretName, defaultMode: 0o400 },
+              },
+              mount: { name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true },
+            },
+          ]
         : []),
     ],
-  });
-  return buildJob({
-    namespace: args.namespace,
-    labels,
-    backoffLimit: args.backoffLimit ?? 1,
-    ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
-    activeDeadlineSeconds: args.activeDeadlineSeconds,
-    podSpec: buildPodSpec({
-      restartPolicy: "Never",
-      containers: [container],
-      volumes: [
-        { name: "workspace", ...toKubeVolumeSource(args.sourceVolume) },
-        { name: "earthly-config", configMap: { name: mounted.configMapName } },
-        ...(mounted.certSecretName
-          ? [{ name: "earthly-certs", secret: { secretName: mounted.certSecretName, defaultMode: 0o400 } }]
-          : []),
-      ],
-      scheduling: args.scheduling,
-    }),
   });
 }
 
@@ -342,15 +259,7 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
           certSecretName: r.fleet.tlsEnabled ? certSecretName : undefined,
         }),
       );
-    const timeout = `${args.timeoutMinutes ?? 30}m`;
-    const job = new kubernetes.batch.v1.Job(
-      name,
-      {
-        metadata: object.apply((o) => o.metadata as kubernetes.types.input.meta.v1.ObjectMeta),
-        spec: object.apply((o) => o.spec as kubernetes.types.input.batch.v1.JobSpec),
-      },
-      { ...child, customTimeouts: { create: timeout, update: timeout } },
-    );
+    const job = newBuildJob(name, object, args.timeoutMinutes, this);
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = resolved.apply((r) => clientBuildkitHost(r.fleet, r.cacheKey));

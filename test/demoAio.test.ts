@@ -58,7 +58,11 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   assert.deepEqual(pod.tolerations, [
     { key: "earthly.dev/builder", operator: "Equal", value: "true", effect: "NoSchedule" },
   ]);
-  assert.deepEqual(pod.containers[0].env.at(-1), { name: "CNI_MTU", value: "1440" });
+  assert.deepEqual(pod.containers[0].env, [
+    { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
+    { name: "CNI_MTU", value: "1440" },
+    { name: "SRC_DIR", value: "/workspace" },
+  ]);
   assert.equal((job.inputs as Obj).metadata.namespace, "earthly-builds");
 
   // Every Kubernetes object the demo creates satisfies the API schema.

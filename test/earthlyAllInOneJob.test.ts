@@ -29,10 +29,14 @@ test("defaults: privileged earthly container, scratch and workspace volumes, env
     { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
     { name: "SRC_DIR", value: "/workspace" },
   ]);
+  assert.deepEqual(pod.volumes, [
+    { name: "workspace", emptyDir: {} },
+    { name: "earthly-tmp", emptyDir: {} },
+  ]);
   assert.equal(c.workingDir, "/workspace");
   assert.deepEqual(c.volumeMounts, [
-    { name: "earthly-tmp", mountPath: "/tmp/earthly" },
     { name: "workspace", mountPath: "/workspace" },
+    { name: "earthly-tmp", mountPath: "/tmp/earthly" },
   ]);
   assert.equal(pod.automountServiceAccountToken, false);
   assert.equal(pod.restartPolicy, "Never");

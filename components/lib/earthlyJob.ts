@@ -1,0 +1,174 @@
+/**
+ * What the two Earthly Jobs (all-in-one and remote client) have in common: their arguments, the
+ * rules for them, and the Job object around an Earthly container.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  DEFAULT_SRC_DIR,
+  EnvVar,
+  KubeObject,
+  Resources,
+  VolumeChoice,
+  argsRule,
+  buildContainer,
+  buildJob,
+  buildPodSpec,
+  envListRule,
+  mergeResources,
+  resourcesRule,
+  toKubeVolumeSource,
+  volumeChoiceRule,
+} from "./earthlyPod";
+import { WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./labels";
+import { Scheduling, schedulingRule } from "./scheduling";
+import {
+  ArgRules,
+  Problem,
+  earthlyVersion,
+  imageReference,
+  imageRepository,
+  integerBetween,
+  labelMap,
+  mountPath,
+  printableText,
+  rfc1123Label,
+} from "./validation";
+
+/** Arguments both Earthly Jobs take. */
+export interface EarthlyJobArgs {
+  /** Namespace the Job runs in; it must exist. */
+  namespace: pulumi.Input<string>;
+  /** The Earthly target to build, e.g. `github.com/earthly/ci-example-project:main+build` or `+build`. */
+  target: pulumi.Input<string>;
+  /** Earthly flags placed before the target, e.g. `--ci` or `--push`. Passed as arguments, never through a shell. */
+  flags?: pulumi.Input<string[]>;
+  /** Earthly release tag (default `v0.8.16`). Not together with `image`. */
+  earthlyVersion?: string;
+  /** Image repository: `earthly/earthly` (default), `earthbuild/earthbuild` or a private mirror. */
+  imageRepository?: string;
+  /** A full image reference for a custom runner image; replaces `imageRepository` and `earthlyVersion`. */
+  image?: string;
+  /** Source directory: the container's working directory and `SRC_DIR` (default `/workspace`). */
+  srcDir?: string;
+  /** The volume mounted at `srcDir` (default: an empty `emptyDir`, enough for remote targets). */
+  sourceVolume?: VolumeChoice;
+  /** Extra environment, e.g. `GLOBAL_CONFIG`, or `EARTHLY_TOKEN` from a Secret. */
+  env?: pulumi.Input<EnvVar[]>;
+  /** Requests and limits; fields given replace the defaults one by one. */
+  resources?: Resources;
+  /** Node selector and tolerations, e.g. a `KindCluster` pool's scheduling. */
+  scheduling?: pulumi.Input<Scheduling>;
+  /** Retries before the Job is failed (default 1). */
+  backoffLimit?: number;
+  /**
+   * Seconds after which Kubernetes deletes the finished Job. Unset by default: a Job deleted behind
+   * Pulumi's back is re-created, and so re-run, by the next `pulumi up`.
+   */
+  ttlSecondsAfterFinished?: number;
+  /** Seconds the Job may run before Kubernetes stops it. */
+  activeDeadlineSeconds?: number;
+  /** Minutes `pulumi up` waits for the build to finish (default 30). */
+  timeoutMinutes?: number;
+  /** Extra labels for the Job and its pod. */
+  labels?: { [key: string]: string };
+}
+
+/** Validation rules for the common arguments. */
+export const earthlyJobRules: Partial<ArgRules<EarthlyJobArgs>> = {
+  namespace: rfc1123Label,
+  target: printableText,
+  flags: argsRule,
+  earthlyVersion,
+  imageRepository,
+  image: imageReference,
+  srcDir: mountPath,
+  sourceVolume: volumeChoiceRule,
+  env: envListRule,
+  resources: resourcesRule,
+  scheduling: schedulingRule,
+  backoffLimit: integerBetween(0, 100),
+  ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
+  activeDeadlineSeconds: integerBetween(1, 31_536_000),
+  timeoutMinutes: integerBetween(1, 1440),
+  labels: labelMap,
+};
+
+/** Rules across the common arguments. */
+export function earthlyJobCombinedRules(args: pulumi.Unwrap<EarthlyJobArgs>): Problem[] {
+  return [
+    ...(args.target === undefined
+      ? [{ field: "target", value: undefined, allowed: "an Earthly target" }]
+      : []),
+    ...(args.namespace === undefined
+      ? [{ field: "namespace", value: undefined, allowed: "a namespace" }]
+      : []),
+    ...(args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)
+      ? [
+          {
+            field: "image",
+            value: args.image,
+            allowed: "either image, or earthlyVersion/imageRepository, not both",
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The parts in which the two Jobs differ. */
+export interface EarthlyJobShape {
+  /** The component instance (resource name). */
+  instance: string;
+  role: WorkloadRole;
+  /** The Earthly version in force (the client takes its fleet's). */
+  version: string;
+  privileged: boolean;
+  defaultResources: Resources;
+  /** Variables set by the package, before `SRC_DIR` and the user's. */
+  env: readonly KubeObject[];
+  /** Labels the pod needs besides the recommended ones (e.g. the fleet's client label). */
+  extraLabels?: { [key: string]: string };
+  /** Volumes besides the workspace, each with where it is mounted. */
+  volumes: readonly { volume: KubeObject; mount: KubeObject }[];
+}
+
+/** The Job object for resolved common arguments and the Job's shape. Pure and deterministic. */
+export function earthlyJobObject(args: pulumi.Unwrap<EarthlyJobArgs>, shape: EarthlyJobShape): KubeObject {
+  const srcDir = args.srcDir ?? DEFAULT_SRC_DIR;
+  const labels = {
+    ...(args.labels ?? {}),
+    ...(shape.extraLabels ?? {}),
+    ...recommendedLabels({
+      app: "earthly",
+      instance: toLabelValue(shape.instance),
+      role: shape.role,
+      version: toLabelValue(args.image ? "custom" : shape.version),
+    }),
+  };
+  const container = buildContainer({
+    name: "earthly",
+    image: earthlyImage({ ...args, earthlyVersion: args.image ? undefined : shape.version }),
+    args: [...(args.flags ?? []), args.target],
+    env: [...shape.env, { name: "SRC_DIR", value: srcDir }],
+    extraEnv: args.env,
+    resources: mergeResources(shape.defaultResources, args.resources),
+    privileged: shape.privileged,
+    workingDir: srcDir,
+    volumeMounts: [{ name: "workspace", mountPath: srcDir }, ...shape.volumes.map((v) => v.mount)],
+  });
+  return buildJob({
+    namespace: args.namespace,
+    labels,
+    backoffLimit: args.backoffLimit ?? 1,
+    ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
+    activeDeadlineSeconds: args.activeDeadlineSeconds,
+    podSpec: buildPodSpec({
+      restartPolicy: "Never",
+      containers: [container],
+      volumes: [
+        { name: "workspace", ...toKubeVolumeSource(args.sourceVolume) },
+        ...shape.volumes.map((v) => v.volume),
+      ],
+      scheduling: args.scheduling,
+    }),
+  });
+}
