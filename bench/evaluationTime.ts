@@ -15,18 +15,11 @@
  */
 
 import { fork } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import {
-  type ChildResult,
-  flatness,
-  markdownTable,
-  type SizeSummary,
-  summarize,
-} from "./evaluationTimeModel";
+import { markdownTable, publishReport, targetsSection } from "./report";
+import { type ChildResult, flatness, type SizeSummary, summarize } from "./evaluationTimeModel";
 
 const DEFAULT_SIZES = [1, 10, 100];
 const DEFAULT_RUNS = 3;
@@ -215,8 +208,6 @@ async function main(): Promise<void> {
       pass: flat.pass,
     },
   ];
-  const failed = checks.filter((c) => !c.pass);
-  const verdict = (pass: boolean): string => (pass ? "PASS" : "FAIL");
 
   const cpus = os.cpus();
   const rows = [...summaries.values()].map((s) => [
@@ -268,25 +259,10 @@ async function main(): Promise<void> {
       rows,
     ),
     "",
-    "## Targets",
-    "",
-    ...checks.map((c) => `- ${verdict(c.pass)}: ${c.what}`),
-    "",
-    failed.length === 0
-      ? `All ${checks.length} targets pass.`
-      : `${failed.length} of ${checks.length} targets FAIL.`,
-    "",
+    ...targetsSection(checks),
   ].join("\n");
 
-  const outDir = path.join(__dirname, "results");
-  mkdirSync(outDir, { recursive: true });
-  const outFile = path.join(outDir, "evaluation-time.md");
-  writeFileSync(outFile, md);
-  process.stdout.write(md);
-  process.stdout.write(
-    `\nWrote ${path.relative(process.cwd(), outFile)} in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`,
-  );
-  if (failed.length > 0) process.exitCode = 1;
+  publishReport("evaluation-time.md", md, checks, `${((performance.now() - started) / 1000).toFixed(1)} s. `);
 }
 
 const childFleets = parseOptions().child;

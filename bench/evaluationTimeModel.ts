@@ -65,17 +65,3 @@ export function flatness(
   const ratio = large.msPerResource / reference.msPerResource;
   return { ratio, pass: Number.isFinite(ratio) && ratio <= factor };
 }
-
-/**
- * A Markdown table laid out the way Prettier lays it out (cells padded to the column width), so the
- * written file passes `prettier --check`. `align` is `l` or `r` per column. Cells must be single-width
- * characters for the padding to match.
- */
-export function markdownTable(header: string[], align: string, rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c].length)));
-  const cell = (text: string, c: number): string =>
-    align[c] === "r" ? text.padStart(widths[c]) : text.padEnd(widths[c]);
-  const line = (cells: string[]): string => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = widths.map((w, c) => (align[c] === "r" ? `${"-".repeat(w - 1)}:` : "-".repeat(w)));
-  return [line(header), `| ${rule.join(" | ")} |`, ...rows.map(line)].join("\n");
-}

@@ -9,10 +9,9 @@
  * gives the same tables on every run and machine.
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
+import { markdownTable, publishReport, targetsSection, verdict } from "./report";
 import { fleetNames } from "../components/lib/fleetNames";
 import { pickInstance } from "../components/lib/pinning";
 import {
@@ -58,21 +57,6 @@ function parseOptions(): { seed: number; repositories: number; builds: number } 
 }
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
-const verdict = (pass: boolean): string => (pass ? "PASS" : "FAIL");
-
-/**
- * A Markdown table laid out the way Prettier lays it out (cells padded to the column width), so the
- * written file passes `prettier --check`. `align` is `l` or `r` per column.
- */
-function table(header: string[], align: string, rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c].length)));
-  const cell = (text: string, c: number): string =>
-    align[c] === "r" ? text.padStart(widths[c]) : text.padEnd(widths[c]);
-  const line = (cells: string[]): string => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = widths.map((w, c) => (align[c] === "r" ? `${"-".repeat(w - 1)}:` : "-".repeat(w)));
-  return [line(header), `| ${rule.join(" | ")} |`, ...rows.map(line)].join("\n");
-}
-
 /**
  * `pickInstance`, remembering its answers per instance list: the scale-up and loss tables ask about the same
  * lists several times. The answers are exactly `pickInstance`'s.
@@ -218,7 +202,6 @@ function main(): void {
   }
 
   const cpus = os.cpus();
-  const failed = checks.filter((c) => !c.pass);
   const md = [
     "# Warm-cache model: ClientIP affinity vs rendezvous pinning",
     "",
@@ -252,7 +235,7 @@ function main(): void {
     "",
     `## Warm-cache hits (R = ${repositories}, B = ${builds})`,
     "",
-    table(
+    markdownTable(
       [
         "Popularity",
         "N",
@@ -272,7 +255,7 @@ function main(): void {
     "",
     `## Keys moved when scaling N → N+1 (${MOVE_KEYS.toLocaleString("en-US")} keys)`,
     "",
-    table(
+    markdownTable(
       ["N → N+1", "Moved", "Fraction", "Ideal 1/(N+1)", "Difference", "Moved to the new instance", "Result"],
       "lrrrrrl",
       scaleRows,
@@ -280,7 +263,7 @@ function main(): void {
     "",
     `## Keys moved when one instance is lost (${MOVE_KEYS.toLocaleString("en-US")} keys)`,
     "",
-    table(
+    markdownTable(
       [
         "Lost instance",
         "Keys it held",
@@ -294,25 +277,15 @@ function main(): void {
       lossRows,
     ),
     "",
-    "## Targets",
-    "",
-    ...checks.map((c) => `- ${verdict(c.pass)}: ${c.what}`),
-    "",
-    failed.length === 0
-      ? `All ${checks.length} targets pass.`
-      : `${failed.length} of ${checks.length} targets FAIL.`,
-    "",
+    ...targetsSection(checks),
   ].join("\n");
 
-  const outDir = path.join(__dirname, "results");
-  mkdirSync(outDir, { recursive: true });
-  const outFile = path.join(outDir, "warm-cache.md");
-  writeFileSync(outFile, md);
-  process.stdout.write(md);
-  process.stdout.write(
-    `\nSeed ${seed}. Wrote ${path.relative(process.cwd(), outFile)} in ${((performance.now() - started) / 1000).toFixed(2)} s.\n`,
+  publishReport(
+    "warm-cache.md",
+    md,
+    checks,
+    `Seed ${seed}, ${((performance.now() - started) / 1000).toFixed(2)} s. `,
   );
-  if (failed.length > 0) process.exitCode = 1;
 }
 
 main();

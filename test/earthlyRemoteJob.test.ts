@@ -8,7 +8,15 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import {
+  RecordedResource,
+  recorded,
+  resetRecord,
+  settle,
+  valueOf,
+  settledValue,
+  collectingRejections,
+} from "./support/mocks";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/earthlyRemoteJob";
 import { FleetConnection } from "../components/remoteBuildkitd";
@@ -153,37 +161,6 @@ async function assertRefused(
   });
   await settle();
   assert.deepEqual(recorded, [], "nothing may be registered when the arguments are refused");
-}
-
-/** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */
-function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
-  // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
-  return (output as unknown as { promise(): Promise<T> }).promise();
-}
-
-/**
- * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
- * thrown inside an `apply` rejects every registration that depends on it, and under mocks nothing
- * else handles those. The test runner's own listeners are restored afterwards.
- */
-async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const rejections: unknown[] = [];
-  const collect = (reason: unknown) => void rejections.push(reason);
-  process.on("unhandledRejection", collect);
-  try {
-    await body();
-    let seen = -1;
-    while (seen !== rejections.length) {
-      seen = rejections.length;
-      await settle();
-    }
-  } finally {
-    process.removeListener("unhandledRejection", collect);
-    for (const listener of saved) process.on("unhandledRejection", listener);
-  }
-  return rejections;
 }
 
 const CLIENT_LABELS = {

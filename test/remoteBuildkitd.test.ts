@@ -11,7 +11,15 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import type * as X509 from "@peculiar/x509";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import {
+  RecordedResource,
+  recorded,
+  resetRecord,
+  settle,
+  valueOf,
+  settledValue,
+  collectingRejections,
+} from "./support/mocks";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { FleetTls, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
 import { fleetNames } from "../components/lib/fleetNames";
@@ -155,38 +163,6 @@ function validateAllRecorded(): number {
   const kube = recorded.filter((r) => r.type.startsWith("kubernetes:"));
   for (const r of kube) validateKubeObject(plain(r.inputs) as Record<string, unknown>);
   return kube.length;
-}
-
-/** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */
-function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
-  // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
-  return (output as unknown as { promise(): Promise<T> }).promise();
-}
-
-/**
- * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
- * thrown inside an `apply` rejects every resource registration that depends on it, and under mocks
- * nothing else handles those. The test runner's own listeners are restored afterwards.
- */
-async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const rejections: unknown[] = [];
-  const collect = (reason: unknown) => void rejections.push(reason);
-  process.on("unhandledRejection", collect);
-  try {
-    await body();
-    // Let every dependent registration fail, until no new rejection arrives.
-    let seen = -1;
-    while (seen !== rejections.length) {
-      seen = rejections.length;
-      await settle();
-    }
-  } finally {
-    process.removeListener("unhandledRejection", collect);
-    for (const listener of saved) process.on("unhandledRejection", listener);
-  }
-  return rejections;
 }
 
 function escapeRegExp(text: string): string {

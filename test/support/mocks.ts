@@ -72,3 +72,35 @@ export function ofType(type: string): RecordedResource[] {
 export function resetRecord(): void {
   recorded.length = 0;
 }
+
+/** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */
+export function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
+  // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
+  return (output as unknown as { promise(): Promise<T> }).promise();
+}
+
+/**
+ * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
+ * thrown inside an `apply` rejects every resource registration that depends on it, and under mocks
+ * nothing else handles those. The test runner's own listeners are restored afterwards.
+ */
+export async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const rejections: unknown[] = [];
+  const collect = (reason: unknown) => void rejections.push(reason);
+  process.on("unhandledRejection", collect);
+  try {
+    await body();
+    // Let every dependent registration fail, until no new rejection arrives.
+    let seen = -1;
+    while (seen !== rejections.length) {
+      seen = rejections.length;
+      await settle();
+    }
+  } finally {
+    process.removeListener("unhandledRejection", collect);
+    for (const listener of saved) process.on("unhandledRejection", listener);
+  }
+  return rejections;
+}
