@@ -78,6 +78,15 @@ function followCommand(
   return pulumi.interpolate`kubectl --context ${cluster.kubeContext} --namespace ${job.namespace} logs --follow job/${job.jobName}`;
 }
 
+/** A build Job's stack outputs: its name, how to follow it, and the end of its log. */
+function jobOutputs(cluster: KindCluster, job: EarthlyAllInOneJob | EarthlyRemoteJob) {
+  return {
+    jobName: job.jobName,
+    followCommand: followCommand(cluster, job),
+    buildLog: jobLog("build-log", cluster, job, [job]),
+  };
+}
+
 /** Builds the demo and returns its stack outputs. */
 export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unknown> } {
   const cluster = new KindCluster("cluster", {
@@ -105,12 +114,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       },
       k8s,
     );
-    return {
-      ...common,
-      jobName: job.jobName,
-      followCommand: followCommand(cluster, job),
-      buildLog: jobLog("build-log", cluster, job, [job]),
-    };
+    return { ...common, ...jobOutputs(cluster, job) };
   }
 
   const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
@@ -151,9 +155,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
   );
   return {
     ...common,
-    jobName: job.jobName,
-    followCommand: followCommand(cluster, job),
-    buildLog: jobLog("build-log", cluster, job, [job]),
+    ...jobOutputs(cluster, job),
     buildkitHost: fleet.buildkitHost,
     instanceHosts: fleet.instanceHosts,
     caCertPem: fleet.caCertPem,
