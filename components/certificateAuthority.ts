@@ -8,7 +8,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { fleetNames } from "./lib/fleetNames";
+import { fleetNameRule, fleetNames } from "./lib/fleetNames";
 import {
   ArgRules,
   Problem,
@@ -24,7 +24,6 @@ import {
   oneOf,
   printableText,
   required,
-  rfc1035Label,
   rfc1123Label,
 } from "./lib/validation";
 
@@ -130,8 +129,6 @@ export const CLIENT_ALLOWED_USES: readonly string[] = [
 const MAX_VALIDITY_HOURS = 876_000;
 /** X.509's upper bound for a common name or organization (RFC 5280, ub-common-name). */
 const MAX_SUBJECT_FIELD = 64;
-/** Longest fleet name: keeps `<fleet>-instances` and the pods' controller-revision labels within 63. */
-const MAX_FLEET_NAME = 40;
 
 /** The `tls.PrivateKey` inputs for a key algorithm. */
 export interface PrivateKeySettings {
@@ -202,17 +199,6 @@ const subjectText: Rule<string> = (value, field) =>
   printableText(value, field).length === 0 && value.length <= MAX_SUBJECT_FIELD
     ? []
     : [{ field, value, allowed: `1-${MAX_SUBJECT_FIELD} characters without control characters` }];
-
-const fleetNameRule: Rule<string> = (value, field) =>
-  rfc1035Label(value, field).length === 0 && value.length <= MAX_FLEET_NAME
-    ? []
-    : [
-        {
-          field,
-          value,
-          allowed: `an RFC 1035 label of at most ${MAX_FLEET_NAME} characters: lower-case letters, digits or '-', starting with a letter and ending with a letter or digit`,
-        },
-      ];
 
 const clusterDomainRule: Rule<string> = (value, field) =>
   dnsName(value, field).length === 0 && !value.startsWith("*")

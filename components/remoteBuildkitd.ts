@@ -11,7 +11,7 @@ import {
   resourcesRule,
   volumeChoiceRule,
 } from "./lib/earthlyPod";
-import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNames } from "./lib/fleetNames";
+import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNameRule, fleetNames } from "./lib/fleetNames";
 import {
   FleetSpecInput,
   PersistentCache,
@@ -41,7 +41,6 @@ import {
   mountPath,
   objectOf,
   quantity,
-  rfc1035Label,
   rfc1123Label,
   rfc1123Subdomain,
 } from "./lib/validation";
@@ -137,10 +136,7 @@ const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageC
 /** Validation rules for each argument. */
 export const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
   namespace: rfc1123Label,
-  fleetName: (value, field) => [
-    ...rfc1035Label(value, field),
-    ...(value.length > 40 ? [{ field, value, allowed: "at most 40 characters" }] : []),
-  ],
+  fleetName: fleetNameRule,
   replicas: integerBetween(1, 100),
   earthlyVersion,
   imageRepository,

@@ -83,7 +83,7 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     "fleet name too long",
     fleet({ fleetName: "f".repeat(41) }),
-    /invalid fleetName: got "f{41}"; allowed: at most 40 characters/,
+    /invalid fleetName: got "f{41}"; allowed: an RFC 1035 label of at most 40 characters/,
   ],
   [
     "pool name with _",

@@ -4,6 +4,23 @@
  * server certificate's SANs, so the two can never disagree.
  */
 
+import { Rule, rfc1035Label } from "./validation";
+
+/** Longest fleet name: keeps `<fleet>-instances` and the pods' controller-revision labels within 63. */
+export const MAX_FLEET_NAME = 40;
+
+/** A fleet name: an RFC 1035 label (Service names must start with a letter) of at most 40 characters. */
+export const fleetNameRule: Rule<string> = (value, field) =>
+  rfc1035Label(value, field).length === 0 && value.length <= MAX_FLEET_NAME
+    ? []
+    : [
+        {
+          field,
+          value,
+          allowed: `an RFC 1035 label of at most ${MAX_FLEET_NAME} characters: lower-case letters, digits or '-', starting with a letter and ending with a letter or digit`,
+        },
+      ];
+
 /** The buildkitd gRPC port (Earthly uses 8371-8373; 8372 is buildkitd). */
 export const BUILDKIT_PORT = 8372;
 
