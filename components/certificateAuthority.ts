@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { fleetNameRule, fleetNames } from "./lib/fleetNames";
 import {
-  ArgRules,
+  ArgChecks,
   Problem,
   Rule,
   assertNoProblems,
@@ -24,6 +24,8 @@ import {
   oneOf,
   printableText,
   required,
+  requiredFields,
+  uniqueBy,
   rfc1123Label,
 } from "./lib/validation";
 
@@ -228,18 +230,13 @@ export const serverSpecRule: Rule<ServerCertificateSpec> = (value, field) => {
 export const clientNamesRule: Rule<string[]> = (value, field) => {
   const labels = eachOf(rfc1123Label)(value, field);
   if (!Array.isArray(value)) return labels;
-  const duplicates = value.flatMap((client, i) =>
-    value.indexOf(client) < i
-      ? [
-          {
-            field: `${field}[${i}]`,
-            value: client,
-            allowed: "a client name not already listed (names are unique)",
-          },
-        ]
-      : [],
-  );
-  return [...labels, ...duplicates];
+  return [
+    ...labels,
+    ...uniqueBy((client: string) => client, "a client name not already listed (names are unique)")(
+      value,
+      field,
+    ),
+  ];
 };
 
 /** Stands in for key material in problems, so an error never prints a private key. */
@@ -283,66 +280,69 @@ export const existingCaRule: Rule<pulumi.Unwrap<ExistingCa>> = (value, field) =>
   return problems;
 };
 
-/** Validation rules for each argument. */
-export const certificateAuthorityRules: Partial<ArgRules<BuildkitCertificateAuthorityArgs>> = {
-  keyAlgorithm: oneOf(Object.values(KeyAlgorithm)),
-  commonName: subjectText,
-  organization: subjectText,
-  caValidityHours: integerBetween(1, MAX_VALIDITY_HOURS),
-  certificateValidityHours: integerBetween(1, MAX_VALIDITY_HOURS),
-  earlyRenewalHours: integerBetween(0, MAX_VALIDITY_HOURS),
-  existingCa: existingCaRule,
-  server: serverSpecRule,
-  clients: clientNamesRule,
+/** The checks of every argument, and across arguments. */
+export const certificateAuthorityChecks: Required<ArgChecks<BuildkitCertificateAuthorityArgs>> = {
+  rules: {
+    keyAlgorithm: oneOf(Object.values(KeyAlgorithm)),
+    commonName: subjectText,
+    organization: subjectText,
+    caValidityHours: integerBetween(1, MAX_VALIDITY_HOURS),
+    certificateValidityHours: integerBetween(1, MAX_VALIDITY_HOURS),
+    earlyRenewalHours: integerBetween(0, MAX_VALIDITY_HOURS),
+    existingCa: existingCaRule,
+    server: serverSpecRule,
+    clients: clientNamesRule,
+  },
+  cross: [
+    requiredFields<BuildkitCertificateAuthorityArgs>({ server: "the fleet the server certificate is for" }),
+    {
+      reads: ["certificateValidityHours", "earlyRenewalHours"],
+      check: (args) => {
+        const validity = args.certificateValidityHours ?? DEFAULT_CERTIFICATE_VALIDITY_HOURS;
+        const early = args.earlyRenewalHours ?? DEFAULT_EARLY_RENEWAL_HOURS;
+        return early >= validity
+          ? [
+              {
+                field: "earlyRenewalHours",
+                value: early,
+                allowed: `fewer hours than certificateValidityHours (${validity})`,
+              },
+            ]
+          : [];
+      },
+    },
+    // `existingCa` is only tested for presence: its PEMs may still be Outputs.
+    {
+      reads: ["commonName", "caValidityHours", "certificateValidityHours"],
+      check: (args) => {
+        if (args.existingCa !== undefined) {
+          return (["commonName", "caValidityHours"] as const)
+            .filter((field) => args[field] !== undefined)
+            .map((field) => ({
+              field,
+              value: args[field],
+              allowed: "nothing when existingCa is given (it is the CA's)",
+            }));
+        }
+        const validity = args.certificateValidityHours ?? DEFAULT_CERTIFICATE_VALIDITY_HOURS;
+        const caValidity = args.caValidityHours ?? DEFAULT_CA_VALIDITY_HOURS;
+        // A leaf outliving its CA would stop verifying when the CA expires.
+        return validity > caValidity
+          ? [
+              {
+                field: "certificateValidityHours",
+                value: validity,
+                allowed: `at most caValidityHours (${caValidity})`,
+              },
+            ]
+          : [];
+      },
+    },
+  ],
 };
 
-/** The arguments that must be plain values (all but `existingCa`). */
-export type PlainCertificateAuthorityArgs = Omit<BuildkitCertificateAuthorityArgs, "existingCa">;
-
-/** Rules across arguments; `withExistingCa` says whether an existing CA is given. */
-export function certificateAuthorityCombinedRules(
-  args: PlainCertificateAuthorityArgs,
-  withExistingCa: boolean,
-): Problem[] {
-  const problems: Problem[] = [];
-  if (args.server === undefined) {
-    problems.push({ field: "server", value: undefined, allowed: "the fleet the server certificate is for" });
-  }
-  const validity = args.certificateValidityHours ?? DEFAULT_CERTIFICATE_VALIDITY_HOURS;
-  const early = args.earlyRenewalHours ?? DEFAULT_EARLY_RENEWAL_HOURS;
-  if (early >= validity) {
-    problems.push({
-      field: "earlyRenewalHours",
-      value: early,
-      allowed: `fewer hours than certificateValidityHours (${validity})`,
-    });
-  }
-  if (withExistingCa) {
-    for (const field of ["commonName", "caValidityHours"] as const) {
-      if (args[field] !== undefined) {
-        problems.push({
-          field,
-          value: args[field],
-          allowed: "nothing when existingCa is given (it is the CA's)",
-        });
-      }
-    }
-  } else {
-    const caValidity = args.caValidityHours ?? DEFAULT_CA_VALIDITY_HOURS;
-    // A leaf outliving its CA would stop verifying when the CA expires.
-    if (validity > caValidity) {
-      problems.push({
-        field: "certificateValidityHours",
-        value: validity,
-        allowed: `at most caValidityHours (${caValidity})`,
-      });
-    }
-  }
-  return problems;
-}
-
 /** Everything but `existingCa` is used to decide which resources exist, so it must be known now. */
-function plainArgsKnown(args: PlainCertificateAuthorityArgs): Problem[] {
+function plainArgsKnown(args: BuildkitCertificateAuthorityArgs): Problem[] {
   return Object.entries(args).flatMap(([field, value]) =>
     containsUnknown(value)
       ? [
@@ -361,12 +361,9 @@ export function validateCertificateAuthorityArgs(
   component: string,
   args: BuildkitCertificateAuthorityArgs,
 ): void {
-  const { existingCa, ...plain } = args;
-  assertNoProblems(component, plainArgsKnown(plain));
-  checkKnownArgs(component, args, certificateAuthorityRules);
-  checkKnownArgs(component, plain, {}, (resolved) =>
-    certificateAuthorityCombinedRules(resolved, existingCa !== undefined),
-  );
+  // existingCa may be an Output; nothing else may.
+  assertNoProblems(component, plainArgsKnown({ ...args, existingCa: undefined }));
+  checkKnownArgs(component, args, certificateAuthorityChecks);
 }
 
 // ---------------------------------------------------------------------------------------------

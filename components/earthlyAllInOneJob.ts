@@ -10,10 +10,10 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
 } from "./lib/earthlyPod";
-import { EarthlyJobArgs, earthlyJobCombinedRules, earthlyJobObject, earthlyJobRules } from "./lib/earthlyJob";
+import { EarthlyJobArgs, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
 import { newBuildJob } from "./lib/jobResource";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "./lib/labels";
-import { ArgRules, Problem, checkKnownArgs, checkResolvedArgs, mountPath } from "./lib/validation";
+import { ArgChecks, checkKnownArgs, checkResolvedArgs, mountPath } from "./lib/validation";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
 export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
@@ -41,26 +41,28 @@ export const ALL_IN_ONE_DEFAULT_RESOURCES: Resources = {
   limits: { cpu: "2", memory: "4Gi" },
 };
 
-/** Validation rules for each argument. */
-export const allInOneJobRules: Partial<ArgRules<EarthlyAllInOneJobArgs>> = {
-  ...earthlyJobRules,
-  earthlyTmpDir: mountPath,
-  scratchVolume: volumeChoiceRule,
-  cniMtu: cniMtuRule,
+/** The checks of every argument, and across arguments. */
+export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
+  rules: {
+    ...earthlyJobChecks.rules,
+    earthlyTmpDir: mountPath,
+    scratchVolume: volumeChoiceRule,
+    cniMtu: cniMtuRule,
+  },
+  cross: [
+    ...earthlyJobChecks.cross,
+    {
+      reads: ["earthlyTmpDir", "srcDir"],
+      check: (args) =>
+        distinctDirectories(
+          "earthlyTmpDir",
+          args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
+          "srcDir",
+          args.srcDir ?? DEFAULT_SRC_DIR,
+        ),
+    },
+  ],
 };
-
-/** Rules across arguments. */
-export function allInOneJobCombinedRules(args: pulumi.Unwrap<EarthlyAllInOneJobArgs>): Problem[] {
-  return [
-    ...earthlyJobCombinedRules(args),
-    ...distinctDirectories(
-      "earthlyTmpDir",
-      args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
-      "srcDir",
-      args.srcDir ?? DEFAULT_SRC_DIR,
-    ),
-  ];
-}
 
 /**
  * The Job object for resolved arguments. Pure and deterministic: the same arguments always give
@@ -103,11 +105,11 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
   constructor(name: string, args: EarthlyAllInOneJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyAllInOneJob "${name}"`;
     // Known values are checked before anything, even this component, is registered.
-    checkKnownArgs(component, args, allInOneJobRules, allInOneJobCombinedRules);
+    checkKnownArgs(component, args, allInOneJobChecks);
     super(EARTHLY_ALL_IN_ONE_JOB_TYPE, name, {}, opts);
 
     const object = pulumi.output(args).apply((resolved) => {
-      checkResolvedArgs(component, resolved, allInOneJobRules, allInOneJobCombinedRules);
+      checkResolvedArgs(component, resolved, allInOneJobChecks);
       return allInOneJobObject(name, resolved);
     });
     const job = newBuildJob(name, object, args.timeoutMinutes, this);

@@ -1,19 +1,19 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { EarthlyJobArgs, earthlyJobCombinedRules, earthlyJobObject, earthlyJobRules } from "./lib/earthlyJob";
+import { EarthlyJobArgs, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
 import { EnvVar, KubeObject, Resources, envListRule } from "./lib/earthlyPod";
 import { buildkitHostUrl } from "./lib/fleetNames";
 import { newBuildJob } from "./lib/jobResource";
 import { pickInstance } from "./lib/pinning";
 import { Scheduling } from "./lib/scheduling";
 import {
-  ArgRules,
-  Problem,
+  ArgChecks,
   assertNoProblems,
   checkKnownArgs,
   checkResolvedArgs,
   printableText,
+  requiredFields,
 } from "./lib/validation";
 import { FleetConnection } from "./remoteBuildkitd";
 
@@ -65,46 +65,57 @@ export const CLIENT_CONFIG_PATH = "/etc/.earthly/config.yml";
 
 const OWN_GLOBAL_KEYS = ["buildkit_host", "tls_enabled", "tlsca", "tlscert", "tlskey"];
 
-/** Validation rules for each argument. */
-export const remoteJobRules: Partial<ArgRules<EarthlyRemoteJobArgs>> = {
-  ...earthlyJobRules,
-  cacheKey: printableText,
-  globalConfig: (value, field) =>
-    Object.keys(value)
-      .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
-      .map((k) => ({
-        field: `${field}.${k}`,
-        value: value[k],
-        allowed: `a lower_snake_case key other than ${OWN_GLOBAL_KEYS.join(", ")}, which are set from the fleet`,
-      })),
-  env: (value, field) => [
-    ...envListRule(value, field),
-    ...value
-      .filter((e) => e.name === "GLOBAL_CONFIG")
-      .map((e) => ({
-        field: `${field}.name`,
-        value: e.name,
-        allowed: "not GLOBAL_CONFIG here: use globalConfig",
-      })),
+/** The checks of every argument, and across arguments (including the version match with the fleet). */
+export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
+  rules: {
+    ...earthlyJobChecks.rules,
+    cacheKey: printableText,
+    globalConfig: (value, field) =>
+      Object.keys(value)
+        .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
+        .map((k) => ({
+          field: `${field}.${k}`,
+          value: value[k],
+          allowed: `a lower_snake_case key other than ${OWN_GLOBAL_KEYS.join(", ")}, which are set from the fleet`,
+        })),
+    env: (value, field) => [
+      ...envListRule(value, field),
+      ...value
+        .filter((e) => e.name === "GLOBAL_CONFIG")
+        .map((e) => ({
+          field: `${field}.name`,
+          value: e.name,
+          allowed: "not GLOBAL_CONFIG here: use globalConfig",
+        })),
+    ],
+  },
+  cross: [
+    ...earthlyJobChecks.cross,
+    requiredFields<EarthlyRemoteJobArgs>({
+      fleet: "a fleet connection, e.g. a RemoteBuildkitd's connection output",
+    }),
+    {
+      reads: ["earthlyVersion", "fleet"],
+      check: ({ earthlyVersion, fleet }) =>
+        fleet && earthlyVersion !== undefined && earthlyVersion !== fleet.earthlyVersion
+          ? [
+              {
+                field: "earthlyVersion",
+                value: earthlyVersion,
+                allowed: `the fleet's version ${fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
+              },
+            ]
+          : [],
+    },
+    {
+      reads: ["fleet"],
+      check: ({ fleet }) =>
+        fleet && fleet.instanceNames.length !== fleet.instanceHosts.length
+          ? [{ field: "fleet", value: fleet.instanceNames, allowed: "one host per instance name" }]
+          : [],
+    },
   ],
 };
-
-/** Rules across arguments, including the version match with the fleet. */
-export function remoteJobCombinedRules(args: pulumi.Unwrap<EarthlyRemoteJobArgs>): Problem[] {
-  const problems: Problem[] = earthlyJobCombinedRules(args);
-  const fleet = args.fleet;
-  if (fleet && args.earthlyVersion !== undefined && args.earthlyVersion !== fleet.earthlyVersion) {
-    problems.push({
-      field: "earthlyVersion",
-      value: args.earthlyVersion,
-      allowed: `the fleet's version ${fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
-    });
-  }
-  if (fleet && fleet.instanceNames.length !== fleet.instanceHosts.length) {
-    problems.push({ field: "fleet", value: fleet.instanceNames, allowed: "one host per instance name" });
-  }
-  return problems;
-}
 
 /** The host a client dials: a pinned instance for a cache key, else the ClientIP-affine Service. */
 export function clientBuildkitHost(fleet: FleetConnection, cacheKey: string | undefined): string {
@@ -191,17 +202,14 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyRemoteJob "${name}"`;
-    // No rule reads the certificate or key, which are usually secret Outputs: left out here, they
-    // cannot hold back the rules across fields (version, image) from refusing literals right away.
-    const known = { ...args, clientCertPem: undefined, clientPrivateKeyPem: undefined };
-    checkKnownArgs(component, known, remoteJobRules, remoteJobCombinedRules);
+    checkKnownArgs(component, args, remoteJobChecks);
     super(EARTHLY_REMOTE_JOB_TYPE, name, {}, opts);
 
     // Certificates and key stay out of the spec's apply, so the Job spec never becomes secret.
     const { clientCertPem, clientPrivateKeyPem, ...rest } = args;
     const resolved = pulumi.output(rest).apply((r) => {
       const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
-      checkResolvedArgs(component, full, remoteJobRules, remoteJobCombinedRules);
+      checkResolvedArgs(component, full, remoteJobChecks);
       return full;
     });
     const child = { parent: this };

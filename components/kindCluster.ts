@@ -1,13 +1,20 @@
 import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KindConfigInput, KindNetworking, kindConfigHash, renderKindConfig } from "./lib/kindConfig";
+import {
+  IpFamily,
+  KindConfigInput,
+  KindNetworking,
+  KubeProxyMode,
+  kindConfigHash,
+  renderKindConfig,
+} from "./lib/kindConfig";
 import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT, kindCreateEnvironment } from "./lib/kindScripts";
 import { NodePool, Scheduling, nodePoolRule, schedulingForPool } from "./lib/scheduling";
 import {
-  ArgRules,
-  Problem,
+  ArgChecks,
   Rule,
+  allOf,
   checkKnownArgs,
   cidr,
   eachOf,
@@ -18,8 +25,9 @@ import {
   labelMap,
   objectOf,
   oneOf,
+  requiredFields,
+  uniqueBy,
 } from "./lib/validation";
-import { IpFamily, KubeProxyMode } from "./lib/kindConfig";
 
 /** Arguments of {@link KindCluster}. */
 export interface KindClusterArgs {
@@ -60,29 +68,21 @@ const networkingRule: Rule<KindNetworking> = objectOf<KindNetworking>({
   ipFamily: oneOf(Object.values(IpFamily)),
 });
 
-/** Validation rules for each argument. */
-export const kindClusterRules: Partial<ArgRules<KindClusterArgs>> = {
-  clusterName: kindClusterName,
-  nodeImage: imageReference,
-  controlPlaneLabels: labelMap,
-  workerPools: eachOf(nodePoolRule),
-  waitSeconds: integerBetween(0, 3600),
-  networking: networkingRule,
+/** The checks of every argument. */
+export const kindClusterChecks: ArgChecks<KindClusterArgs> = {
+  rules: {
+    clusterName: kindClusterName,
+    nodeImage: imageReference,
+    controlPlaneLabels: labelMap,
+    workerPools: allOf(
+      eachOf(nodePoolRule),
+      uniqueBy((p) => p.name, "a pool name not already used"),
+    ),
+    waitSeconds: integerBetween(0, 3600),
+    networking: networkingRule,
+  },
+  cross: [requiredFields<KindClusterArgs>({ clusterName: "a kind cluster name" })],
 };
-
-/** Rules across arguments: pool names must be unique. */
-export function kindClusterCombinedRules(args: KindClusterArgs): Problem[] {
-  const names = (args.workerPools ?? []).map((p) => p.name);
-  const duplicates = names.filter((n, i) => names.indexOf(n) !== i);
-  return [
-    ...(args.clusterName === undefined
-      ? [{ field: "clusterName", value: undefined, allowed: "a kind cluster name" }]
-      : []),
-    ...(duplicates.length > 0
-      ? [{ field: "workerPools", value: duplicates, allowed: "pools with distinct names" }]
-      : []),
-  ];
-}
 
 /** The kind configuration input for the component's arguments. */
 export function kindConfigInputOf(args: KindClusterArgs): KindConfigInput {
@@ -120,7 +120,7 @@ export class KindCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything here is a plain value: check it all before any resource exists.
-    checkKnownArgs(`KindCluster "${name}"`, args, kindClusterRules, kindClusterCombinedRules);
+    checkKnownArgs(`KindCluster "${name}"`, args, kindClusterChecks);
     super(KIND_CLUSTER_TYPE, name, {}, opts);
 
     const configInput = kindConfigInputOf(args);

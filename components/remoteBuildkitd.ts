@@ -26,8 +26,9 @@ import {
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "./lib/labels";
 import { Scheduling, schedulingRule } from "./lib/scheduling";
 import {
+  ArgChecks,
   ArgRules,
-  Problem,
+  requiredFields,
   assertNoProblems,
   checkKnownArgs,
   checkResolvedArgs,
@@ -134,7 +135,7 @@ export const REMOTE_BUILDKITD_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
 const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageClassName: rfc1123Subdomain });
 
 /** Validation rules for each argument. */
-export const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
+const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
   namespace: rfc1123Label,
   fleetName: fleetNameRule,
   replicas: integerBetween(1, 100),
@@ -158,42 +159,48 @@ export const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
     Object.keys(value).flatMap((k) => labelMap({ [k]: "" }, field).filter((p) => p.field.endsWith("key"))),
 };
 
-/** Rules across arguments. */
-export function remoteBuildkitdCombinedRules(args: pulumi.Unwrap<RemoteBuildkitdArgs>): Problem[] {
-  const problems: Problem[] = [];
-  if (args.namespace === undefined)
-    problems.push({ field: "namespace", value: undefined, allowed: "a namespace" });
-  if (args.insecureDisableTls === true && args.tls !== undefined) {
-    problems.push({ field: "tls", value: "(given)", allowed: "no tls together with insecureDisableTls" });
-  }
-  if (args.insecureDisableTls !== true) {
-    const tls = args.tls;
-    for (const key of ["caCertPem", "serverCertPem", "serverPrivateKeyPem"] as const) {
-      if (!tls || !tls[key]) {
-        problems.push({
-          field: `tls.${key}`,
-          value: undefined,
-          allowed: "a PEM value (mTLS is on by default; set insecureDisableTls only for throw-away clusters)",
-        });
-      }
-    }
-  }
-  if (args.persistentCache && args.scratchVolume) {
-    problems.push({
-      field: "scratchVolume",
-      value: args.scratchVolume,
-      allowed: "not together with persistentCache",
-    });
-  }
-  if (args.scratchVolume?.persistentVolumeClaimName) {
-    problems.push({
-      field: "scratchVolume.persistentVolumeClaimName",
-      value: args.scratchVolume.persistentVolumeClaimName,
-      allowed: "nothing: instances cannot share one claim; use persistentCache for a claim per instance",
-    });
-  }
-  return problems;
-}
+/** The checks of every argument, and across arguments. */
+export const remoteBuildkitdChecks: Required<ArgChecks<RemoteBuildkitdArgs>> = {
+  rules: remoteBuildkitdRules,
+  cross: [
+    requiredFields<RemoteBuildkitdArgs>({ namespace: "a namespace" }),
+    // Presence only: the TLS material is usually Outputs, yet whether it is given is known now.
+    {
+      reads: ["insecureDisableTls"],
+      check: ({ insecureDisableTls, tls }) =>
+        insecureDisableTls === true
+          ? tls !== undefined
+            ? [{ field: "tls", value: "(given)", allowed: "no tls together with insecureDisableTls" }]
+            : []
+          : (["caCertPem", "serverCertPem", "serverPrivateKeyPem"] as const)
+              .filter((key) => !tls?.[key])
+              .map((key) => ({
+                field: `tls.${key}`,
+                value: undefined,
+                allowed:
+                  "a PEM value (mTLS is on by default; set insecureDisableTls only for throw-away clusters)",
+              })),
+    },
+    {
+      reads: ["persistentCache", "scratchVolume"],
+      check: ({ persistentCache, scratchVolume }) => [
+        ...(persistentCache && scratchVolume
+          ? [{ field: "scratchVolume", value: scratchVolume, allowed: "not together with persistentCache" }]
+          : []),
+        ...(scratchVolume?.persistentVolumeClaimName
+          ? [
+              {
+                field: "scratchVolume.persistentVolumeClaimName",
+                value: scratchVolume.persistentVolumeClaimName,
+                allowed:
+                  "nothing: instances cannot share one claim; use persistentCache for a claim per instance",
+              },
+            ]
+          : []),
+      ],
+    },
+  ],
+};
 
 /**
  * A fleet of remote buildkitd daemons (`earthly/buildkitd`): a StatefulSet of privileged instances
@@ -217,20 +224,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
   constructor(name: string, args: RemoteBuildkitdArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `RemoteBuildkitd "${name}"`;
     const fleetName = args.fleetName ?? name;
-    // The TLS material is usually secret Outputs, and the rules only ask whether each part is given:
-    // a marker in its place keeps it from holding back the rules across fields until the apply.
-    const given = (value: pulumi.Input<string>) => (value ? "(given)" : "");
-    const tlsGiven = args.tls && {
-      caCertPem: given(args.tls.caCertPem),
-      serverCertPem: given(args.tls.serverCertPem),
-      serverPrivateKeyPem: given(args.tls.serverPrivateKeyPem),
-    };
-    checkKnownArgs(
-      component,
-      { ...args, fleetName, tls: tlsGiven },
-      remoteBuildkitdRules,
-      remoteBuildkitdCombinedRules,
-    );
+    checkKnownArgs(component, { ...args, fleetName }, remoteBuildkitdChecks);
     super(REMOTE_BUILDKITD_TYPE, name, {}, opts);
 
     const replicas = args.replicas ?? 1;
@@ -287,7 +281,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
       .all([pulumi.output({ cniMtu: args.cniMtu, env: args.env, scheduling: args.scheduling }), checksum])
       .apply(([dynamic, tlsSum]) => {
         const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
-        checkResolvedArgs(component, resolved, remoteBuildkitdRules, remoteBuildkitdCombinedRules);
+        checkResolvedArgs(component, resolved, remoteBuildkitdChecks);
         const input: FleetSpecInput = {
           instance: name,
           names,

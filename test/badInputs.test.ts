@@ -93,7 +93,7 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     "duplicate pool names",
     kind({ workerPools: [{ name: "a" }, { name: "a" }] }),
-    /invalid workerPools: got \["a"\]; allowed: pools with distinct names/,
+    /invalid workerPools\[1\]: got "a"; allowed: a pool name not already used/,
   ],
   // versions and images
   [

@@ -314,9 +314,9 @@ describe("refused arguments (nothing is registered)", () => {
   test("duplicate pool names", async () => {
     await assertRefused(
       { clusterName: "dup", workerPools: [{ name: "builders" }, { name: "general" }, { name: "builders" }] },
-      "workerPools",
-      '["builders"]',
-      /pools with distinct names/,
+      "workerPools[2]",
+      '"builders"',
+      /allowed: a pool name not already used/,
     );
   });
 

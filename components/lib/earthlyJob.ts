@@ -22,8 +22,7 @@ import {
 import { WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./labels";
 import { Scheduling, schedulingRule } from "./scheduling";
 import {
-  ArgRules,
-  Problem,
+  ArgChecks,
   earthlyVersion,
   imageReference,
   imageRepository,
@@ -31,6 +30,7 @@ import {
   labelMap,
   mountPath,
   printableText,
+  requiredFields,
   rfc1123Label,
 } from "./validation";
 
@@ -73,46 +73,43 @@ export interface EarthlyJobArgs {
   labels?: { [key: string]: string };
 }
 
-/** Validation rules for the common arguments. */
-export const earthlyJobRules: Partial<ArgRules<EarthlyJobArgs>> = {
-  namespace: rfc1123Label,
-  target: printableText,
-  flags: argsRule,
-  earthlyVersion,
-  imageRepository,
-  image: imageReference,
-  srcDir: mountPath,
-  sourceVolume: volumeChoiceRule,
-  env: envListRule,
-  resources: resourcesRule,
-  scheduling: schedulingRule,
-  backoffLimit: integerBetween(0, 100),
-  ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
-  activeDeadlineSeconds: integerBetween(1, 31_536_000),
-  timeoutMinutes: integerBetween(1, 1440),
-  labels: labelMap,
+/** The checks of the common arguments. */
+export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
+  rules: {
+    namespace: rfc1123Label,
+    target: printableText,
+    flags: argsRule,
+    earthlyVersion,
+    imageRepository,
+    image: imageReference,
+    srcDir: mountPath,
+    sourceVolume: volumeChoiceRule,
+    env: envListRule,
+    resources: resourcesRule,
+    scheduling: schedulingRule,
+    backoffLimit: integerBetween(0, 100),
+    ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
+    activeDeadlineSeconds: integerBetween(1, 31_536_000),
+    timeoutMinutes: integerBetween(1, 1440),
+    labels: labelMap,
+  },
+  cross: [
+    requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
+    {
+      reads: ["image", "earthlyVersion", "imageRepository"],
+      check: (args) =>
+        args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)
+          ? [
+              {
+                field: "image",
+                value: args.image,
+                allowed: "either image, or earthlyVersion/imageRepository, not both",
+              },
+            ]
+          : [],
+    },
+  ],
 };
-
-/** Rules across the common arguments. */
-export function earthlyJobCombinedRules(args: pulumi.Unwrap<EarthlyJobArgs>): Problem[] {
-  return [
-    ...(args.target === undefined
-      ? [{ field: "target", value: undefined, allowed: "an Earthly target" }]
-      : []),
-    ...(args.namespace === undefined
-      ? [{ field: "namespace", value: undefined, allowed: "a namespace" }]
-      : []),
-    ...(args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)
-      ? [
-          {
-            field: "image",
-            value: args.image,
-            allowed: "either image, or earthlyVersion/imageRepository, not both",
-          },
-        ]
-      : []),
-  ];
-}
 
 /** The parts in which the two Jobs differ. */
 export interface EarthlyJobShape {

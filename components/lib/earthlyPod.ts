@@ -6,6 +6,7 @@ import { Scheduling } from "./scheduling";
 import {
   Problem,
   Rule,
+  allOf,
   eachOf,
   envVarName,
   integerBetween,
@@ -15,6 +16,7 @@ import {
   printableText,
   quantity,
   rfc1123Subdomain,
+  uniqueBy,
 } from "./validation";
 
 /** Plain Kubernetes JSON, as the API server sees it. */
@@ -158,16 +160,10 @@ export const envVarRule: Rule<EnvVar> = (value, field) => {
   ];
 };
 
-export const envListRule: Rule<EnvVar[]> = (value, field) => {
-  const names = value.map((e) => e.name);
-  const duplicates = names.filter((n, i) => names.indexOf(n) !== i);
-  return [
-    ...eachOf(envVarRule)(value, field),
-    ...(duplicates.length > 0
-      ? [{ field, value: duplicates, allowed: "each variable name at most once" }]
-      : []),
-  ];
-};
+export const envListRule: Rule<EnvVar[]> = allOf(
+  eachOf(envVarRule),
+  uniqueBy((e) => e.name, "a variable name not already listed"),
+);
 
 export const volumeChoiceRule: Rule<VolumeChoice> = (value, field) => {
   const given = [value.emptyDir, value.ephemeral, value.persistentVolumeClaimName, value.hostPath].filter(

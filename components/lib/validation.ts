@@ -65,46 +65,70 @@ export function containsUnknown(value: unknown): boolean {
 export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };
 
 /**
- * Every problem the rules find in an arguments object. With `skipUnknown`, fields holding Outputs
- * are skipped, and `combined` (rules across fields) runs only when every field is known.
+ * A rule across fields. At construction it runs as soon as the fields it `reads` are known; fields
+ * it only tests for presence need not be listed: there, a value not known yet stands as
+ * {@link NOT_YET_KNOWN}, which is present but has no fields.
  */
-export function argProblems<A extends object>(
-  args: A,
-  rules: Partial<ArgRules<A>>,
-  combined?: (args: pulumi.Unwrap<A>) => Problem[],
-  skipUnknown = false,
-): Problem[] {
+export interface CrossRule<A> {
+  /** Fields whose values the rule looks into or compares. */
+  reads: readonly (keyof A)[];
+  check: (args: pulumi.Unwrap<A>) => Problem[];
+}
+
+/** Everything checked about an arguments object: a rule per field and rules across fields. */
+export interface ArgChecks<A> {
+  rules: Partial<ArgRules<A>>;
+  cross?: readonly CrossRule<A>[];
+}
+
+/** What a cross-field rule sees, at construction, in place of a value not known yet. */
+export const NOT_YET_KNOWN: { readonly notYetKnown: true } = Object.freeze({ notYetKnown: true });
+
+/** The arguments with every value not known yet replaced by {@link NOT_YET_KNOWN}. */
+function knownView(value: unknown): unknown {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return NOT_YET_KNOWN;
+  if (Array.isArray(value)) return value.map(knownView);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownView(v)]));
+  }
+  return value;
+}
+
+/**
+ * Every problem the checks find in an arguments object. With `knownOnly`, a field rule skips a
+ * field holding an Output, and a cross-field rule waits for the fields it reads. Cross-field rules
+ * run only when every field rule passed, so one mistake gives one message.
+ */
+export function argProblems<A extends object>(args: A, checks: ArgChecks<A>, knownOnly = false): Problem[] {
+  const fields = args as Record<string, unknown>;
   const problems: Problem[] = [];
-  for (const [key, rule] of Object.entries(rules) as [string, Rule<unknown> | undefined][]) {
-    const value = (args as Record<string, unknown>)[key];
+  for (const [key, rule] of Object.entries(checks.rules) as [string, Rule<unknown> | undefined][]) {
+    const value = fields[key];
     if (rule === undefined || value === undefined || value === null) continue;
-    if (skipUnknown && containsUnknown(value)) continue;
+    if (knownOnly && containsUnknown(value)) continue;
     problems.push(...rule(value, key));
   }
-  if (problems.length === 0 && combined && !(skipUnknown && containsUnknown(args))) {
-    problems.push(...combined(args as pulumi.Unwrap<A>));
+  if (problems.length > 0) return problems;
+  const view = (knownOnly ? knownView(args) : args) as pulumi.Unwrap<A>;
+  for (const rule of checks.cross ?? []) {
+    if (knownOnly && rule.reads.some((field) => containsUnknown(fields[field as string]))) continue;
+    problems.push(...rule.check(view));
   }
   return problems;
 }
 
 /** Checks the arguments whose values are known now; call it before creating any child resource. */
-export function checkKnownArgs<A extends object>(
-  component: string,
-  args: A,
-  rules: Partial<ArgRules<A>>,
-  combined?: (args: pulumi.Unwrap<A>) => Problem[],
-): void {
-  assertNoProblems(component, argProblems(args, rules, combined, true));
+export function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
+  assertNoProblems(component, argProblems(args, checks, true));
 }
 
 /** Checks fully resolved arguments (inside the `apply` that builds a spec). */
 export function checkResolvedArgs<A extends object>(
   component: string,
   args: pulumi.Unwrap<A>,
-  rules: Partial<ArgRules<A>>,
-  combined?: (args: pulumi.Unwrap<A>) => Problem[],
+  checks: ArgChecks<A>,
 ): void {
-  assertNoProblems(component, argProblems(args as A, rules, combined));
+  assertNoProblems(component, argProblems(args as A, checks));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,6 +353,20 @@ export function eachOf<T>(rule: Rule<T>): Rule<T[]> {
       : problem(field, value, "a list");
 }
 
+/** Applies every rule to the same value. */
+export function allOf<T>(...rules: Rule<T>[]): Rule<T> {
+  return (value, field) => rules.flatMap((rule) => rule(value, field));
+}
+
+/** Refuses a list in which an item repeats the `key` of an earlier one; names the repeated item. */
+export function uniqueBy<T>(key: (item: T) => unknown, allowed: string): Rule<T[]> {
+  return (value, field) => {
+    if (!Array.isArray(value)) return [];
+    const keys = value.map(key);
+    return keys.flatMap((k, i) => (keys.indexOf(k) < i ? problem(`${field}[${i}]`, k, allowed) : []));
+  };
+}
+
 /** Checks the listed fields of an object with their rules (undefined fields are skipped). */
 export function objectOf<T extends object>(
   rules: Partial<{ [K in keyof T]: Rule<NonNullable<T[K]>> }>,
@@ -342,7 +380,18 @@ export function objectOf<T extends object>(
   };
 }
 
-/** Requires a field to be present. */
+/** A cross-field rule refusing missing required fields (programs in other languages can omit them). */
+export function requiredFields<A>(what: { [K in keyof A]?: string }): CrossRule<A> {
+  return {
+    reads: [],
+    check: (args) =>
+      (Object.entries(what) as [string, string][]).flatMap(([field, allowed]) =>
+        required(field, (args as Record<string, unknown>)[field], allowed),
+      ),
+  };
+}
+
+/** Requires a value to be present. */
 export function required(field: string, value: unknown, what: string): Problem[] {
   return value === undefined || value === null || value === "" ? problem(field, value, what) : [];
 }
