@@ -5,6 +5,7 @@ import { EarthlyJobArgs, earthlyJobChecks, earthlyJobObject } from "./lib/earthl
 import { EnvVar, KubeObject, Resources, envListRule } from "./lib/earthlyPod";
 import { buildkitHostUrl } from "./lib/fleetNames";
 import { newBuildJob } from "./lib/jobResource";
+import { sortedByKey } from "./lib/objects";
 import { pickInstance } from "./lib/pinning";
 import { Scheduling } from "./lib/scheduling";
 import {
@@ -131,7 +132,7 @@ export function earthlyClientConfig(
   globalConfig: { [key: string]: string } = {},
 ): string {
   const global: { [key: string]: string | boolean } = {
-    ...Object.fromEntries(Object.entries(globalConfig).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    ...sortedByKey(globalConfig),
     buildkit_host: buildkitHost,
     tls_enabled: tlsEnabled,
     ...(tlsEnabled

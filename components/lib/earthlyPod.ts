@@ -2,6 +2,7 @@
  * The Earthly pod and container specs the Jobs and the buildkitd fleet share, as plain Kubernetes
  * objects. Pure: no Pulumi here, so tests validate the exact objects against the Kubernetes schema.
  */
+import { pruneUndefined } from "./objects";
 import { Scheduling } from "./scheduling";
 import {
   Problem,
@@ -377,9 +378,4 @@ export function buildJob(input: JobInput): KubeObject {
       },
     }),
   };
-}
-
-/** Drops undefined fields so the same input always serialises to the same object. */
-export function pruneUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -11,10 +11,10 @@ import {
   buildContainer,
   buildPodSpec,
   mergeResources,
-  pruneUndefined,
   toKubeVolumeSource,
 } from "./earthlyPod";
 import { BUILDKIT_PORT, FleetNames } from "./fleetNames";
+import { pruneUndefined } from "./objects";
 import { CLIENT_OF_LABEL, recommendedLabels, selectorLabels, toLabelValue } from "./labels";
 import { Scheduling } from "./scheduling";
 
@@ -126,15 +126,25 @@ export function namesNotCoveredBy(certificatePem: string, names: readonly string
   return names.filter((name) => certificate.checkHost(name, { subject: "never" }) === undefined);
 }
 
-/** The buildkitd StatefulSet. */
-export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
-  const labels = recommendedLabels({
+/** The recommended labels of every fleet object. */
+function fleetLabels(input: FleetSpecInput): { [key: string]: string } {
+  return recommendedLabels({
     app: "buildkitd",
     instance: toLabelValue(input.instance),
     role: "buildkitd",
     version: toLabelValue(input.version),
   });
-  const selector = selectorLabels("buildkitd", toLabelValue(input.instance));
+}
+
+/** The labels that select the fleet's pods (stable across upgrades). */
+function fleetSelector(input: FleetSpecInput): { [key: string]: string } {
+  return selectorLabels("buildkitd", toLabelValue(input.instance));
+}
+
+/** The buildkitd StatefulSet. */
+export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
+  const labels = fleetLabels(input);
+  const selector = fleetSelector(input);
   const cache = effectiveCacheSize(input);
   const env: KubeObject[] = [
     { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
@@ -234,16 +244,11 @@ export function buildkitdService(input: FleetSpecInput): KubeObject {
     metadata: {
       name: input.names.serviceName,
       namespace: input.namespace,
-      labels: recommendedLabels({
-        app: "buildkitd",
-        instance: toLabelValue(input.instance),
-        role: "buildkitd",
-        version: toLabelValue(input.version),
-      }),
+      labels: fleetLabels(input),
     },
     spec: {
       type: "ClusterIP",
-      selector: selectorLabels("buildkitd", toLabelValue(input.instance)),
+      selector: fleetSelector(input),
       ports: servicePorts(),
       sessionAffinity: "ClientIP",
       sessionAffinityConfig: { clientIP: { timeoutSeconds: input.sessionAffinityTimeoutSeconds } },
@@ -259,7 +264,7 @@ export function buildkitdHeadlessService(input: FleetSpecInput): KubeObject {
     metadata: { ...(service.metadata as KubeObject), name: input.names.headlessServiceName },
     spec: {
       clusterIP: "None",
-      selector: selectorLabels("buildkitd", toLabelValue(input.instance)),
+      selector: fleetSelector(input),
       ports: servicePorts(),
       publishNotReadyAddresses: false,
     },
@@ -286,7 +291,7 @@ export function buildkitdNetworkPolicy(input: FleetSpecInput): KubeObject {
     kind: "NetworkPolicy",
     metadata: { name: `${input.names.serviceName}-clients`, namespace: input.namespace },
     spec: {
-      podSelector: { matchLabels: selectorLabels("buildkitd", toLabelValue(input.instance)) },
+      podSelector: { matchLabels: fleetSelector(input) },
       policyTypes: ["Ingress"],
       ingress: [{ from, ports: [{ protocol: "TCP", port: BUILDKIT_PORT }] }],
     },

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
+import { pruneUndefined, sortedByKey } from "./objects";
 import { NodePool, poolNodeLabels } from "./scheduling";
 
 /** kube-proxy's mode in a kind cluster. */
@@ -79,11 +80,11 @@ function buildUnmarkedKindConfig(input: KindConfigInput): { [key: string]: unkno
     role: "control-plane",
     ...image,
     ...(input.controlPlaneLabels && Object.keys(input.controlPlaneLabels).length > 0
-      ? { labels: sortedRecord(input.controlPlaneLabels) }
+      ? { labels: sortedByKey(input.controlPlaneLabels) }
       : {}),
   };
   const workers = input.workerPools.flatMap((pool) => {
-    const node: KindNode = { role: "worker", ...image, labels: sortedRecord(poolNodeLabels(pool)) };
+    const node: KindNode = { role: "worker", ...image, labels: sortedByKey(poolNodeLabels(pool)) };
     if (pool.taints && pool.taints.length > 0) {
       // kind has no taint field; kubeadm's JoinConfiguration registers the node with them.
       const patch = {
@@ -120,7 +121,7 @@ export function buildKindConfig(input: KindConfigInput): { [key: string]: unknow
   const nodes = config.nodes as KindNode[];
   nodes[0] = {
     ...nodes[0],
-    labels: sortedRecord({ ...(nodes[0].labels ?? {}), [CONFIG_HASH_LABEL]: kindConfigHash(input) }),
+    labels: sortedByKey({ ...(nodes[0].labels ?? {}), [CONFIG_HASH_LABEL]: kindConfigHash(input) }),
   };
   return config;
 }
@@ -133,12 +134,4 @@ export function renderKindConfig(input: KindConfigInput): string {
     lineWidth: 0,
     aliasDuplicateObjects: false,
   });
-}
-
-function sortedRecord(record: { [key: string]: string }): { [key: string]: string } {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function pruneUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
