@@ -5,14 +5,15 @@
  * then verified with node:crypto's X509Certificate (and a real mTLS handshake), never with the
  * library that made them, so a wrong input shows up as a certificate that does not verify.
  */
-import { before, describe, test } from "node:test";
+import { RecordedResource, recorded, refusedInApply, settledValue as valueOf } from "./support/mocks";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import type * as CaModule from "../components/certificateAuthority";
+import * as mod from "../components/certificateAuthority";
 import { InvalidArgumentsError } from "../components/lib/validation";
 import {
   CERT_REQUEST,
@@ -32,50 +33,21 @@ const TYPE = "earthly-kubernetes:index:BuildkitCertificateAuthority";
 // Mocks and helpers.
 // ---------------------------------------------------------------------------------------------
 
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Inputs;
-  state: Record<string, string>;
-}
-const registered: Registered[] = [];
-
-let mod: typeof CaModule;
-
-before(async () => {
-  await pulumi.runtime.setMocks({
-    newResource: async (args) => {
-      const record: Registered = { type: args.type, name: args.name, inputs: args.inputs, state: {} };
-      registered.push(record);
-      record.state = await emulateTls(args.type, args.inputs);
-      return { id: args.custom ? `${args.name}-id` : undefined, state: record.state };
-    },
-    call: () => ({}),
-  });
-  // Only now: the component module must see the mocked runtime.
-  mod = await import("../components/certificateAuthority");
-});
-
-/** Resolves an Output (rejecting if any resource behind it failed). */
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return (output as unknown as { promise(): Promise<T> }).promise();
-}
-
 /** Everything a component registered: itself and every child (children are named `<name>-...`). */
-function recordsOf(name: string): Registered[] {
-  return registered.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
+function recordsOf(name: string): RecordedResource[] {
+  return recorded.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
 }
 
-function record(name: string): Registered {
-  const found = registered.filter((r) => r.name === name);
+function record(name: string): RecordedResource {
+  const found = recorded.filter((r) => r.name === name);
   assert.equal(found.length, 1, `exactly one resource named ${name}`);
   return found[0];
 }
 
 /** Where a PEM came from: the resource and output that produced it, or `<given>` for test input. */
 function origin(pem: string): string {
-  for (const r of registered) {
-    for (const [key, value] of Object.entries(r.state)) if (value === pem) return `${r.name}.${key}`;
+  for (const r of recorded) {
+    for (const [key, value] of Object.entries(r.state ?? {})) if (value === pem) return `${r.name}.${key}`;
   }
   return "given";
 }
@@ -117,7 +89,7 @@ describe("pure parts", () => {
     assert.deepEqual(mod.keyAlgorithmSettings("RSA_2048"), { algorithm: "RSA", rsaBits: 2048 });
     assert.deepEqual(mod.keyAlgorithmSettings("RSA_4096"), { algorithm: "RSA", rsaBits: 4096 });
     assert.deepEqual(Object.values(mod.KeyAlgorithm), ["ECDSA_P256", "RSA_2048", "RSA_4096"]);
-    assert.throws(() => mod.keyAlgorithmSettings("DSA" as CaModule.KeyAlgorithm), /DSA/);
+    assert.throws(() => mod.keyAlgorithmSettings("DSA" as mod.KeyAlgorithm), /DSA/);
   });
 
   test("serverCertificateNames lists the fleet's names, then the extras, without duplicates", () => {
@@ -213,7 +185,7 @@ async function makeExternalCa(
 // The component: exact inputs, and the certificates verified.
 // ---------------------------------------------------------------------------------------------
 
-const CASES: { algorithm: CaModule.KeyAlgorithm; replicas: number }[] = [
+const CASES: { algorithm: mod.KeyAlgorithm; replicas: number }[] = [
   { algorithm: "ECDSA_P256", replicas: 2 },
   { algorithm: "ECDSA_P256", replicas: 3 },
   { algorithm: "RSA_2048", replicas: 2 },
@@ -625,28 +597,20 @@ describe("modes", () => {
     const other = await makeExternalCa("Other", true);
     const name = `existing-mismatch-${hex()}`;
     // Every resource and output fed by the refused key rejects too; under mocks those rejections
-    // are unhandled (the engine would report them), so collect them here instead of failing the run.
-    const runnerListeners = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    const stray: unknown[] = [];
-    process.on("unhandledRejection", (reason) => stray.push(reason));
-    try {
-      const ca = new mod.BuildkitCertificateAuthority(name, {
+    // are unhandled (the engine would report them), so they are collected and checked as well.
+    let ca: mod.BuildkitCertificateAuthority | undefined;
+    const { error, rejections: stray } = await refusedInApply(() => {
+      ca = new mod.BuildkitCertificateAuthority(name, {
         existingCa: { certPem: team.certPem, privateKeyPem: pulumi.secret(other.keyPem) },
         server: { fleetName: "buildkitd", namespace: "earthly", replicas: 1 },
       });
-      await assert.rejects(valueOf(ca.serverCertPem), (err: unknown) => {
-        assert.ok(err instanceof InvalidArgumentsError, String(err));
-        assert.match(err.message, /invalid existingCa\.privateKeyPem: got "\(private key, not shown\)"/);
-        assert.ok(!err.message.includes("PRIVATE KEY"));
-        return true;
-      });
-      await assert.rejects(valueOf(ca.clientCertificates), InvalidArgumentsError);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    } finally {
-      process.removeAllListeners("unhandledRejection");
-      for (const listener of runnerListeners) process.on("unhandledRejection", listener);
-    }
+      return ca.serverCertPem;
+    });
+    assert.ok(error instanceof InvalidArgumentsError, String(error));
+    assert.match(error.message, /invalid existingCa\.privateKeyPem: got "\(private key, not shown\)"/);
+    assert.ok(!error.message.includes("PRIVATE KEY"));
+    assert.ok(ca);
+    await assert.rejects(valueOf(ca.clientCertificates), InvalidArgumentsError);
     for (const reason of stray) {
       assert.match(String(reason), /invalid existingCa\.privateKeyPem/);
       assert.ok(!String(reason).includes("PRIVATE KEY"));
@@ -659,7 +623,7 @@ describe("modes", () => {
   });
 
   test("deterministic: the same arguments register the same resources with the same inputs", async () => {
-    const args: CaModule.BuildkitCertificateAuthorityArgs = {
+    const args: mod.BuildkitCertificateAuthorityArgs = {
       server: {
         fleetName: "bk",
         namespace: "ci",
@@ -689,7 +653,7 @@ describe("modes", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Bad arguments: an InvalidArgumentsError naming field and value, and nothing registered.
+// Bad arguments: an InvalidArgumentsError naming field and value, and nothing recorded.
 // ---------------------------------------------------------------------------------------------
 
 describe("bad arguments", () => {
@@ -812,7 +776,7 @@ describe("bad arguments", () => {
         () =>
           new mod.BuildkitCertificateAuthority(
             name,
-            c.args as unknown as CaModule.BuildkitCertificateAuthorityArgs,
+            c.args as unknown as mod.BuildkitCertificateAuthorityArgs,
           ),
         (err: unknown) => {
           assert.ok(err instanceof InvalidArgumentsError, String(err));

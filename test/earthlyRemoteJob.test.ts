@@ -8,15 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import {
-  RecordedResource,
-  recorded,
-  resetRecord,
-  settle,
-  valueOf,
-  settledValue,
-  collectingRejections,
-} from "./support/mocks";
+import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/earthlyRemoteJob";
 import { FleetConnection } from "../components/remoteBuildkitd";
@@ -372,18 +364,14 @@ describe("refused arguments", () => {
 
   test("a version mismatch with a fleet Output (the usual case) is refused in the apply", async () => {
     resetRecord();
-    let jobError: unknown;
-    const rejections = await collectingRejections(async () => {
-      const component = new EarthlyRemoteJob("old-output", {
-        ...baseArgs(),
-        fleet: pulumi.output(FLEET),
-        earthlyVersion: "v0.8.15",
-      });
-      jobError = await settledValue(component.jobName).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    });
+    const { error: jobError, rejections } = await refusedInApply(
+      () =>
+        new EarthlyRemoteJob("old-output", {
+          ...baseArgs(),
+          fleet: pulumi.output(FLEET),
+          earthlyVersion: "v0.8.15",
+        }).jobName,
+    );
     const assertTheProblem = (reason: unknown) => {
       assert.ok(
         reason instanceof InvalidArgumentsError,
@@ -437,16 +425,11 @@ describe("refused arguments", () => {
 
   test("a TLS fleet without a client certificate fails in the apply; no Job is created", async () => {
     resetRecord();
-    let jobError: unknown;
-    const rejections = await collectingRejections(async () => {
-      const args = { ...baseArgs() };
-      delete args.clientCertPem;
-      const component = new EarthlyRemoteJob("no-cert", args);
-      jobError = await settledValue(component.jobName).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    });
+    const args = { ...baseArgs() };
+    delete args.clientCertPem;
+    const { error: jobError, rejections } = await refusedInApply(
+      () => new EarthlyRemoteJob("no-cert", args).jobName,
+    );
     const assertTheProblem = (reason: unknown) => {
       assert.ok(
         reason instanceof InvalidArgumentsError,

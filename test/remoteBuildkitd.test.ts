@@ -11,15 +11,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import type * as X509 from "@peculiar/x509";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  RecordedResource,
-  recorded,
-  resetRecord,
-  settle,
-  valueOf,
-  settledValue,
-  collectingRejections,
-} from "./support/mocks";
+import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { FleetTls, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
 import { fleetNames } from "../components/lib/fleetNames";
@@ -773,14 +765,9 @@ describe("refused arguments", () => {
     const covered = fleetNames({ fleetName, namespace: NAMESPACE, replicas: 2 });
     const tls = await makeServerTls(await makeCa(), covered.dnsNames);
     resetRecord();
-    let connectionError: unknown;
-    const rejections = await collectingRejections(async () => {
-      const fleet = new RemoteBuildkitd(fleetName, { namespace: NAMESPACE, replicas: 3, tls });
-      connectionError = await settledValue(fleet.connection).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    });
+    const { error: connectionError, rejections } = await refusedInApply(
+      () => new RemoteBuildkitd(fleetName, { namespace: NAMESPACE, replicas: 3, tls }).connection,
+    );
     const missing = [
       "short-sans-2.short-sans-instances",
       "short-sans-2.short-sans-instances.earthly",

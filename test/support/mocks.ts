@@ -10,6 +10,8 @@ export interface RecordedResource {
   name: string;
   inputs: Record<string, unknown>;
   provider?: string;
+  /** What the mock "provider" returned (filled in once the resource is created). */
+  state?: Record<string, unknown>;
 }
 
 export const recorded: RecordedResource[] = [];
@@ -32,10 +34,17 @@ onCreate("command:local:Command", () => ({ stdout: FAKE_KUBECONFIG, stderr: "" }
 pulumi.runtime.setMocks(
   {
     async newResource(args) {
-      recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+      const record: RecordedResource = {
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs,
+        provider: args.provider,
+      };
+      recorded.push(record);
       // tls resources get real keys and certificates, so certificate checks run on real X.509.
       const extra = stateFactories.get(args.type)?.(args) ?? (await emulateTls(args.type, args.inputs));
       const state: Record<string, unknown> = { ...args.inputs, ...extra };
+      record.state = extra;
       // Kubernetes auto-naming: a Job without a name gets one derived from the resource name.
       if (args.type.startsWith("kubernetes:")) {
         const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
@@ -103,4 +112,21 @@ export async function collectingRejections(body: () => Promise<void>): Promise<u
     for (const listener of saved) process.on("unhandledRejection", listener);
   }
   return rejections;
+}
+
+/**
+ * Builds a component whose arguments are refused inside an `apply`, and returns the rejection of
+ * the output `build` returns together with every unhandled rejection the refusal caused.
+ */
+export async function refusedInApply(
+  build: () => pulumi.Output<unknown>,
+): Promise<{ error: unknown; rejections: unknown[] }> {
+  let error: unknown;
+  const rejections = await collectingRejections(async () => {
+    error = await settledValue(build()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  });
+  return { error, rejections };
 }

@@ -1,0 +1,13 @@
+/**
+ * Small helpers that keep serialised objects deterministic: the same input, the same bytes.
+ */
+
+/** Drops undefined fields, so an unset option never appears as a key. */
+export function pruneUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The same record with its keys in code-point order, whatever order they were given in. */
+export function sortedByKey<V>(record: { [key: string]: V }): { [key: string]: V } {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
