@@ -12,6 +12,7 @@ import * as crypto from "node:crypto";
 import type * as X509 from "@peculiar/x509";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import { assertRefused, escapeRegExp } from "./support/refusals";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { FleetTls, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
 import { fleetNames } from "../components/lib/fleetNames";
@@ -157,34 +158,7 @@ function validateAllRecorded(): number {
   return kube.length;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /** Asserts a synchronous refusal naming `field` and the value as the message shows it; nothing registered. */
-async function assertRefused(
-  make: () => unknown,
-  expected: { field: string; got: string; allowed?: RegExp }[],
-): Promise<void> {
-  resetRecord();
-  assert.throws(make, (e: unknown) => {
-    assert.ok(e instanceof InvalidArgumentsError, `expected InvalidArgumentsError, got ${String(e)}`);
-    assert.deepEqual(
-      e.problems.map((p) => p.field),
-      expected.map((x) => x.field),
-    );
-    for (const x of expected) {
-      assert.match(
-        e.message,
-        new RegExp(`invalid ${escapeRegExp(x.field)}: got ${escapeRegExp(x.got)}; allowed: `),
-      );
-      if (x.allowed) assert.match(e.message, x.allowed);
-    }
-    return true;
-  });
-  await settle();
-  assert.deepEqual(recorded, [], "nothing may be registered when the arguments are refused");
-}
 
 const NAMESPACE = "earthly";
 const FLEET = "buildkitd";
