@@ -15,10 +15,9 @@
  */
 
 import { fork } from "node:child_process";
-import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { markdownTable, publishReport, targetsSection } from "./report";
+import { machineSection, markdownTable, publishReport, targetsSection } from "./report";
 import { type ChildResult, flatness, type SizeSummary, summarize } from "./evaluationTimeModel";
 
 const DEFAULT_SIZES = [1, 10, 100];
@@ -209,7 +208,6 @@ async function main(): Promise<void> {
     },
   ];
 
-  const cpus = os.cpus();
   const rows = [...summaries.values()].map((s) => [
     String(s.fleets),
     s.resources === undefined ? "varies" : String(s.resources),
@@ -238,11 +236,7 @@ async function main(): Promise<void> {
       `so their ms per resource is high. The target compares ${REFERENCE_FLEETS} fleets with the largest size ` +
       `and fails only if the larger stack costs more than ${FLATNESS_FACTOR}x per resource; cheaper passes.`,
     "",
-    "## Machine",
-    "",
-    `- Node ${process.version} on ${os.platform()} ${os.arch()}`,
-    `- CPU: ${cpus[0]?.model ?? "unknown"}, ${cpus.length} cores`,
-    "",
+    ...machineSection(),
     "## Results",
     "",
     markdownTable(

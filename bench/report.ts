@@ -3,6 +3,7 @@
  * report to `bench/results/`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import * as path from "node:path";
 
 /** PASS or FAIL. */
@@ -20,6 +21,18 @@ export function markdownTable(header: string[], align: string, rows: string[][])
   const line = (cells: string[]): string => `| ${cells.map(cell).join(" | ")} |`;
   const rule = widths.map((w, c) => (align[c] === "r" ? `${"-".repeat(w - 1)}:` : "-".repeat(w)));
   return [line(header), `| ${rule.join(" | ")} |`, ...rows.map(line)].join("\n");
+}
+
+/** The "Machine" section: what the figures were measured on. */
+export function machineSection(): string[] {
+  const cpus = os.cpus();
+  return [
+    "## Machine",
+    "",
+    `- Node ${process.version} on ${os.platform()} ${os.arch()}`,
+    `- CPU: ${cpus[0]?.model ?? "unknown"}, ${cpus.length} cores`,
+    "",
+  ];
 }
 
 /** A checked target. */

@@ -9,9 +9,8 @@
  * gives the same tables on every run and machine.
  */
 
-import os from "node:os";
 import { parseArgs } from "node:util";
-import { markdownTable, publishReport, targetsSection, verdict } from "./report";
+import { machineSection, markdownTable, publishReport, targetsSection, verdict } from "./report";
 import { fleetNames } from "../components/lib/fleetNames";
 import { pickInstance } from "../components/lib/pinning";
 import {
@@ -201,7 +200,6 @@ function main(): void {
     ]);
   }
 
-  const cpus = os.cpus();
   const md = [
     "# Warm-cache model: ClientIP affinity vs rendezvous pinning",
     "",
@@ -228,11 +226,7 @@ function main(): void {
       "value, the sum over builds of 1 − (1 − 1/N)^(j−1) for the j-th build of a repository.",
     "- PRNG: mulberry32; the build order and kube-proxy's choices use separate streams derived from the seed.",
     "",
-    "## Machine",
-    "",
-    `- Node ${process.version} on ${os.platform()} ${os.arch()}`,
-    `- CPU: ${cpus[0]?.model ?? "unknown"}, ${cpus.length} cores`,
-    "",
+    ...machineSection(),
     `## Warm-cache hits (R = ${repositories}, B = ${builds})`,
     "",
     markdownTable(
