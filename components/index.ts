@@ -13,6 +13,7 @@ export * from "./lib/fleetNames";
 export { cacheSizeMbFor, clientLabelsFor } from "./lib/fleetSpec";
 export type { PersistentCache } from "./lib/fleetSpec";
 export * from "./lib/kindConfig";
+export * from "./lib/kindNodes";
 export * from "./lib/labels";
 export * from "./lib/pinning";
 export * from "./lib/scheduling";

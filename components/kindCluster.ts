@@ -9,8 +9,21 @@ import {
   kindConfigHash,
   renderKindConfig,
 } from "./lib/kindConfig";
-import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT, kindCreateEnvironment } from "./lib/kindScripts";
-import { NodePool, Scheduling, nodePoolRule, schedulingForPool } from "./lib/scheduling";
+import { kindNodes } from "./lib/kindNodes";
+import {
+  KIND_CREATE_COMMAND,
+  KIND_DELETE_COMMAND,
+  kindCreateEnvironment,
+  kindDeleteEnvironment,
+} from "./lib/kindScripts";
+import {
+  NodePool,
+  Scheduling,
+  TaintEffect,
+  nodePoolRule,
+  nodesAccepting,
+  schedulingForPool,
+} from "./lib/scheduling";
 import {
   ArgChecks,
   Rule,
@@ -40,6 +53,9 @@ export interface KindClusterArgs {
   /**
    * Worker pools besides the control plane, each with labels and taints. A pool for privileged
    * builds is typically tainted `NoSchedule` so only build pods, which tolerate it, land there.
+   * kind keeps the control plane's `node-role.kubernetes.io/control-plane:NoSchedule` taint whenever
+   * the cluster has workers (it removes it only from a one-node cluster), so keep one pool without
+   * `NoSchedule`/`NoExecute` taints for ordinary pods; without one, the component warns.
    */
   workerPools?: NodePool[];
   /** Seconds `kind create cluster --wait` waits for the control plane (default 120). */
@@ -94,6 +110,25 @@ export function kindConfigInputOf(args: KindClusterArgs): KindConfigInput {
   };
 }
 
+/** The warning for a cluster in which no node accepts a pod that tolerates nothing. */
+export function noUntaintedNodeWarning(
+  name: string,
+  clusterName: string,
+  pools: readonly NodePool[],
+): string {
+  const repelling = (p: NodePool) =>
+    (p.taints ?? [])
+      .filter((t) => t.effect !== TaintEffect.PreferNoSchedule)
+      .map((t) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`);
+  const tainted = pools.map((p) => `${p.name} (${repelling(p).join(", ")})`).join(", ");
+  return (
+    `KindCluster "${name}": no node of kind cluster '${clusterName}' accepts a pod that tolerates no taint, ` +
+    `so such pods (e.g. an unprivileged client Job) stay Pending. Every worker pool is tainted: ${tainted}; ` +
+    `and kind keeps node-role.kubernetes.io/control-plane:NoSchedule on the control plane whenever the cluster ` +
+    `has workers. Add a worker pool without NoSchedule/NoExecute taints, e.g. { name: "general" }.`
+  );
+}
+
 /**
  * A local kind cluster, created and deleted with `kind` through `@pulumi/command`, with worker pools
  * whose labels and taints keep privileged builds apart. Exposes the kubeconfig (a secret) and a
@@ -117,6 +152,12 @@ export class KindCluster extends pulumi.ComponentResource {
   }
   /** Each worker pool's scheduling (nodeSelector + tolerations), by pool name. */
   public readonly poolScheduling: pulumi.Output<{ [pool: string]: Scheduling }>;
+  /**
+   * The nodes (by name, e.g. `<cluster>-worker2`) that accept a pod tolerating no taint: those
+   * without a `NoSchedule` or `NoExecute` taint. Empty when every worker pool is tainted, since kind
+   * then keeps the control plane tainted too.
+   */
+  public readonly untaintedNodes: pulumi.Output<string[]>;
 
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything here is a plain value: check it all before any resource exists.
@@ -128,14 +169,19 @@ export class KindCluster extends pulumi.ComponentResource {
     const cluster = new command.local.Command(
       `${name}-kind`,
       {
-        create: KIND_CREATE_SCRIPT,
-        delete: KIND_DELETE_SCRIPT,
-        environment: kindCreateEnvironment({
-          clusterName: args.clusterName,
-          waitSeconds: args.waitSeconds ?? 120,
-          configHash,
-          adoptExisting: args.adoptExisting ?? false,
-        }),
+        // Short fixed command lines: a failure quotes the command line, then the script's reason.
+        create: KIND_CREATE_COMMAND,
+        delete: KIND_DELETE_COMMAND,
+        // One environment serves both commands: the scripts and their (non-secret) values.
+        environment: {
+          ...kindCreateEnvironment({
+            clusterName: args.clusterName,
+            waitSeconds: args.waitSeconds ?? 120,
+            configHash,
+            adoptExisting: args.adoptExisting ?? false,
+          }),
+          ...kindDeleteEnvironment(args.clusterName),
+        },
         stdin: renderKindConfig(configInput),
         // A new configuration is a new cluster; other changes (e.g. waitSeconds) re-run the
         // idempotent create script, which finds its own cluster and prints the kubeconfig again.
@@ -168,11 +214,17 @@ export class KindCluster extends pulumi.ComponentResource {
     providers.set(this, provider);
     const pools = args.workerPools ?? [];
     this.poolScheduling = pulumi.output(Object.fromEntries(pools.map((p) => [p.name, schedulingForPool(p)])));
+    const untainted = nodesAccepting({}, kindNodes(args.clusterName, configInput)).map((n) => n.name);
+    this.untaintedNodes = pulumi.output(untainted);
+    if (untainted.length === 0) {
+      void pulumi.log.warn(noUntaintedNodeWarning(name, args.clusterName, pools), this);
+    }
     this.registerOutputs({
       clusterName: this.clusterName,
       kubeContext: this.kubeContext,
       kubeconfig: this.kubeconfig,
       poolScheduling: this.poolScheduling,
+      untaintedNodes: this.untaintedNodes,
     });
   }
 }

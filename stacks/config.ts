@@ -28,6 +28,8 @@ export interface DemoConfig {
   replicas: number;
   cacheKey?: string;
   sessionAffinityTimeoutSeconds: number;
+  /** Any text; a new value runs the build again (see `REBUILD_COMMAND` in demo.ts). */
+  rebuild?: string;
 }
 
 /** The example the upstream Kubernetes guide builds. */
@@ -53,6 +55,7 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     replicas: integer(get("replicas")) ?? 2,
     cacheKey: get("cacheKey"),
     sessionAffinityTimeoutSeconds: integer(get("sessionAffinityTimeoutSeconds")) ?? 600,
+    rebuild: get("rebuild"),
   };
   const rules: { [K in keyof DemoConfig]?: Rule<NonNullable<DemoConfig[K]>> } = {
     mode: oneOf<DemoMode>(["aio", "remote"]),
@@ -63,11 +66,14 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     replicas: integerBetween(1, 10),
     cacheKey: printableText,
     sessionAffinityTimeoutSeconds: integerBetween(1, 86400),
+    rebuild: printableText,
   };
   const problems: Problem[] = (Object.entries(rules) as [keyof DemoConfig, Rule<unknown>][]).flatMap(
     ([key, rule]) => {
       const value = config[key];
-      return value === undefined ? [] : rule(value, key);
+      // A number that did not parse is reported as it was typed.
+      const shown = (p: Problem) => (Number.isNaN(p.value) ? { ...p, value: get(key) } : p);
+      return value === undefined ? [] : rule(value, key).map(shown);
     },
   );
   assertNoProblems(`stack config (${stack})`, problems);

@@ -15,7 +15,7 @@ import {
   TaintEffect,
   podSecurityNamespace,
 } from "../components";
-import { JOB_LOGS_SCRIPT, jobLogsEnvironment } from "../components/lib/kindScripts";
+import { BUILD_RESULT_COMMAND, BuildResult, buildResultEnvironment, parseBuildResult } from "./buildResult";
 import { DemoConfig } from "./config";
 
 /** The demo's builder pool: labelled and tainted so only build pods land there. */
@@ -25,6 +25,15 @@ export const BUILDER_POOL: NodePool = {
   taints: [{ key: "earthly.dev/builder", value: "true", effect: TaintEffect.NoSchedule }],
 };
 
+/**
+ * The demo's ordinary pool, untainted: kind keeps the control plane tainted once a cluster has
+ * workers, so without it an ordinary pod (the remote client Job) would find no node.
+ */
+export const GENERAL_POOL: NodePool = {
+  name: "general",
+  labels: { "earthly.dev/role": "general" },
+};
+
 /** Where privileged builders run, and where unprivileged clients run. */
 export const BUILDER_NAMESPACE = "earthly-builds";
 export const CLIENT_NAMESPACE = "earthly-clients";
@@ -32,8 +41,10 @@ export const CLIENT_NAMESPACE = "earthly-clients";
 export const FLEET_NAME = "buildkitd";
 export const CLIENT_NAME = "earthly";
 
-/** How many log lines the `buildLog` output keeps. */
-const LOG_TAIL_LINES = 60;
+/** How many log lines the `buildLog` output and a failure message keep. */
+export const LOG_TAIL_LINES = 60;
+/** Minutes the demo waits for its build. */
+const BUILD_TIMEOUT_MINUTES = 30;
 
 function namespace(name: string, level: "privileged" | "baseline", opts: pulumi.CustomResourceOptions) {
   const object = podSecurityNamespace(name, level);
@@ -44,46 +55,102 @@ function namespace(name: string, level: "privileged" | "baseline", opts: pulumi.
   );
 }
 
-/** Reads the tail of a finished Job's log into a stack output. */
-function jobLog(
-  name: string,
-  cluster: KindCluster,
-  job: { jobName: pulumi.Output<string>; namespace: pulumi.Output<string> },
-  dependsOn: pulumi.Resource[],
-): pulumi.Output<string> {
-  const log = new command.local.Command(
-    name,
-    {
-      create: JOB_LOGS_SCRIPT,
-      environment: pulumi
-        .all([cluster.kubeconfig, job.namespace, job.jobName])
-        .apply(([kubeconfig, ns, jobName]) =>
-          jobLogsEnvironment({ kubeconfig, namespace: ns, jobName, tailLines: LOG_TAIL_LINES }),
-        ),
-      // A new Job (new name) is a new build: read its log again.
-      triggers: [job.jobName],
-      logging: "none",
-    },
-    { dependsOn },
-  );
-  // The environment carries the kubeconfig, so Pulumi treats outputs as secret; the log is not.
-  return pulumi.unsecret(log.stdout);
-}
+/** A build Job as the demo's outputs see it. */
+type BuildJob = EarthlyAllInOneJob | EarthlyRemoteJob;
 
 /** The command that follows the build's log from a terminal. */
-function followCommand(
-  cluster: KindCluster,
-  job: { jobName: pulumi.Output<string>; namespace: pulumi.Output<string> },
-) {
+function followCommand(cluster: KindCluster, job: BuildJob): pulumi.Output<string> {
   return pulumi.interpolate`kubectl --context ${cluster.kubeContext} --namespace ${job.namespace} logs --follow job/${job.jobName}`;
 }
 
-/** A build Job's stack outputs: its name, how to follow it, and the end of its log. */
-function jobOutputs(cluster: KindCluster, job: EarthlyAllInOneJob | EarthlyRemoteJob) {
+/** The one command that runs the build again (a new rebuild trigger replaces the Job). */
+export const REBUILD_COMMAND = 'pulumi config set rebuild "$(date +%s)" && pulumi up';
+
+/** Where a build ran, for the messages that point at it. */
+export interface BuildLocation {
+  kubeContext: string;
+  namespace: string;
+  jobName: string;
+}
+
+/**
+ * The error a build that did not succeed fails `pulumi up` with: the reason first, then the end of
+ * the log, then where to read all of it and how to run the build again.
+ */
+export function buildFailureMessage(result: BuildResult, at: BuildLocation): string {
+  const kubectl = `kubectl --context ${at.kubeContext} --namespace ${at.namespace}`;
+  const what = `job/${at.jobName} in namespace ${at.namespace} (context ${at.kubeContext})`;
+  const headline = {
+    failed: `The Earthly build failed: ${what} reached its retry limit.`,
+    timeout: `The Earthly build did not finish in time: ${what}.`,
+    unknown: `The Earthly build's result is unknown: ${what} could not be read.`,
+    succeeded: `The Earthly build succeeded: ${what}.`,
+  }[result.result];
+  const lines = [headline];
+  if (result.detail) lines.push(`Detail: ${result.detail}`);
+  if (result.log.trim() !== "") {
+    lines.push(`Last ${LOG_TAIL_LINES} lines of the log of pod/${result.pod}:`, result.log.trimEnd());
+  }
+  lines.push(
+    `The whole log: ${kubectl} logs ${result.pod ? `pod/${result.pod}` : `job/${at.jobName}`} --all-containers`,
+    `Run the build again: ${REBUILD_COMMAND}`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Waits for the build (the Job itself is created without the provider's wait, so that its outputs
+ * exist whatever the build does), puts the end of its log into the outputs, and fails the
+ * deployment with that log when the build did not succeed.
+ */
+function buildOutputs(cluster: KindCluster, job: BuildJob, timeoutMinutes: number) {
+  const waiter = new command.local.Command(
+    "build-result",
+    {
+      create: BUILD_RESULT_COMMAND,
+      environment: pulumi
+        .all([cluster.kubeconfig, job.namespace, job.jobName])
+        .apply(([kubeconfig, ns, jobName]) =>
+          buildResultEnvironment({
+            kubeconfig,
+            namespace: ns,
+            jobName,
+            tailLines: LOG_TAIL_LINES,
+            timeoutSeconds: timeoutMinutes * 60,
+          }),
+        ),
+      // A new Job (new name) is a new build: wait for it and read its log again.
+      triggers: [job.jobName],
+      // The environment holds the kubeconfig; stdout is parsed below, stderr only has our messages.
+      logging: "stderr",
+    },
+    { dependsOn: [job] },
+  );
+  // The environment carries the kubeconfig, so Pulumi treats outputs as secret; the report is not.
+  const result = pulumi.unsecret(waiter.stdout).apply(parseBuildResult);
+  pulumi
+    .all([result, cluster.kubeContext, job.namespace, job.jobName])
+    .apply(([r, kubeContext, namespace, jobName]) => {
+      if (r.result !== "succeeded") {
+        // An error diagnostic fails `pulumi up` after the outputs are saved, so they stay readable.
+        pulumi.log.error(buildFailureMessage(r, { kubeContext, namespace, jobName }), job);
+      }
+    });
   return {
     jobName: job.jobName,
     followCommand: followCommand(cluster, job),
-    buildLog: jobLog("build-log", cluster, job, [job]),
+    buildResult: result.apply((r) => r.result),
+    buildLog: result.apply((r) => r.log || `(no log: ${r.detail})`),
+    rebuildCommand: pulumi.output(REBUILD_COMMAND),
+  };
+}
+
+/** What both demo Jobs share: the demo waits for the build itself, and `rebuild` reruns it. */
+function buildJobArgs(config: DemoConfig) {
+  return {
+    waitForCompletion: false,
+    timeoutMinutes: BUILD_TIMEOUT_MINUTES,
+    ...(config.rebuild !== undefined ? { rebuildTrigger: config.rebuild } : {}),
   };
 }
 
@@ -91,7 +158,7 @@ function jobOutputs(cluster: KindCluster, job: EarthlyAllInOneJob | EarthlyRemot
 export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unknown> } {
   const cluster = new KindCluster("cluster", {
     clusterName: config.clusterName,
-    workerPools: [BUILDER_POOL],
+    workerPools: [BUILDER_POOL, GENERAL_POOL],
   });
   const k8s = { provider: cluster.provider };
   const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
@@ -111,10 +178,11 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
         earthlyVersion: config.earthlyVersion,
         cniMtu: config.cniMtu,
         scheduling: builderScheduling,
+        ...buildJobArgs(config),
       },
       k8s,
     );
-    return { ...common, ...jobOutputs(cluster, job) };
+    return { ...common, ...buildOutputs(cluster, job, BUILD_TIMEOUT_MINUTES) };
   }
 
   const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
@@ -150,12 +218,13 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       cacheKey: config.cacheKey,
       clientCertPem: clientCertificate.certPem,
       clientPrivateKeyPem: clientCertificate.privateKeyPem,
+      ...buildJobArgs(config),
     },
     k8s,
   );
   return {
     ...common,
-    ...jobOutputs(cluster, job),
+    ...buildOutputs(cluster, job, BUILD_TIMEOUT_MINUTES),
     buildkitHost: fleet.buildkitHost,
     instanceHosts: fleet.instanceHosts,
     caCertPem: fleet.caCertPem,

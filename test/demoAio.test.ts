@@ -7,12 +7,17 @@ import { auditInputs, auditOutputs } from "./support/secretsAudit";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { demo } from "../stacks/demo";
-import { JOB_LOGS_SCRIPT, KIND_CREATE_SCRIPT } from "../components/lib/kindScripts";
+import { KIND_CREATE_COMMAND } from "../components/lib/kindScripts";
+import { plain } from "./support/tlsEmulator";
+import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 onCreate("command:local:Command", (args) => ({
-  stdout: args.name === "build-log" ? "+build | --> done\n" : FAKE_KUBECONFIG,
+  stdout:
+    args.name === "build-result"
+      ? "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n"
+      : FAKE_KUBECONFIG,
   stderr: "",
 }));
 
@@ -25,6 +30,8 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   assert.equal(await valueOf(outputs.kubeconfig), FAKE_KUBECONFIG);
   assert.equal(await valueOf(outputs.buildLog), "+build | --> done\n");
   assert.equal(await pulumi.isSecret(outputs.buildLog), false);
+  assert.equal(await valueOf(outputs.buildResult), "succeeded");
+  assert.equal(await valueOf(outputs.rebuildCommand), 'pulumi config set rebuild "$(date +%s)" && pulumi up');
   assert.equal(
     await valueOf(outputs.followCommand),
     "kubectl --context kind-earthlydemo-aio --namespace earthly-builds logs --follow job/build-abc123",
@@ -35,14 +42,23 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   assert.deepEqual(
     commands.map((c) => [
       c.name,
-      c.inputs.create === KIND_CREATE_SCRIPT,
-      c.inputs.create === JOB_LOGS_SCRIPT,
+      c.inputs.create === KIND_CREATE_COMMAND,
+      c.inputs.create === BUILD_RESULT_COMMAND,
     ]),
     [
       ["cluster-kind", true, false],
-      ["build-log", false, true],
+      ["build-result", false, true],
     ],
   );
+  // The environment carries the kubeconfig, so it is a secret as a whole.
+  assert.equal(pulumi.runtime.isRpcSecret(commands[1].inputs.environment), true);
+  const waiterEnv = plain(commands[1].inputs.environment) as Obj;
+  assert.equal(waiterEnv.EK_BUILD_RESULT_SCRIPT, BUILD_RESULT_SCRIPT);
+  assert.deepEqual(
+    [waiterEnv.EK_NAMESPACE, waiterEnv.EK_JOB_NAME, waiterEnv.EK_TAIL_LINES, waiterEnv.EK_TIMEOUT_SECONDS],
+    ["earthly-builds", "build-abc123", "60", "1800"],
+  );
+  assert.equal(waiterEnv.EK_KUBECONFIG, FAKE_KUBECONFIG);
   assert.equal((commands[0].inputs.environment as Obj).KIND_CLUSTER_NAME, "earthlydemo-aio");
 
   const namespaces = ofType("kubernetes:core/v1:Namespace");
@@ -64,6 +80,9 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
     { name: "SRC_DIR", value: "/workspace" },
   ]);
   assert.equal((job.inputs as Obj).metadata.namespace, "earthly-builds");
+  // The demo waits for the build itself (so its outputs survive a failed build), not the provider.
+  assert.deepEqual((job.inputs as Obj).metadata.annotations, { "pulumi.com/skipAwait": "true" });
+  assert.equal((job.inputs as Obj).spec.template.metadata.annotations, undefined);
 
   // Every Kubernetes object the demo creates satisfies the API schema.
   for (const r of recorded.filter(
@@ -87,7 +106,7 @@ test("secrets audit (aio): the kubeconfig is secret wherever it appears", async 
   assert.deepEqual(inputs.leaks, []);
   assert.deepEqual(inputs.protected, [
     "pulumi:providers:kubernetes::cluster-provider.kubeconfig",
-    "command:local:Command::build-log.environment",
+    "command:local:Command::build-result.environment",
   ]);
   const out = await auditOutputs(outputs);
   assert.deepEqual(out.leaks, []);

@@ -14,6 +14,7 @@ test("defaults follow the stack: aio and remote", () => {
     replicas: 2,
     cacheKey: undefined,
     sessionAffinityTimeoutSeconds: 600,
+    rebuild: undefined,
   });
   assert.equal(readDemoConfig(from({}), "remote").mode, "remote");
   assert.equal(readDemoConfig(from({}), "remote").clusterName, "earthlydemo-remote");
@@ -21,9 +22,10 @@ test("defaults follow the stack: aio and remote", () => {
 
 test("given values are parsed", () => {
   const config = readDemoConfig(
-    from({ mode: "remote", cniMtu: "1440", replicas: "3", clusterName: "x1" }),
+    from({ mode: "remote", cniMtu: "1440", replicas: "3", clusterName: "x1", rebuild: "2" }),
     "dev",
   );
+  assert.equal(config.rebuild, "2");
   assert.equal(config.cniMtu, 1440);
   assert.equal(config.replicas, 3);
   assert.equal(config.clusterName, "x1");
@@ -33,7 +35,7 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ clusterName: "Bad_Name" }, /invalid clusterName: got "Bad_Name"; allowed: a kind cluster name/],
   [{ clusterName: "$(touch /tmp/pwned)" }, /invalid clusterName: got "\$\(touch \/tmp\/pwned\)"/],
   [{ cniMtu: "70000" }, /invalid cniMtu: got 70000; allowed: an integer from 576 to 9216/],
-  [{ cniMtu: "15OO" }, /invalid cniMtu: got null/],
+  [{ cniMtu: "15OO" }, /invalid cniMtu: got "15OO"/],
   [{ mode: "hybrid" }, /invalid mode: got "hybrid"; allowed: one of 'aio', 'remote'/],
   [{ earthlyVersion: "latest" }, /invalid earthlyVersion: got "latest"/],
   [{ replicas: "0" }, /invalid replicas: got 0; allowed: an integer from 1 to 10/],

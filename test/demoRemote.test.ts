@@ -14,7 +14,10 @@ import { pickInstance } from "../components/lib/pinning";
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 onCreate("command:local:Command", (args) => ({
-  stdout: args.name === "build-log" ? "+build | --> done\n" : FAKE_KUBECONFIG,
+  stdout:
+    args.name === "build-result"
+      ? "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n"
+      : FAKE_KUBECONFIG,
   stderr: "",
 }));
 

@@ -4,7 +4,7 @@
  * would receive them, the Kubernetes provider, the outputs, determinism and refused arguments.
  */
 import "./support/mocks";
-import { describe, test } from "node:test";
+import { describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
@@ -13,7 +13,14 @@ import { FAKE_KUBECONFIG, RecordedResource, recorded, resetRecord, settle, value
 import { validatedObjects } from "./support/kubeSchema";
 import { KindCluster, KindClusterArgs } from "../components/kindCluster";
 import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/lib/kindConfig";
-import { KIND_CREATE_SCRIPT, KIND_DELETE_SCRIPT, kindCreateEnvironment } from "../components/lib/kindScripts";
+import {
+  KIND_CREATE_COMMAND,
+  KIND_CREATE_SCRIPT,
+  KIND_DELETE_COMMAND,
+  KIND_DELETE_SCRIPT,
+  kindCreateEnvironment,
+  kindDeleteEnvironment,
+} from "../components/lib/kindScripts";
 import { assertRefused as assertRefusedWith, escapeRegExp } from "./support/refusals";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -101,7 +108,7 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
     assert.match(hash, /^[0-9a-f]{40}$/);
   });
 
-  test("Command: create/delete are the exported scripts; environment from kindCreateEnvironment", () => {
+  test("Command: create/delete are the short command lines; the scripts and values in the environment", () => {
     const { command } = built;
     assert.deepEqual(Object.keys(command).sort(), [
       "create",
@@ -111,14 +118,17 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
       "stdin",
       "triggers",
     ]);
-    assert.equal(command.create, KIND_CREATE_SCRIPT);
-    assert.equal(command.delete, KIND_DELETE_SCRIPT);
-    const expectedEnvironment = kindCreateEnvironment({
-      clusterName: "earthlydemo-aio",
-      waitSeconds: 120,
-      configHash: hash,
-      adoptExisting: false,
-    });
+    assert.equal(command.create, KIND_CREATE_COMMAND);
+    assert.equal(command.delete, KIND_DELETE_COMMAND);
+    const expectedEnvironment = {
+      ...kindCreateEnvironment({
+        clusterName: "earthlydemo-aio",
+        waitSeconds: 120,
+        configHash: hash,
+        adoptExisting: false,
+      }),
+      ...kindDeleteEnvironment("earthlydemo-aio"),
+    };
     assert.deepEqual(command.environment, expectedEnvironment);
     // And literally, so a change of the helper's shape shows up too.
     assert.deepEqual(command.environment, {
@@ -127,6 +137,8 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
       EK_CONFIG_HASH: hash,
       EK_ADOPT_EXISTING: "false",
       EK_CONFIG_HASH_LABEL: "earthly-kubernetes/kind-config",
+      EK_KIND_CREATE_SCRIPT: KIND_CREATE_SCRIPT,
+      EK_KIND_DELETE_SCRIPT: KIND_DELETE_SCRIPT,
     });
   });
 
@@ -183,7 +195,7 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
     assert.match(options[0].parent, new RegExp(`${escapeRegExp(TYPE)}::aio$`));
   });
 
-  test("outputs: kubeconfig (secret), kubeContext, clusterName, poolScheduling", async () => {
+  test("outputs: kubeconfig (secret), kubeContext, clusterName, poolScheduling, untaintedNodes", async () => {
     const { cluster } = built;
     assert.equal(await valueOf(cluster.kubeconfig), FAKE_KUBECONFIG);
     assert.equal(await pulumi.isSecret(cluster.kubeconfig), true);
@@ -196,6 +208,64 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
       },
     });
     assert.equal(await pulumi.isSecret(cluster.poolScheduling), false);
+    // Only a tainted pool: kind keeps the control plane tainted too, so no node takes an ordinary pod.
+    assert.deepEqual(await valueOf(cluster.untaintedNodes), []);
+  });
+});
+
+describe("schedulability: untaintedNodes, and a warning when no node takes an ordinary pod", () => {
+  const GENERAL = { name: "general", labels: { "earthly.dev/role": "general" } };
+
+  async function built(name: string, args: KindClusterArgs) {
+    const warn = mock.method(pulumi.log, "warn", () => Promise.resolve());
+    try {
+      const { cluster } = await build(name, args);
+      return { cluster, untainted: await valueOf(cluster.untaintedNodes), warnings: warn.mock.calls };
+    } finally {
+      warn.mock.restore();
+    }
+  }
+
+  test("every pool tainted: no node, and one warning on the component naming kind's rule and the fix", async () => {
+    const { cluster, untainted, warnings } = await built("tainted", aioArgs());
+    assert.deepEqual(untainted, []);
+    assert.equal(warnings.length, 1);
+    const [message, resource] = warnings[0].arguments as unknown as [string, unknown];
+    assert.equal(resource, cluster);
+    assert.match(
+      message,
+      /^KindCluster "tainted": no node of kind cluster 'earthlydemo-aio' accepts a pod that/,
+    );
+    assert.match(message, /builders \(earthly\.dev\/builder=true:NoSchedule\)/);
+    assert.match(
+      message,
+      /kind keeps node-role\.kubernetes\.io\/control-plane:NoSchedule on the control plane/,
+    );
+    assert.match(message, /Add a worker pool without NoSchedule\/NoExecute taints/);
+  });
+
+  test("with an untainted pool: its nodes, numbered as kind names them, and no warning", async () => {
+    const { untainted, warnings } = await built("general", {
+      clusterName: "demo",
+      workerPools: [structuredClone(BUILDERS), { ...GENERAL, nodes: 2 }],
+    });
+    assert.deepEqual(untainted, ["demo-worker2", "demo-worker3"]);
+    assert.equal(warnings.length, 0);
+  });
+
+  test("no pools: the control plane alone, untainted (kind's one-node rule), and no warning", async () => {
+    const { untainted, warnings } = await built("single", { clusterName: "solo" });
+    assert.deepEqual(untainted, ["solo-control-plane"]);
+    assert.equal(warnings.length, 0);
+  });
+
+  test("a PreferNoSchedule taint only steers: its nodes take ordinary pods", async () => {
+    const { untainted, warnings } = await built("prefer", {
+      clusterName: "prefer",
+      workerPools: [{ name: "soft", taints: [{ key: "soft", effect: "PreferNoSchedule" }] }],
+    });
+    assert.deepEqual(untainted, ["prefer-worker"]);
+    assert.equal(warnings.length, 0);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Runs the real kind/kubectl shell scripts under every available POSIX shell, against recording
- * stand-ins for `kind`, `kubectl` and the container engines. PATH holds only the stand-ins and a
+ * stand-ins for `kind`, `kubectl` and the container engines. The kind scripts run as KindCluster
+ * passes them: the short command line as `sh -c`, the script itself in the environment. PATH holds only the stand-ins and a
  * directory of links to a few system utilities, so no real kind/kubectl/docker can be reached.
  */
 import { after, describe, test } from "node:test";
@@ -12,7 +13,9 @@ import * as path from "node:path";
 import { CONFIG_HASH_LABEL } from "../components/lib/kindConfig";
 import {
   JOB_LOGS_SCRIPT,
+  KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,
+  KIND_DELETE_COMMAND,
   KIND_DELETE_SCRIPT,
   jobLogsEnvironment,
   kindCreateEnvironment,
@@ -310,6 +313,7 @@ test("the env helpers build exactly the documented maps, in a fixed key order", 
     ["EK_CONFIG_HASH", HASH],
     ["EK_ADOPT_EXISTING", "true"],
     ["EK_CONFIG_HASH_LABEL", "earthly-kubernetes/kind-config"],
+    ["EK_KIND_CREATE_SCRIPT", KIND_CREATE_SCRIPT],
   ]);
   assert.equal(
     kindCreateEnvironment({ clusterName: "x", waitSeconds: 0, configHash: HASH, adoptExisting: false })
@@ -318,6 +322,7 @@ test("the env helpers build exactly the documented maps, in a fixed key order", 
   );
   assert.deepEqual(Object.entries(kindDeleteEnvironment("earthlydemo-aio")), [
     ["KIND_CLUSTER_NAME", "earthlydemo-aio"],
+    ["EK_KIND_DELETE_SCRIPT", KIND_DELETE_SCRIPT],
   ]);
   assert.deepEqual(
     Object.entries(
@@ -334,11 +339,17 @@ test("the env helpers build exactly the documented maps, in a fixed key order", 
 
 const shellcheck = which("shellcheck");
 test(
-  "shellcheck finds nothing in the three scripts (as sh, dash and bash)",
+  "shellcheck finds nothing in the three scripts and the kind command lines (as sh, dash and bash)",
   { skip: shellcheck === undefined ? "shellcheck is not installed" : false },
   () => {
     const dir = fs.mkdtempSync(path.join(ROOT, "shellcheck-"));
-    const scripts = { create: KIND_CREATE_SCRIPT, delete: KIND_DELETE_SCRIPT, logs: JOB_LOGS_SCRIPT };
+    const scripts = {
+      create: KIND_CREATE_SCRIPT,
+      delete: KIND_DELETE_SCRIPT,
+      logs: JOB_LOGS_SCRIPT,
+      "create-command": KIND_CREATE_COMMAND,
+      "delete-command": KIND_DELETE_COMMAND,
+    };
     for (const [name, text] of Object.entries(scripts)) {
       const file = path.join(dir, `${name}.sh`);
       fs.writeFileSync(file, text);
@@ -350,10 +361,53 @@ test(
   },
 );
 
+/**
+ * The error a failed local.Command reports, as pulumi-command's `run` words it (`"%w: running %q:\n%s"`):
+ * the exit status, the quoted command line, then the command's stdout and stderr as they came. The
+ * environment is not part of it. JSON quoting stands in for Go's %q (the same for this ASCII text).
+ */
+function commandFailureText(commandLine: string, r: RunResult): string {
+  return `exit status ${r.status}: running ${JSON.stringify(commandLine)}:\n${r.stdout}${r.stderr}`;
+}
+
+test("the kind command lines are short and fixed; without its script a command fails, it does not do nothing", () => {
+  for (const line of [KIND_CREATE_COMMAND, KIND_DELETE_COMMAND]) {
+    assert.ok(line.length < 200, `${line.length} characters: ${line}`);
+    assert.doesNotMatch(line, /\n/);
+  }
+  for (const line of [KIND_CREATE_COMMAND, KIND_DELETE_COMMAND]) {
+    const r = run(SHELLS[0], line, { env: { KIND_CLUSTER_NAME: "demo", STUB_CLUSTERS: "demo" } });
+    assert.notEqual(r.status, 0, line);
+    assert.match(r.stderr, /EK_KIND_(CREATE|DELETE)_SCRIPT.*not set/);
+    assert.deepEqual(r.calls, []);
+  }
+});
+
+test("a refused create fails with the reason right after the one-line command, not after the script", () => {
+  const r = run(SHELLS[0], KIND_CREATE_COMMAND, {
+    env: createEnv({ STUB_CLUSTERS: "demo" }),
+    stdin: CONFIG_YAML,
+  });
+  assert.equal(r.status, 1);
+  const reason = r.stderr.split("\n").find((line) => line.startsWith("earthly-kubernetes:"));
+  assert.ok(reason, r.stderr);
+  assert.match(
+    reason,
+    /^earthly-kubernetes: kind cluster 'demo' already exists and was not created by this configuration/,
+  );
+  const [header, first] = commandFailureText(KIND_CREATE_COMMAND, r).split("\n");
+  assert.ok(header.length < 200, header);
+  assert.equal(first, reason, "the output begins with the reason");
+  assert.doesNotMatch(commandFailureText(KIND_CREATE_COMMAND, r), /umask 077|need kind/, "no script text");
+  // The test can fail: with the script as the command line, the reason came after some 4 KB of it.
+  const before = commandFailureText(KIND_CREATE_SCRIPT, r);
+  assert.ok(before.indexOf(reason) > 3000, `${before.indexOf(reason)}`);
+});
+
 for (const shell of SHELLS) {
-  describe(`KIND_CREATE_SCRIPT under ${shell.label}`, () => {
+  describe(`KIND_CREATE_COMMAND (KIND_CREATE_SCRIPT) under ${shell.label}`, () => {
     test("creates the cluster: exact argv, config on stdin byte for byte, only the kubeconfig on stdout", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, { env: createEnv(), stdin: CONFIG_YAML });
+      const r = run(shell, KIND_CREATE_COMMAND, { env: createEnv(), stdin: CONFIG_YAML });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, KUBECONFIG);
       assert.deepEqual(r.calls, [DOCKER_INFO, GET_CLUSTERS, createCall("demo"), kubeconfigCall("demo")]);
@@ -386,7 +440,7 @@ for (const shell of SHELLS) {
       ],
     ] as const) {
       test(`refuses when ${missing} is missing, before running anything`, () => {
-        const r = run(shell, KIND_CREATE_SCRIPT, { env: createEnv(), stubs, stdin: CONFIG_YAML });
+        const r = run(shell, KIND_CREATE_COMMAND, { env: createEnv(), stubs, stdin: CONFIG_YAML });
         assert.equal(r.status, 1);
         assert.match(r.stderr, message);
         assert.equal(r.stdout, "");
@@ -395,7 +449,7 @@ for (const shell of SHELLS) {
     }
 
     test("refuses when the docker daemon is down, passing on docker's error", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_ENGINE_DOWN: "1" }),
         stdin: CONFIG_YAML,
       });
@@ -411,7 +465,7 @@ for (const shell of SHELLS) {
 
     test("uses podman when KIND_EXPERIMENTAL_PROVIDER=podman", () => {
       const env = createEnv({ KIND_EXPERIMENTAL_PROVIDER: "podman" });
-      const ok = run(shell, KIND_CREATE_SCRIPT, {
+      const ok = run(shell, KIND_CREATE_COMMAND, {
         env,
         stubs: ["kind", "kubectl", "podman"],
         stdin: CONFIG_YAML,
@@ -425,12 +479,12 @@ for (const shell of SHELLS) {
         kubeconfigCall("demo"),
       ]);
 
-      const missing = run(shell, KIND_CREATE_SCRIPT, { env, stdin: CONFIG_YAML });
+      const missing = run(shell, KIND_CREATE_COMMAND, { env, stdin: CONFIG_YAML });
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /podman was not found on PATH/);
       assert.deepEqual(missing.calls, [], "docker is not consulted instead");
 
-      const down = run(shell, KIND_CREATE_SCRIPT, {
+      const down = run(shell, KIND_CREATE_COMMAND, {
         env: { ...env, STUB_ENGINE_DOWN: "1" },
         stubs: ["kind", "kubectl", "podman"],
         stdin: CONFIG_YAML,
@@ -441,7 +495,7 @@ for (const shell of SHELLS) {
     });
 
     test("uses nerdctl when KIND_EXPERIMENTAL_PROVIDER=nerdctl", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ KIND_EXPERIMENTAL_PROVIDER: "nerdctl" }),
         stubs: ["kind", "kubectl", "nerdctl"],
         stdin: CONFIG_YAML,
@@ -451,7 +505,7 @@ for (const shell of SHELLS) {
     });
 
     test("fails with kind's error when 'kind get clusters' fails", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_KIND_GET_CLUSTERS_FAIL: "1" }),
         stdin: CONFIG_YAML,
       });
@@ -463,7 +517,7 @@ for (const shell of SHELLS) {
     });
 
     test("fails, printing nothing on stdout, when 'kind create cluster' fails", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_KIND_CREATE_EXIT: "3" }),
         stdin: CONFIG_YAML,
       });
@@ -474,7 +528,7 @@ for (const shell of SHELLS) {
     });
 
     test("refuses a same-named cluster it did not create (no adopt): no create, no delete", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "other\ndemo" }),
         stdin: CONFIG_YAML,
       });
@@ -494,7 +548,7 @@ for (const shell of SHELLS) {
     });
 
     test("adopts a same-named cluster when EK_ADOPT_EXISTING=true, without creating", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo", EK_ADOPT_EXISTING: "true" }),
         stdin: CONFIG_YAML,
       });
@@ -512,7 +566,7 @@ for (const shell of SHELLS) {
     });
 
     test("crash recovery: a cluster whose node carries this configuration's hash is reused, not recreated", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo", STUB_LABELLED_NODE: "demo-control-plane" }),
         stdin: CONFIG_YAML,
       });
@@ -533,7 +587,7 @@ for (const shell of SHELLS) {
     });
 
     test("when the existing cluster's nodes cannot be listed: refused without adopt, adopted with it", () => {
-      const refused = run(shell, KIND_CREATE_SCRIPT, {
+      const refused = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo", STUB_KUBECTL_FAIL: "1" }),
         stdin: CONFIG_YAML,
       });
@@ -544,7 +598,7 @@ for (const shell of SHELLS) {
       assertKubeconfigTempRemoved(refused, KUBECONFIG);
       assert.equal(refused.calls.length, 4);
 
-      const adopted = run(shell, KIND_CREATE_SCRIPT, {
+      const adopted = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo", STUB_KUBECTL_FAIL: "1", EK_ADOPT_EXISTING: "true" }),
         stdin: CONFIG_YAML,
       });
@@ -557,14 +611,14 @@ for (const shell of SHELLS) {
     });
 
     test("similar names do not count as the cluster existing (exact line match)", () => {
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo-2\ndem\nmy-demo\ndemox", STUB_LABELLED_NODE: "x" }),
         stdin: CONFIG_YAML,
       });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(r.calls, [DOCKER_INFO, GET_CLUSTERS, createCall("demo"), kubeconfigCall("demo")]);
 
-      const prefix = run(shell, KIND_CREATE_SCRIPT, {
+      const prefix = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ KIND_CLUSTER_NAME: "dem", STUB_CLUSTERS: "demo" }),
         stdin: CONFIG_YAML,
       });
@@ -574,7 +628,7 @@ for (const shell of SHELLS) {
 
     test("refuses hostile cluster names before running anything", () => {
       for (const value of [...HOSTILE_VALUES, "a".repeat(41), "a.b"]) {
-        const r = run(shell, KIND_CREATE_SCRIPT, {
+        const r = run(shell, KIND_CREATE_COMMAND, {
           env: createEnv({ KIND_CLUSTER_NAME: value }),
           stdin: CONFIG_YAML,
         });
@@ -617,7 +671,7 @@ for (const shell of SHELLS) {
         ["EK_CONFIG_HASH_LABEL", "$(touch PWNED)", /EK_CONFIG_HASH_LABEL/],
       ];
       for (const [key, value, message] of cases) {
-        const r = run(shell, KIND_CREATE_SCRIPT, { env: createEnv({ [key]: value }), stdin: CONFIG_YAML });
+        const r = run(shell, KIND_CREATE_COMMAND, { env: createEnv({ [key]: value }), stdin: CONFIG_YAML });
         const what = `${key}=${JSON.stringify(value)}`;
         assert.equal(r.status, 1, what);
         assert.match(r.stderr, message, what);
@@ -628,7 +682,7 @@ for (const shell of SHELLS) {
 
     test("a valid value reaches the tools as exactly one argument, even with an odd TMPDIR", () => {
       const name = "a".repeat(39) + "1";
-      const r = run(shell, KIND_CREATE_SCRIPT, {
+      const r = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ KIND_CLUSTER_NAME: name, STUB_CLUSTERS: name, EK_ADOPT_EXISTING: "true" }),
         stdin: CONFIG_YAML,
       });
@@ -638,7 +692,7 @@ for (const shell of SHELLS) {
       // A TMPDIR with spaces, quotes and a command substitution still yields one --kubeconfig argument.
       const oddTmp = fs.mkdtempSync(path.join(ROOT, "odd-")) + "/tmp dir 'q' $(touch PWNED)";
       fs.mkdirSync(oddTmp);
-      const odd = run(shell, KIND_CREATE_SCRIPT, {
+      const odd = run(shell, KIND_CREATE_COMMAND, {
         env: createEnv({ STUB_CLUSTERS: "demo", STUB_LABELLED_NODE: "demo-control-plane", TMPDIR: oddTmp }),
         stdin: CONFIG_YAML,
       });
@@ -653,9 +707,9 @@ for (const shell of SHELLS) {
     });
   });
 
-  describe(`KIND_DELETE_SCRIPT under ${shell.label}`, () => {
+  describe(`KIND_DELETE_COMMAND (KIND_DELETE_SCRIPT) under ${shell.label}`, () => {
     test("deletes an existing cluster, kind's output on stderr", () => {
-      const r = run(shell, KIND_DELETE_SCRIPT, {
+      const r = run(shell, KIND_DELETE_COMMAND, {
         env: { ...kindDeleteEnvironment("demo"), STUB_CLUSTERS: "x\ndemo" },
       });
       assert.equal(r.status, 0, r.stderr);
@@ -668,7 +722,7 @@ for (const shell of SHELLS) {
     });
 
     test("succeeds without deleting when the cluster is already gone (similar names ignored)", () => {
-      const r = run(shell, KIND_DELETE_SCRIPT, {
+      const r = run(shell, KIND_DELETE_COMMAND, {
         env: { ...kindDeleteEnvironment("demo"), STUB_CLUSTERS: "demo-2\ndem\nxdemo" },
       });
       assert.equal(r.status, 0, r.stderr);
@@ -677,7 +731,7 @@ for (const shell of SHELLS) {
     });
 
     test("fails when kind is missing, when listing fails, and when the delete fails", () => {
-      const missing = run(shell, KIND_DELETE_SCRIPT, {
+      const missing = run(shell, KIND_DELETE_COMMAND, {
         env: kindDeleteEnvironment("demo"),
         stubs: ["kubectl"],
       });
@@ -685,14 +739,14 @@ for (const shell of SHELLS) {
       assert.match(missing.stderr, /kind was not found on PATH: install kind/);
       assert.deepEqual(missing.calls, []);
 
-      const listing = run(shell, KIND_DELETE_SCRIPT, {
+      const listing = run(shell, KIND_DELETE_COMMAND, {
         env: { ...kindDeleteEnvironment("demo"), STUB_KIND_GET_CLUSTERS_FAIL: "1" },
       });
       assert.equal(listing.status, 1);
       assert.match(listing.stderr, /ERROR: failed to list clusters/);
       assert.deepEqual(listing.calls, [GET_CLUSTERS]);
 
-      const failing = run(shell, KIND_DELETE_SCRIPT, {
+      const failing = run(shell, KIND_DELETE_COMMAND, {
         env: { ...kindDeleteEnvironment("demo"), STUB_CLUSTERS: "demo", STUB_KIND_DELETE_EXIT: "1" },
       });
       assert.equal(failing.status, 1);
@@ -701,7 +755,9 @@ for (const shell of SHELLS) {
 
     test("refuses hostile cluster names before running anything", () => {
       for (const value of [...HOSTILE_VALUES, "a".repeat(41)]) {
-        const r = run(shell, KIND_DELETE_SCRIPT, { env: { KIND_CLUSTER_NAME: value, STUB_CLUSTERS: value } });
+        const r = run(shell, KIND_DELETE_COMMAND, {
+          env: { ...kindDeleteEnvironment(value), STUB_CLUSTERS: value },
+        });
         assert.equal(r.status, 1, JSON.stringify(value));
         assert.match(r.stderr, /is not a valid kind cluster name/, JSON.stringify(value));
         assert.deepEqual(r.calls, [], JSON.stringify(value));

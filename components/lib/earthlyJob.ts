@@ -23,6 +23,7 @@ import { WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./l
 import { Scheduling, schedulingRule } from "./scheduling";
 import {
   ArgChecks,
+  booleanValue,
   earthlyVersion,
   imageReference,
   imageRepository,
@@ -61,17 +62,36 @@ export interface EarthlyJobArgs {
   /** Retries before the Job is failed (default 1). */
   backoffLimit?: number;
   /**
-   * Seconds after which Kubernetes deletes the finished Job. Unset by default: a Job deleted behind
-   * Pulumi's back is re-created, and so re-run, by the next `pulumi up`.
+   * Seconds after which Kubernetes deletes the finished Job. Unset by default, so the Job and its log
+   * stay until Pulumi deletes them. A Job deleted behind Pulumi's back (by this setting or by hand)
+   * goes unnoticed by a plain `pulumi up`, which reports it unchanged; `pulumi up --refresh` finds it
+   * gone and creates it again, which runs the build again.
    */
   ttlSecondsAfterFinished?: number;
   /** Seconds the Job may run before Kubernetes stops it. */
   activeDeadlineSeconds?: number;
   /** Minutes `pulumi up` waits for the build to finish (default 30). */
   timeoutMinutes?: number;
+  /**
+   * Whether `pulumi up` waits for the build and fails when it fails (default `true`). With `false`
+   * the Job is created and `pulumi up` moves on (annotation `pulumi.com/skipAwait`); follow the
+   * build with `kubectl logs --follow job/<jobName>` or a waiter of your own.
+   */
+  waitForCompletion?: boolean;
+  /**
+   * Any text; changing it runs the build again. It is an annotation of the Job's pod template, which
+   * Kubernetes does not let change in place, so a new value replaces the Job (new name, new build).
+   * The usual way to rebuild after a failed build, or to rebuild a moving target such as a branch.
+   */
+  rebuildTrigger?: pulumi.Input<string>;
   /** Extra labels for the Job and its pod. */
   labels?: { [key: string]: string };
 }
+
+/** The annotation that tells the kubernetes provider not to wait for the Job to finish. */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
+/** The pod-template annotation carrying {@link EarthlyJobArgs.rebuildTrigger}. */
+export const REBUILD_TRIGGER_ANNOTATION = "earthly-kubernetes/rebuild-trigger";
 
 /** The checks of the common arguments. */
 export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
@@ -91,6 +111,8 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
     ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
     activeDeadlineSeconds: integerBetween(1, 31_536_000),
     timeoutMinutes: integerBetween(1, 1440),
+    waitForCompletion: booleanValue,
+    rebuildTrigger: printableText,
     labels: labelMap,
   },
   cross: [
@@ -155,6 +177,9 @@ export function earthlyJobObject(args: pulumi.Unwrap<EarthlyJobArgs>, shape: Ear
   return buildJob({
     namespace: args.namespace,
     labels,
+    annotations: args.waitForCompletion === false ? { [SKIP_AWAIT_ANNOTATION]: "true" } : undefined,
+    templateAnnotations:
+      args.rebuildTrigger !== undefined ? { [REBUILD_TRIGGER_ANNOTATION]: args.rebuildTrigger } : undefined,
     backoffLimit: args.backoffLimit ?? 1,
     ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
     activeDeadlineSeconds: args.activeDeadlineSeconds,

@@ -351,6 +351,8 @@ export interface JobInput {
   namespace: string;
   labels: { [key: string]: string };
   annotations?: { [key: string]: string };
+  /** Annotations of the pod template (a change replaces the Job: its template is immutable). */
+  templateAnnotations?: { [key: string]: string };
   podSpec: KubeObject;
   backoffLimit: number;
   ttlSecondsAfterFinished?: number;
@@ -373,7 +375,13 @@ export function buildJob(input: JobInput): KubeObject {
       ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
       activeDeadlineSeconds: input.activeDeadlineSeconds,
       template: {
-        metadata: { labels: { ...input.labels } },
+        metadata: pruneUndefined({
+          labels: { ...input.labels },
+          annotations:
+            input.templateAnnotations && Object.keys(input.templateAnnotations).length > 0
+              ? input.templateAnnotations
+              : undefined,
+        }),
         spec: input.podSpec,
       },
     }),

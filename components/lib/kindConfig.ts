@@ -66,7 +66,8 @@ export interface KindConfigInput {
 /** The node label holding a hash of the configuration, which marks a cluster as created by us. */
 export const CONFIG_HASH_LABEL = "earthly-kubernetes/kind-config";
 
-type KindNode = {
+/** A node as the kind configuration lists it (`kindNodes` models the Node object kind makes of it). */
+type KindConfigNode = {
   role: "control-plane" | "worker";
   image?: string;
   labels?: { [key: string]: string };
@@ -76,7 +77,7 @@ type KindNode = {
 /** The kind configuration as data, without the ownership marker. */
 function buildUnmarkedKindConfig(input: KindConfigInput): { [key: string]: unknown } {
   const image = input.nodeImage ? { image: input.nodeImage } : {};
-  const controlPlane: KindNode = {
+  const controlPlane: KindConfigNode = {
     role: "control-plane",
     ...image,
     ...(input.controlPlaneLabels && Object.keys(input.controlPlaneLabels).length > 0
@@ -84,7 +85,7 @@ function buildUnmarkedKindConfig(input: KindConfigInput): { [key: string]: unkno
       : {}),
   };
   const workers = input.workerPools.flatMap((pool) => {
-    const node: KindNode = { role: "worker", ...image, labels: sortedByKey(poolNodeLabels(pool)) };
+    const node: KindConfigNode = { role: "worker", ...image, labels: sortedByKey(poolNodeLabels(pool)) };
     if (pool.taints && pool.taints.length > 0) {
       // kind has no taint field; kubeadm's JoinConfiguration registers the node with them.
       const patch = {
@@ -118,7 +119,7 @@ export function kindConfigHash(input: KindConfigInput): string {
  */
 export function buildKindConfig(input: KindConfigInput): { [key: string]: unknown } {
   const config = buildUnmarkedKindConfig(input);
-  const nodes = config.nodes as KindNode[];
+  const nodes = config.nodes as KindConfigNode[];
   nodes[0] = {
     ...nodes[0],
     labels: sortedByKey({ ...(nodes[0].labels ?? {}), [CONFIG_HASH_LABEL]: kindConfigHash(input) }),

@@ -2,7 +2,9 @@
  * Shell scripts run by `@pulumi/command` `local.Command` resources (create/delete a kind cluster, read
  * a finished Job's log), and helpers that build their `environment` maps.
  *
- * The Command runs a script as `/bin/sh -c <script>`, so these are POSIX sh (dash, bash, macOS sh).
+ * The Command runs its command line as `/bin/sh -c <line>`, so these are POSIX sh (dash, bash, macOS
+ * sh). A failing Command quotes its whole command line before the output, so the kind Command's
+ * lines are short and fixed ({@link KIND_CREATE_COMMAND}) and its scripts travel in the environment.
  * No user value is ever part of the script text: values arrive only as environment variables (and
  * stdin), every expansion is double-quoted, and each script re-validates its inputs before running
  * anything, so a value that slipped past the component's own checks is refused, never executed.
@@ -193,6 +195,16 @@ log=$(kubectl --kubeconfig "$tmp" --namespace "$namespace" logs "job/$job" --tai
 [ -z "$log" ] || printf '%s\\n' "$log"
 `;
 
+/**
+ * The kind Command's `create`: runs {@link KIND_CREATE_SCRIPT}, which arrives in `EK_KIND_CREATE_SCRIPT`.
+ * `eval` runs it in the shell the Command started, so the tests run it under dash and bash exactly so;
+ * `:?` fails the command, rather than running nothing, should the script be missing.
+ */
+export const KIND_CREATE_COMMAND = 'eval "${EK_KIND_CREATE_SCRIPT:?not set}"';
+
+/** The kind Command's `delete`: runs {@link KIND_DELETE_SCRIPT}, which arrives in `EK_KIND_DELETE_SCRIPT`. */
+export const KIND_DELETE_COMMAND = 'eval "${EK_KIND_DELETE_SCRIPT:?not set}"';
+
 /** Arguments of {@link kindCreateEnvironment}. */
 export interface KindCreateEnvironmentArgs {
   /** The kind cluster name (a DNS label of at most 40 characters). */
@@ -205,7 +217,7 @@ export interface KindCreateEnvironmentArgs {
   adoptExisting: boolean;
 }
 
-/** The environment of {@link KIND_CREATE_SCRIPT}. */
+/** The environment of {@link KIND_CREATE_COMMAND}: the script and its values (none of them secret). */
 export function kindCreateEnvironment(args: KindCreateEnvironmentArgs): Record<string, string> {
   return {
     KIND_CLUSTER_NAME: args.clusterName,
@@ -213,12 +225,13 @@ export function kindCreateEnvironment(args: KindCreateEnvironmentArgs): Record<s
     EK_CONFIG_HASH: args.configHash,
     EK_ADOPT_EXISTING: args.adoptExisting ? "true" : "false",
     EK_CONFIG_HASH_LABEL: CONFIG_HASH_LABEL,
+    EK_KIND_CREATE_SCRIPT: KIND_CREATE_SCRIPT,
   };
 }
 
-/** The environment of {@link KIND_DELETE_SCRIPT}. */
+/** The environment of {@link KIND_DELETE_COMMAND}: the script and the cluster name. */
 export function kindDeleteEnvironment(clusterName: string): Record<string, string> {
-  return { KIND_CLUSTER_NAME: clusterName };
+  return { KIND_CLUSTER_NAME: clusterName, EK_KIND_DELETE_SCRIPT: KIND_DELETE_SCRIPT };
 }
 
 /** Arguments of {@link jobLogsEnvironment}. */

@@ -165,3 +165,54 @@ export function schedulingForPool(pool: NodePool): Scheduling {
     tolerations: tolerationsFor(pool.taints ?? []),
   };
 }
+
+/** What the scheduler's node-selector and taint checks read from a node. */
+export interface SchedulableNode {
+  /** The node's labels. */
+  labels: { [key: string]: string };
+  /** The node's taints. */
+  taints: readonly Taint[];
+}
+
+/** Whether a toleration tolerates a taint, with Kubernetes' rules (`Toleration.ToleratesTaint`). */
+export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
+  // An empty effect matches every effect; an empty key (only valid with Exists) every key.
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (toleration.key && toleration.key !== taint.key) return false;
+  switch (toleration.operator ?? TolerationOperator.Equal) {
+    case TolerationOperator.Exists:
+      return true;
+    case TolerationOperator.Equal:
+      return (toleration.value ?? "") === (taint.value ?? "");
+    default:
+      return false;
+  }
+}
+
+/**
+ * Why a pod with this scheduling cannot be placed on the node; empty when it can. Only the
+ * nodeSelector and the taints are checked: `NoSchedule` and `NoExecute` taints must be tolerated,
+ * `PreferNoSchedule` only steers. Affinity, resources and ports are not modelled.
+ */
+export function schedulingMismatches(pod: Scheduling, node: SchedulableNode): string[] {
+  const labels = Object.entries(pod.nodeSelector ?? {})
+    .filter(([key, value]) => node.labels[key] !== value)
+    .map(([key, value]) => `nodeSelector ${key}=${value} does not match the node's labels`);
+  const taints = node.taints
+    .filter((taint) => taint.effect !== TaintEffect.PreferNoSchedule)
+    .filter((taint) => !(pod.tolerations ?? []).some((t) => toleratesTaint(t, taint)))
+    .map(
+      (taint) => `taint ${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect} is not tolerated`,
+    );
+  return [...labels, ...taints];
+}
+
+/** Whether a pod with this scheduling can be placed on the node (see {@link schedulingMismatches}). */
+export function podFitsNode(pod: Scheduling, node: SchedulableNode): boolean {
+  return schedulingMismatches(pod, node).length === 0;
+}
+
+/** The nodes a pod with this scheduling can be placed on, in the given order. */
+export function nodesAccepting<N extends SchedulableNode>(pod: Scheduling, nodes: readonly N[]): N[] {
+  return nodes.filter((node) => podFitsNode(pod, node));
+}

@@ -23,23 +23,51 @@ export interface Problem {
 /** A check of one value; returns no problems when the value is acceptable. */
 export type Rule<T> = (value: T, field: string) => Problem[];
 
-/** Thrown when arguments are invalid; the message names component, field, value and what is allowed. */
-export class InvalidArgumentsError extends Error {
+/**
+ * The SDK knows its error types by a marker property rather than by class (so that several copies of
+ * the SDK agree); this is InputPropertiesError's, taken from a real one rather than spelled out.
+ */
+const INPUT_PROPERTIES_ERROR_MARKER: { [key: string]: true } = Object.fromEntries(
+  Object.entries(new pulumi.InputPropertiesError({ message: "", errors: [] })).filter(([, v]) => v === true),
+);
+
+/**
+ * Thrown when arguments are invalid; the message names component, field, value and what is allowed.
+ *
+ * A `pulumi.RunError`: for those the CLI prints only the message, where any other error shows as an
+ * "unhandled exception" with a stack trace, whether it is thrown at construction or inside an
+ * `apply`. It also passes as a `pulumi.InputPropertiesError` (one entry in `errors` per problem):
+ * when another language constructs the component through the provider, the engine then reports
+ * each problem against its property.
+ */
+export class InvalidArgumentsError extends pulumi.RunError {
+  /** The problems as the SDK's InputPropertiesError carries them: one per problem. */
+  readonly errors: pulumi.InputPropertyErrorDetails[];
+
   constructor(
     readonly component: string,
     readonly problems: Problem[],
   ) {
-    super(
-      problems
-        .map((p) => `${component}: invalid ${p.field}: got ${describeValue(p.value)}; allowed: ${p.allowed}`)
-        .join("\n"),
-    );
+    const message = problems.map((p) => `${component}: invalid ${p.field}: ${problemReason(p)}`).join("\n");
+    super(message);
     this.name = "InvalidArgumentsError";
+    this.errors = problems.map((p) => ({ propertyPath: p.field, reason: problemReason(p) }));
+    Object.assign(this, INPUT_PROPERTIES_ERROR_MARKER);
+    // Thrown inside an apply, the SDK prefixes the message once per resource property it fails to
+    // serialize ('error serializing property "metadata": ...'); the message already names component
+    // and field, so it keeps its one format.
+    Object.defineProperty(this, "message", { get: () => message, set: () => undefined, configurable: true });
   }
+}
+
+function problemReason(p: Problem): string {
+  return `got ${describeValue(p.value)}; allowed: ${p.allowed}`;
 }
 
 function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON has no NaN or Infinity (it would print null): e.g. a config value that is not a number.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
@@ -221,6 +249,10 @@ export function oneOf<T extends string>(allowed: readonly T[]): Rule<T> {
   return (value, field) =>
     allowed.includes(value) ? [] : problem(field, value, `one of ${allowed.map((a) => `'${a}'`).join(", ")}`);
 }
+
+/** `true` or `false`. */
+export const booleanValue: Rule<boolean> = (value, field) =>
+  typeof value === "boolean" ? [] : problem(field, value, "true or false");
 
 /** A non-empty string without control characters (used for free text such as targets). */
 export const printableText: Rule<string> = (value, field) =>

@@ -3,7 +3,10 @@
  * Import this module BEFORE any module that creates resources: setMocks must run first.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { collectingRejections } from "./rejections";
 import { emulateTls } from "./tlsEmulator";
+
+export { settle } from "./rejections";
 
 export interface RecordedResource {
   type: string;
@@ -66,12 +69,6 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
-/** Waits until every registration the program started has been recorded. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 50));
-}
-
 /** Recorded resources of one type. */
 export function ofType(type: string): RecordedResource[] {
   return recorded.filter((r) => r.type === type);
@@ -86,32 +83,6 @@ export function resetRecord(): void {
 export function settledValue<T>(output: pulumi.Output<T>): Promise<T> {
   // `promise()` is the Output's internal promise: not part of the typed API, but it is what rejects.
   return (output as unknown as { promise(): Promise<T> }).promise();
-}
-
-/**
- * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
- * thrown inside an `apply` rejects every resource registration that depends on it, and under mocks
- * nothing else handles those. The test runner's own listeners are restored afterwards.
- */
-export async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  const rejections: unknown[] = [];
-  const collect = (reason: unknown) => void rejections.push(reason);
-  process.on("unhandledRejection", collect);
-  try {
-    await body();
-    // Let every dependent registration fail, until no new rejection arrives.
-    let seen = -1;
-    while (seen !== rejections.length) {
-      seen = rejections.length;
-      await settle();
-    }
-  } finally {
-    process.removeListener("unhandledRejection", collect);
-    for (const listener of saved) process.on("unhandledRejection", listener);
-  }
-  return rejections;
 }
 
 /**

@@ -1,0 +1,190 @@
+/**
+ * The demo's build waiter: a `@pulumi/command` command that waits for the build Job to finish, reads
+ * the end of its newest pod's log, and reports both. It always exits 0 so that the stack outputs
+ * (Job name, how to follow it, the log) exist after a failed build too; the program then fails the
+ * deployment itself, with the log tail in the error (see `demo.ts`).
+ *
+ * The Command runs its `create` text as `/bin/sh -c`; the script travels in the environment, so a
+ * failure message shows a one-line command, not the script. No user value is part of the script:
+ * values arrive as environment variables, are re-validated, and every expansion is quoted.
+ * Inside the template literal below, `\${` is a shell expansion, not a TypeScript one.
+ */
+
+/**
+ * What the Command runs: the script from {@link BUILD_RESULT_SCRIPT}, passed in the environment (as
+ * the kind Commands pass theirs), so a failure message quotes this line and not the script.
+ */
+export const BUILD_RESULT_COMMAND = 'eval "${EK_BUILD_RESULT_SCRIPT:?not set}"';
+
+// Spelled out: a range such as a-z can match other letters in some locales.
+const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * Waits for `job/$EK_JOB_NAME` in `$EK_NAMESPACE` to be Complete or Failed (at most
+ * `$EK_TIMEOUT_SECONDS`, polling every `$EK_POLL_SECONDS`), then prints:
+ *
+ *     result=succeeded|failed|timeout|unknown
+ *     pod=<the newest pod of the Job, or empty>
+ *     detail=<one line: why the result or the log is incomplete, or empty>
+ *     log:
+ *     <the last $EK_TAIL_LINES lines of that pod's log>
+ *
+ * `$EK_KUBECONFIG` holds the kubeconfig's content (a secret): it goes to a private temp file,
+ * never into an argument list.
+ */
+export const BUILD_RESULT_SCRIPT = `umask 077
+say() { printf 'earthly-kubernetes: %s\\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+is_uint() {
+  case $1 in
+    '' | *[!0123456789]*) return 1 ;;
+  esac
+}
+# An RFC 1123 subdomain (a Job name): dot-separated labels, at most 253 characters.
+is_subdomain() {
+  [ "\${#1}" -le 253 ] || return 1
+  case $1 in
+    '' | .* | *. | *..* | -* | *- | *.-* | *-.* | *[!${LOWER_ALNUM}.-]*) return 1 ;;
+  esac
+}
+namespace=$EK_NAMESPACE
+job=$EK_JOB_NAME
+tail_lines=$EK_TAIL_LINES
+timeout=$EK_TIMEOUT_SECONDS
+poll=$EK_POLL_SECONDS
+case $namespace in
+  '' | -* | *- | *[!${LOWER_ALNUM}-]*) die "EK_NAMESPACE '$namespace' is not an RFC 1123 label" ;;
+esac
+[ "\${#namespace}" -le 63 ] || die "EK_NAMESPACE '$namespace' is not an RFC 1123 label"
+is_subdomain "$job" || die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain"
+is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
+is_uint "$timeout" || die "EK_TIMEOUT_SECONDS '$timeout' is not a whole number of seconds"
+is_uint "$poll" && [ "$poll" -gt 0 ] || die "EK_POLL_SECONDS '$poll' is not a positive whole number of seconds"
+[ -n "$EK_KUBECONFIG" ] || die "EK_KUBECONFIG is empty: there is no kubeconfig to reach the cluster with"
+
+result=unknown
+pod=
+detail=
+log=
+report() {
+  printf 'result=%s\\npod=%s\\ndetail=%s\\nlog:\\n' "$result" "$pod" "$detail"
+  [ -z "$log" ] || printf '%s\\n' "$log"
+  exit 0
+}
+# One line of a tool's error, for the detail field.
+first_line() { printf '%s\\n' "$1" | sed -n '1p'; }
+
+if ! command -v kubectl >/dev/null 2>&1; then
+  detail="kubectl was not found on PATH"
+  report
+fi
+tmp=
+trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+tmp=$(mktemp "\${TMPDIR:-/tmp}/earthly-kubernetes.XXXXXX") || { detail="mktemp failed"; report; }
+# printf is a shell builtin, so the secret never shows up in a process's argument list.
+printf '%s\\n' "$EK_KUBECONFIG" >"$tmp" || { detail="the kubeconfig could not be written to a temporary file"; report; }
+k() { kubectl --kubeconfig "$tmp" --namespace "$namespace" "$@" </dev/null; }
+
+start=$(date +%s)
+while :; do
+  # The conditions that hold, one per line: Complete or Failed end the wait.
+  if ! conditions=$(k get "job/$job" -o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{"\\n"}{end}' 2>&1); then
+    detail="kubectl could not read job/$job: $(first_line "$conditions")"
+    report
+  fi
+  if printf '%s\\n' "$conditions" | grep -qx Complete; then
+    result=succeeded
+    break
+  fi
+  if printf '%s\\n' "$conditions" | grep -qx Failed; then
+    result=failed
+    break
+  fi
+  if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+    result=timeout
+    detail="job/$job had not finished after $timeout seconds"
+    break
+  fi
+  sleep "$poll"
+done
+
+# The newest pod is the last attempt: its log is the one that explains the result.
+if ! pods=$(k get pods -l "batch.kubernetes.io/job-name=$job" --sort-by=.metadata.creationTimestamp -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}' 2>&1); then
+  detail="kubectl could not list the pods of job/$job: $(first_line "$pods")"
+  report
+fi
+pod=$(printf '%s\\n' "$pods" | sed '/^$/d' | tail -n 1)
+if [ -z "$pod" ]; then
+  detail="job/$job has no pod left to read a log from"
+  report
+fi
+if ! log=$(k logs "pod/$pod" --tail "$tail_lines" --all-containers 2>&1); then
+  detail="the log of pod/$pod could not be read: $(first_line "$log")"
+  log=
+fi
+report
+`;
+
+/** Arguments of {@link buildResultEnvironment}. */
+export interface BuildResultEnvironmentArgs {
+  /** Kubeconfig content (a secret: keep the resulting map inside a secret Output). */
+  kubeconfig: string;
+  /** The Job's namespace. */
+  namespace: string;
+  /** The Job's name. */
+  jobName: string;
+  /** How many lines of the log's end to keep. */
+  tailLines: number;
+  /** How long to wait for the Job to finish. */
+  timeoutSeconds: number;
+  /** How often to look (default 2). */
+  pollSeconds?: number;
+}
+
+/** The environment of {@link BUILD_RESULT_COMMAND}: the script and its inputs. */
+export function buildResultEnvironment(args: BuildResultEnvironmentArgs): Record<string, string> {
+  return {
+    EK_BUILD_RESULT_SCRIPT: BUILD_RESULT_SCRIPT,
+    EK_KUBECONFIG: args.kubeconfig,
+    EK_NAMESPACE: args.namespace,
+    EK_JOB_NAME: args.jobName,
+    EK_TAIL_LINES: String(args.tailLines),
+    EK_TIMEOUT_SECONDS: String(args.timeoutSeconds),
+    EK_POLL_SECONDS: String(args.pollSeconds ?? 2),
+  };
+}
+
+/** How a build ended, as the waiter saw it. */
+export type BuildOutcome = "succeeded" | "failed" | "timeout" | "unknown";
+
+/** The waiter's report, parsed. */
+export interface BuildResult {
+  /** How the build ended; `unknown` when the cluster could not be asked. */
+  result: BuildOutcome;
+  /** The pod whose log was read (the Job's newest), or empty. */
+  pod: string;
+  /** Why the result or the log is incomplete, or empty. */
+  detail: string;
+  /** The end of the pod's log. */
+  log: string;
+}
+
+const OUTCOMES: readonly BuildOutcome[] = ["succeeded", "failed", "timeout", "unknown"];
+
+/** Parses the waiter's stdout; anything unexpected is an `unknown` result that says so. */
+export function parseBuildResult(stdout: string): BuildResult {
+  const match = /^result=(.*)\npod=(.*)\ndetail=(.*)\nlog:\n?([\s\S]*)$/.exec(stdout);
+  const result = match?.[1] as BuildOutcome | undefined;
+  if (!match || result === undefined || !OUTCOMES.includes(result)) {
+    return {
+      result: "unknown",
+      pod: "",
+      detail: `the build waiter printed something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`,
+      log: "",
+    };
+  }
+  return { result, pod: match[2], detail: match[3], log: match[4] };
+}

@@ -1,0 +1,290 @@
+/**
+ * The demo's build waiter script, run by /bin/sh the way the Command runs it, against a recording
+ * kubectl stand-in (PATH holds only the stand-in and a few system tools); its report parser; and
+ * the failure message `pulumi up` shows.
+ */
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  BUILD_RESULT_COMMAND,
+  BUILD_RESULT_SCRIPT,
+  BuildResult,
+  buildResultEnvironment,
+  parseBuildResult,
+} from "../stacks/buildResult";
+import { LOG_TAIL_LINES, REBUILD_COMMAND, buildFailureMessage } from "../stacks/demo";
+
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "build-result-test-"));
+after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
+
+function which(name: string): string {
+  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+    const candidate = path.join(dir, name);
+    if (dir !== "" && fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(`the tests need '${name}' on PATH`);
+}
+
+const SYS = path.join(ROOT, "sys");
+fs.mkdirSync(SYS);
+for (const tool of ["cat", "date", "grep", "mktemp", "rm", "sed", "sleep", "tail", "touch", "ls"]) {
+  fs.symlinkSync(which(tool), path.join(SYS, tool));
+}
+
+/**
+ * The kubectl stand-in. It records its arguments, and answers: `get job/…` with the lines of
+ * $STUB_CONDITIONS once it has been asked $STUB_POLLS_BEFORE_DONE times before, `get pods` with
+ * $STUB_PODS, `logs` with $STUB_LOG; $STUB_FAIL_ON names a subcommand that fails instead.
+ */
+const KUBECTL = String.raw`#!/bin/sh
+{ printf '@@ %s\n' "$#"; for a in "$@"; do printf '%s\n' "$a"; done; } >>"$STUB_DIR/calls"
+[ "$1" = --kubeconfig ] && ls -ln "$2" >>"$STUB_DIR/kubeconfig-modes" && cat "$2" >>"$STUB_DIR/kubeconfig-seen"
+case " $* " in
+  *" get job/"*) what=job ;;
+  *" get pods "*) what=pods ;;
+  *" logs "*) what=logs ;;
+  *) echo "kubectl stand-in: unexpected arguments" >&2; exit 2 ;;
+esac
+if [ "$STUB_FAIL_ON" = "$what" ]; then echo "error: stand-in $what failure" >&2; echo "second line" >&2; exit 1; fi
+case $what in
+  job)
+    n=$(cat "$STUB_DIR/polls" 2>/dev/null || echo 0)
+    echo $((n + 1)) >"$STUB_DIR/polls"
+    if [ "$n" -ge "$STUB_POLLS_BEFORE_DONE" ]; then printf '%s' "$STUB_CONDITIONS"; fi ;;
+  pods) printf '%s' "$STUB_PODS" ;;
+  logs) printf '%s' "$STUB_LOG" ;;
+esac
+`;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  calls: string[][];
+  dir: string;
+}
+
+let runs = 0;
+function runWaiter(
+  overrides: { [key: string]: string } = {},
+  stub: { [key: string]: string } = {},
+  withKubectl = true,
+): Run {
+  const dir = path.join(ROOT, `run-${runs++}`);
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  if (withKubectl) fs.writeFileSync(path.join(bin, "kubectl"), KUBECTL, { mode: 0o755 });
+  const env = {
+    PATH: `${bin}:${SYS}`,
+    TMPDIR: dir,
+    STUB_DIR: dir,
+    STUB_POLLS_BEFORE_DONE: "0",
+    STUB_CONDITIONS: "SuccessCriteriaMet\nComplete\n",
+    STUB_PODS: "build-abc-old\nbuild-abc-new\n",
+    STUB_LOG: "+build | step 1\n+build | done\n",
+    ...stub,
+    ...buildResultEnvironment({
+      kubeconfig: "apiVersion: v1\nkind: Config # SECRET-MARKER",
+      namespace: "earthly-builds",
+      jobName: "build-abc",
+      tailLines: 60,
+      timeoutSeconds: 30,
+      pollSeconds: 1,
+    }),
+    ...overrides,
+  };
+  // Exactly what the Command runs: `/bin/sh -c <create>` with the environment.
+  const r = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], { env, encoding: "utf8", timeout: 30_000 });
+  const log = path.join(dir, "calls");
+  const calls = fs.existsSync(log)
+    ? fs
+        .readFileSync(log, "utf8")
+        .split(/^@@ \d+\n/m)
+        .slice(1)
+        .map((c) => c.replace(/\n$/, "").split("\n"))
+    : [];
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, dir };
+}
+
+describe("the build waiter script", () => {
+  test("the Command runs a one-line command; the script travels in the environment", () => {
+    assert.ok(BUILD_RESULT_COMMAND.length < 80);
+    assert.equal(
+      buildResultEnvironment({
+        kubeconfig: "k",
+        namespace: "n",
+        jobName: "j",
+        tailLines: 1,
+        timeoutSeconds: 1,
+      }).EK_BUILD_RESULT_SCRIPT,
+      BUILD_RESULT_SCRIPT,
+    );
+  });
+
+  test("a completed Job: succeeded, the newest pod's log tail, kubeconfig in a private file removed afterwards", () => {
+    const r = runWaiter();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "result=succeeded\npod=build-abc-new\ndetail=\nlog:\n+build | step 1\n+build | done\n",
+    );
+    const logs = r.calls.find((c) => c.includes("logs"));
+    assert.deepEqual(logs?.slice(2), [
+      "--namespace",
+      "earthly-builds",
+      "logs",
+      "pod/build-abc-new",
+      "--tail",
+      "60",
+      "--all-containers",
+    ]);
+    const pods = r.calls.find((c) => c.includes("pods"));
+    assert.ok(pods?.includes("batch.kubernetes.io/job-name=build-abc"));
+    const modes = fs.readFileSync(path.join(r.dir, "kubeconfig-modes"), "utf8").trim().split("\n");
+    for (const mode of modes) assert.match(mode, /^-rw------- /);
+    assert.match(fs.readFileSync(path.join(r.dir, "kubeconfig-seen"), "utf8"), /SECRET-MARKER/);
+    assert.deepEqual(
+      fs.readdirSync(r.dir).filter((f) => f.startsWith("earthly-kubernetes.")),
+      [],
+    );
+    assert.equal(r.stdout.includes("SECRET-MARKER"), false);
+  });
+
+  test("a Job that fails after two polls: failed, with its log", () => {
+    const r = runWaiter({}, { STUB_POLLS_BEFORE_DONE: "2", STUB_CONDITIONS: "FailureTarget\nFailed\n" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(parseBuildResult(r.stdout), {
+      result: "failed",
+      pod: "build-abc-new",
+      detail: "",
+      log: "+build | step 1\n+build | done\n",
+    });
+    assert.equal(r.calls.filter((c) => c.some((a) => a === "job/build-abc")).length, 3);
+  });
+
+  test("a condition named like Complete but not equal to it does not end the wait", () => {
+    const r = runWaiter({ EK_TIMEOUT_SECONDS: "1" }, { STUB_CONDITIONS: "NotComplete\nFailedish\n" });
+    assert.equal(parseBuildResult(r.stdout).result, "timeout");
+  });
+
+  test("a Job that never finishes: timeout, saying after how long", () => {
+    const r = runWaiter({ EK_TIMEOUT_SECONDS: "1" }, { STUB_POLLS_BEFORE_DONE: "1000" });
+    const result = parseBuildResult(r.stdout);
+    assert.equal(result.result, "timeout");
+    assert.equal(result.detail, "job/build-abc had not finished after 1 seconds");
+  });
+
+  test("kubectl cannot read the Job: unknown, with the first line of its error", () => {
+    const r = runWaiter({}, { STUB_FAIL_ON: "job" });
+    assert.equal(r.status, 0);
+    assert.deepEqual(parseBuildResult(r.stdout), {
+      result: "unknown",
+      pod: "",
+      detail: "kubectl could not read job/build-abc: error: stand-in job failure",
+      log: "",
+    });
+  });
+
+  test("the log cannot be read: the result stands, the detail says why", () => {
+    const r = runWaiter({}, { STUB_FAIL_ON: "logs", STUB_CONDITIONS: "Failed\n" });
+    const result = parseBuildResult(r.stdout);
+    assert.equal(result.result, "failed");
+    assert.equal(
+      result.detail,
+      "the log of pod/build-abc-new could not be read: error: stand-in logs failure",
+    );
+    assert.equal(result.log, "");
+  });
+
+  test("no pod left (e.g. deleted by a TTL): the result stands, the detail says so", () => {
+    const r = runWaiter({}, { STUB_PODS: "" });
+    assert.deepEqual(parseBuildResult(r.stdout), {
+      result: "succeeded",
+      pod: "",
+      detail: "job/build-abc has no pod left to read a log from",
+      log: "",
+    });
+  });
+
+  test("kubectl missing: unknown, saying so", () => {
+    const r = runWaiter({}, {}, false);
+    assert.deepEqual(parseBuildResult(r.stdout).detail, "kubectl was not found on PATH");
+  });
+
+  for (const [key, value] of [
+    ["EK_NAMESPACE", "x; touch PWNED"],
+    ["EK_NAMESPACE", "$(touch PWNED)"],
+    ["EK_NAMESPACE", "-n"],
+    ["EK_JOB_NAME", "job/../x"],
+    ["EK_JOB_NAME", "a`touch PWNED`"],
+    ["EK_JOB_NAME", ""],
+    ["EK_TAIL_LINES", "10; touch PWNED"],
+    ["EK_TIMEOUT_SECONDS", "-1"],
+    ["EK_POLL_SECONDS", "0"],
+    ["EK_KUBECONFIG", ""],
+  ]) {
+    test(`refuses ${key}=${JSON.stringify(value)} before calling kubectl`, () => {
+      const r = runWaiter({ [key]: value });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`^earthly-kubernetes: ${key} `));
+      assert.deepEqual(r.calls, []);
+      assert.equal(fs.existsSync(path.join(r.dir, "PWNED")), false);
+    });
+  }
+});
+
+describe("the waiter's report", () => {
+  test("parses every field; an empty log is empty", () => {
+    assert.deepEqual(parseBuildResult("result=timeout\npod=p-1\ndetail=too slow\nlog:\n"), {
+      result: "timeout",
+      pod: "p-1",
+      detail: "too slow",
+      log: "",
+    });
+  });
+
+  test("anything else is an unknown result that quotes it", () => {
+    for (const text of ["", "result=maybe\npod=\ndetail=\nlog:\n", "garbage"]) {
+      const r = parseBuildResult(text);
+      assert.equal(r.result, "unknown");
+      assert.match(r.detail, /^the build waiter printed something unexpected: /);
+    }
+  });
+});
+
+describe("the failure message", () => {
+  const at = { kubeContext: "kind-earthlydemo-aio", namespace: "earthly-builds", jobName: "build-abc" };
+  const failed: BuildResult = {
+    result: "failed",
+    pod: "build-abc-xyz",
+    detail: "",
+    log: "+build | ERROR: boom\n",
+  };
+
+  test("starts with the reason, then the log tail, where to read all of it (with --context) and how to rebuild", () => {
+    assert.equal(
+      buildFailureMessage(failed, at),
+      [
+        "The Earthly build failed: job/build-abc in namespace earthly-builds (context kind-earthlydemo-aio) reached its retry limit.",
+        `Last ${LOG_TAIL_LINES} lines of the log of pod/build-abc-xyz:`,
+        "+build | ERROR: boom",
+        "The whole log: kubectl --context kind-earthlydemo-aio --namespace earthly-builds logs pod/build-abc-xyz --all-containers",
+        `Run the build again: ${REBUILD_COMMAND}`,
+      ].join("\n"),
+    );
+  });
+
+  test("without a log it gives the detail and points at the Job", () => {
+    const message = buildFailureMessage(
+      { result: "unknown", pod: "", detail: "kubectl could not read job/build-abc: x", log: "" },
+      at,
+    );
+    assert.match(message, /^The Earthly build's result is unknown: /);
+    assert.match(message, /\nDetail: kubectl could not read job\/build-abc: x\n/);
+    assert.match(message, /logs job\/build-abc --all-containers/);
+  });
+});
