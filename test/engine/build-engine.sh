@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Builds the real-engine test tier's binaries from the Go module proxy (the only source this
+# project may build from) into a cache outside the repo, keyed by version, and reuses what is
+# there. Prints each build's wall time. Exits non-zero, naming the build, when one fails.
+#
+#   ENGINE_CACHE   cache folder (default: ~/.cache/earthly-kubernetes/engine)
+#   Versions: see the defaults below; keep them in step with test/engine/binaries.ts.
+#
+# Built:
+#   pulumi CLI              github.com/pulumi/pulumi/pkg/v3/cmd/pulumi          (PULUMI_VERSION)
+#   kubernetes provider     github.com/pulumi/pulumi-kubernetes/provider/v4     (K8S_PROVIDER_MODULE_VERSION,
+#                           stamped as the version the npm SDK requests, K8S_PROVIDER_VERSION)
+#   control plane, kubectl  k8s.io/kubernetes cmd/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   etcd                    go.etcd.io/etcd/server/v3 etcdmain
+#   kwok                    sigs.k8s.io/kwok/cmd/kwok
+set -euo pipefail
+
+K8S_PROVIDER_MODULE_VERSION="${K8S_PROVIDER_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
+K8S_PROVIDER_SDK_VERSION="${K8S_PROVIDER_SDK_VERSION:-v4.24.0}"
+# The CLI and provider versions are the ones the npm SDKs in node_modules ask for.
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+npm_version() { node -p "require('$ROOT/node_modules/$1/package.json').version"; }
+PULUMI_VERSION="${PULUMI_VERSION:-v$(npm_version @pulumi/pulumi)}"
+K8S_PROVIDER_VERSION="${K8S_PROVIDER_VERSION:-$(npm_version @pulumi/kubernetes)}"
+KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+CACHE="${ENGINE_CACHE:-$HOME/.cache/earthly-kubernetes/engine}"
+
+export GOFLAGS="-buildvcs=false -mod=mod"
+export CGO_ENABLED=0
+mkdir -p "$CACHE"
+
+now() { date +%s; }
+
+# build NAME DIR FUNCTION: runs FUNCTION in a fresh work folder unless DIR/.done exists.
+build() {
+  local name="$1" dir="$2" fn="$3" start work
+  if [ -f "$dir/.done" ]; then
+    echo "engine: $name cached in $dir"
+    return 0
+  fi
+  start=$(now)
+  work="$(mktemp -d)"
+  rm -rf "$dir"
+  mkdir -p "$dir/bin"
+  if ! (cd "$work" && "$fn" "$dir/bin") >"$dir.log" 2>&1; then
+    echo "engine: building $name FAILED after $(($(now) - start)) s; last lines of $dir.log:" >&2
+    tail -n 30 "$dir.log" >&2
+    return 1
+  fi
+  rm -rf "$work"
+  touch "$dir/.done"
+  echo "engine: built $name in $(($(now) - start)) s"
+}
+
+build_pulumi() {
+  local out="$1"
+  # pkg/v3's own go.mod replaces sdk/v3 with a sibling folder (not applicable to a dependent) and
+  # atotto/clipboard with a fork; the wrapper pins sdk/v3 to the same release and repeats the fork.
+  local fork
+  fork=$(go mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" |
+    sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' | xargs grep -E '^replace github.com/atotto/clipboard' | sed 's/.*=> //')
+  go mod init engine/pulumi
+  go mod edit -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" \
+    -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" \
+    -replace="github.com/atotto/clipboard=${fork/ /@}"
+  go get -tool "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION"
+  go build -o "$out/pulumi" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+build_provider() {
+  local out="$1" src
+  src=$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION" |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  cp -r "$src" provider && chmod -R u+w provider && cd provider
+  # Its replace of sdk/v4 points into its own repository; use the published sdk/v4 instead.
+  go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_PROVIDER_SDK_VERSION"
+  go mod download
+  # The module zip lacks the generated embeds; its own generate.go makes them from schema.json.
+  (cd cmd/pulumi-resource-kubernetes && VERSION="$K8S_PROVIDER_VERSION" go run generate.go)
+  go build -o "$out/pulumi-resource-kubernetes" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+    ./cmd/pulumi-resource-kubernetes
+  printf 'module github.com/pulumi/pulumi-kubernetes/provider/v4@%s\nversion %s\n' \
+    "$K8S_PROVIDER_MODULE_VERSION" "$K8S_PROVIDER_VERSION" >"$out/SOURCE"
+}
+
+build_kubernetes() {
+  local out="$1" gomod staging
+  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  go mod init engine/kubernetes
+  # k8s.io/kubernetes replaces its staging modules with folders of its own repository, which do
+  # not apply to a dependent: point each at its published release (v0.MINOR.PATCH).
+  staging="v0.${KUBERNETES_VERSION#v1.}"
+  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | while read -r m; do
+    go mod edit -replace="$m=$m@$staging"
+  done
+  go mod edit -require="k8s.io/kubernetes@$KUBERNETES_VERSION"
+  go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBERNETES_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-scheduler@$KUBERNETES_VERSION" \
+    "k8s.io/kubernetes/cmd/kubectl@$KUBERNETES_VERSION"
+  local ver="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    go build -o "$out/$c" -ldflags "-s -w $ver" "k8s.io/kubernetes/cmd/$c"
+  done
+}
+
+build_etcd() {
+  local out="$1"
+  go mod init engine/etcd
+  cat >main.go <<'EOF'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+  go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  go mod tidy
+  go build -o "$out/etcd" -ldflags "-s -w" .
+}
+
+build_kwok() {
+  local out="$1"
+  GOBIN="$out" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+# kwok's configuration for the tier, from kwok's own module (cheap, so always rewritten): its fast
+# node stages (initialise, heartbeat) and pod stages (ready, complete for Job pods, delete), and its
+# chaos stage that fails a running pod carrying its label. A configuration replaces kwok's built-in
+# stages, so every stage the tier needs is listed.
+write_kwok_stages() {
+  local src
+  src=$(cd "$(mktemp -d)" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  for f in node/fast/node-initialize node/heartbeat/node-heartbeat pod/fast/pod-ready pod/fast/pod-complete \
+    pod/fast/pod-delete pod/chaos/pod-container-running-failed; do
+    printf -- '---\n'
+    cat "$src/kustomize/stage/$f.yaml"
+  done >"$CACHE/kwok-$KWOK_VERSION/stages.yaml"
+}
+
+total=$(now)
+pids=()
+names=()
+# Independent builds run side by side: downloads overlap with compiling.
+build "pulumi CLI $PULUMI_VERSION" "$CACHE/pulumi-$PULUMI_VERSION" build_pulumi &
+pids+=($!) names+=("pulumi")
+build "kubernetes provider $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODULE_VERSION)" \
+  "$CACHE/pulumi-kubernetes-$K8S_PROVIDER_VERSION-$K8S_PROVIDER_MODULE_VERSION" build_provider &
+pids+=($!) names+=("provider")
+build "kubernetes $KUBERNETES_VERSION" "$CACHE/kubernetes-$KUBERNETES_VERSION" build_kubernetes &
+pids+=($!) names+=("kubernetes")
+build "etcd $ETCD_VERSION" "$CACHE/etcd-$ETCD_VERSION" build_etcd &
+pids+=($!) names+=("etcd")
+build "kwok $KWOK_VERSION" "$CACHE/kwok-$KWOK_VERSION" build_kwok &
+pids+=($!) names+=("kwok")
+
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("${names[$i]}")
+done
+[ -f "$CACHE/kwok-$KWOK_VERSION/.done" ] && write_kwok_stages
+echo "engine: all builds took $(($(now) - total)) s"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "engine: could not build: ${failed[*]}" >&2
+  exit 1
+fi

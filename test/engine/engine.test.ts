@@ -1,0 +1,373 @@
+/**
+ * The real-engine tier: the components deployed, awaited, changed and destroyed by the real Pulumi
+ * CLI and the real kubernetes provider, against a real kube-apiserver, scheduler and
+ * controller-manager whose nodes (kwok) are registered exactly as kind registers the demo's nodes.
+ * No container runs (kwok plays the kubelets), there is no CNI, and KindCluster and the tls and
+ * command providers are not covered (no registry serves them). Run with `npm run test:engine`.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import {
+  EarthlyAllInOneJob,
+  EarthlyRemoteJob,
+  RemoteBuildkitd,
+  podSecurityNamespace,
+  schedulingForPool,
+} from "../../components";
+import { kindConfigInputOf } from "../../components/kindCluster";
+import { kindNodes } from "../../components/lib/kindNodes";
+import { BUILD_RESULT_COMMAND, buildResultEnvironment, parseBuildResult } from "../../stacks/buildResult";
+import {
+  BUILDER_NAMESPACE,
+  BUILDER_POOL,
+  CLIENT_NAMESPACE,
+  FLEET_NAME,
+  GENERAL_POOL,
+  buildFailureMessage,
+} from "../../stacks/demo";
+import { collectingRejections } from "../support/rejections";
+import { EngineBinaries, engineBinaries } from "./binaries";
+import { fleetPems } from "./certificates";
+import { ControlPlane, startControlPlane } from "./controlPlane";
+import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
+
+const CLUSTER = "earthlydemo";
+/** The demo's node set, as kind makes it from the demo's kind config. */
+const NODES = kindNodes(
+  CLUSTER,
+  kindConfigInputOf({ clusterName: CLUSTER, workerPools: [BUILDER_POOL, GENERAL_POOL] }),
+);
+/** kwok's chaos stage fails a running pod that carries this label. */
+const FAIL_LABEL = { "pod-container-running-failed.stage.kwok.x-k8s.io": "true" };
+
+let cp: ControlPlane;
+let binaries: EngineBinaries | undefined;
+const bin = (): EngineBinaries => binaries ?? (binaries = engineBinaries());
+let env: PulumiEnvironment;
+const stacks: Stack[] = [];
+
+before(async () => {
+  // No skip: a tier that cannot run fails, saying why.
+  cp = await startControlPlane(bin(), NODES);
+  env = await pulumiEnvironment(bin());
+  process.env.PATH = `${path.dirname(bin().kubectl)}:${process.env.PATH}`;
+});
+
+after(async () => {
+  await cp?.stop();
+  env?.dispose();
+});
+
+/** The explicit provider every program uses: the tier's cluster, never an ambient kubeconfig. */
+function provider(): kubernetes.Provider {
+  return new kubernetes.Provider("engine", { kubeconfig: pulumi.secret(cp.kubeconfig) });
+}
+
+function namespace(
+  name: string,
+  level: "privileged" | "baseline" | "restricted",
+  opts: pulumi.CustomResourceOptions,
+) {
+  const object = podSecurityNamespace(name, level);
+  return new kubernetes.core.v1.Namespace(
+    name,
+    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
+    opts,
+  );
+}
+
+async function stack(name: string, program: PulumiFn): Promise<Stack> {
+  const s = await env.stack(name, program);
+  stacks.push(s);
+  return s;
+}
+
+/** Destroys a stack and checks that its state is empty (each test frees the demo's namespaces). */
+async function destroyed(s: Stack): Promise<void> {
+  await s.destroy();
+  const state = (await s.exportStack()).deployment as Obj;
+  assert.deepEqual(state.resources ?? [], [], `stack ${s.name} still holds resources`);
+}
+
+function json<T>(args: string[]): T {
+  return JSON.parse(cp.kubectl([...args, "-o", "json"])) as T;
+}
+
+type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Operations other than `same` in a preview or update summary. */
+function changes(summary: { [op: string]: number }): { [op: string]: number } {
+  return Object.fromEntries(Object.entries(summary).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+/** The node names of a pool, as kind names them. */
+function poolNodes(pool: string): string[] {
+  return NODES.filter((n) => n.labels["earthly-kubernetes/pool"] === pool).map((n) => n.name);
+}
+
+describe("real engine", { concurrency: false }, () => {
+  test("all-in-one: up awaits the Job on a builder node; a no-change run previews nothing; Pod Security refuses it in a baseline namespace", async () => {
+    const s = await stack("aio", async () => {
+      const k8s = { provider: provider() };
+      const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
+      const job = new EarthlyAllInOneJob(
+        "build",
+        { namespace: builders.metadata.name, target: "+build", scheduling: schedulingForPool(BUILDER_POOL) },
+        k8s,
+      );
+      return { jobName: job.jobName };
+    });
+    const up = await s.up();
+    const jobName = String(up.outputs.jobName.value);
+    const job = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", `job/${jobName}`]);
+    assert.equal(job.status.succeeded, 1, `job ${jobName} did not succeed`);
+    const pods = json<Obj>([
+      "--namespace",
+      BUILDER_NAMESPACE,
+      "get",
+      "pods",
+      "-l",
+      `batch.kubernetes.io/job-name=${jobName}`,
+    ]);
+    assert.equal(pods.items.length, 1);
+    assert.ok(
+      poolNodes(BUILDER_POOL.name).includes(pods.items[0].spec.nodeName),
+      "the build ran off the builder pool",
+    );
+
+    const preview = await s.preview();
+    assert.deepEqual(changes(preview.changeSummary), {}, "an unchanged second run would change resources");
+
+    // The same privileged pod, in a namespace enforcing `baseline`, is refused by admission.
+    cp.kubectl(["create", "namespace", "baseline-check"]);
+    cp.kubectl(["label", "namespace", "baseline-check", "pod-security.kubernetes.io/enforce=baseline"]);
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "privileged-check", namespace: "baseline-check" },
+      spec: job.spec.template.spec,
+    };
+    const refused = cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+    assert.notEqual(refused.status, 0, "a privileged pod was admitted in a baseline namespace");
+    assert.match(refused.stderr, /violates PodSecurity "baseline:latest": privileged/);
+    cp.kubectl(["delete", "namespace", "baseline-check", "--wait=false"]);
+    await destroyed(s);
+  });
+
+  test("remote: fleet of 2 and client; StatefulSet ready, Services and NetworkPolicy accepted, client Job done on an ordinary node, no key in plain state", async () => {
+    const pems = await fleetPems({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: 2 });
+    const program =
+      (sessionAffinityTimeoutSeconds: number): PulumiFn =>
+      async () => {
+        const k8s = { provider: provider() };
+        const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
+        const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
+        const fleet = new RemoteBuildkitd(
+          FLEET_NAME,
+          {
+            namespace: BUILDER_NAMESPACE,
+            replicas: 2,
+            scheduling: schedulingForPool(BUILDER_POOL),
+            sessionAffinityTimeoutSeconds,
+            tls: {
+              caCertPem: pems.caCertPem,
+              serverCertPem: pems.serverCertPem,
+              serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
+            },
+            clientNamespaces: [CLIENT_NAMESPACE],
+          },
+          { ...k8s, dependsOn: [builders] },
+        );
+        const job = new EarthlyRemoteJob(
+          "build",
+          {
+            namespace: clients.metadata.name,
+            target: "+build",
+            fleet: fleet.connection,
+            clientCertPem: pems.clientCertPem,
+            clientPrivateKeyPem: pulumi.secret(pems.clientPrivateKeyPem),
+          },
+          k8s,
+        );
+        return { jobName: job.jobName, buildkitHost: fleet.buildkitHost };
+      };
+    const s = await stack("remote", program(600));
+    const up = await s.up();
+    const sts = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", `statefulset/${FLEET_NAME}`]);
+    assert.equal(sts.status.readyReplicas, 2);
+    const services = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "services"]);
+    assert.equal(services.items.length, 2);
+    const affine = services.items.find((svc: Obj) => svc.spec.clusterIP !== "None");
+    assert.equal(affine.spec.sessionAffinity, "ClientIP");
+    assert.equal(json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "networkpolicies"]).items.length, 1);
+    const fleetPods = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "pods"]).items as Obj[];
+    for (const p of fleetPods) assert.ok(poolNodes(BUILDER_POOL.name).includes(p.spec.nodeName));
+
+    const jobName = String(up.outputs.jobName.value);
+    assert.equal(json<Obj>(["--namespace", CLIENT_NAMESPACE, "get", `job/${jobName}`]).status.succeeded, 1);
+    const clientPod = json<Obj>([
+      "--namespace",
+      CLIENT_NAMESPACE,
+      "get",
+      "pods",
+      "-l",
+      `batch.kubernetes.io/job-name=${jobName}`,
+    ]).items[0];
+    assert.ok(
+      poolNodes(GENERAL_POOL.name).includes(clientPod.spec.nodeName),
+      "the client ran off the general pool",
+    );
+
+    // The state at rest holds no private key or kubeconfig token in plain text.
+    const state = env.storedState("remote");
+    assert.match(state, /"kubernetes:apps\/v1:StatefulSet"/, "not the stack's state");
+    assert.doesNotMatch(state, /PRIVATE KEY/);
+    assert.equal(
+      state.includes(cp.kubeconfig.split("token: ")[1].trim()),
+      false,
+      "the kubeconfig token is in plain state",
+    );
+
+    assert.deepEqual(changes((await s.preview()).changeSummary), {});
+    // A changed input updates what it must, in place.
+    const changed = await env.stack("remote", program(900));
+    const update = await changed.up();
+    assert.deepEqual(changes(update.summary.resourceChanges ?? {}), { update: 1 });
+    const service = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "service", FLEET_NAME]);
+    assert.equal(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds, 900);
+    await destroyed(s);
+  });
+
+  test("failure: an awaited failing build fails up; the demo's path keeps the outputs, its waiter reports the failure, and a rebuild trigger runs a new Job", async () => {
+    const ns = "earthly-failing";
+    const program =
+      (opts: { wait: boolean; fail: boolean; trigger?: string }): PulumiFn =>
+      async () => {
+        const k8s = { provider: provider() };
+        const builders = namespace(opts.wait ? `${ns}-awaited` : ns, "privileged", k8s);
+        const job = new EarthlyAllInOneJob(
+          "build",
+          {
+            namespace: builders.metadata.name,
+            target: "+build",
+            scheduling: schedulingForPool(BUILDER_POOL),
+            backoffLimit: 0,
+            timeoutMinutes: 2,
+            waitForCompletion: opts.wait,
+            labels: opts.fail ? FAIL_LABEL : {},
+            ...(opts.trigger ? { rebuildTrigger: opts.trigger } : {}),
+          },
+          k8s,
+        );
+        return { jobName: job.jobName, namespace: job.namespace };
+      };
+
+    const awaited = await stack("failing-awaited", program({ wait: true, fail: true }));
+    await assert.rejects(awaited.up(), /BackoffLimitExceeded|backoff limit/);
+
+    const s = await stack("failing", program({ wait: false, fail: true }));
+    const first = await s.up();
+    const jobName = String(first.outputs.jobName.value);
+    // The demo's waiter, run as the demo runs it, against the real API server with the real kubectl.
+    const waiter = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], {
+      encoding: "utf8",
+      env: {
+        ...process.env,
+        ...buildResultEnvironment({
+          kubeconfig: cp.kubeconfig,
+          namespace: ns,
+          jobName,
+          tailLines: 20,
+          timeoutSeconds: 120,
+          pollSeconds: 1,
+        }),
+      },
+    });
+    assert.equal(waiter.status, 0, waiter.stderr);
+    const result = parseBuildResult(waiter.stdout);
+    assert.equal(result.result, "failed", waiter.stdout);
+    assert.match(result.pod, new RegExp(`^${jobName}-`));
+    const message = buildFailureMessage(result, {
+      kubeContext: "kind-earthlydemo-aio",
+      namespace: ns,
+      jobName,
+    });
+    assert.match(message.split("\n")[0], /^The Earthly build failed: job\//);
+    assert.match(message, /Run the build again: pulumi config set rebuild/);
+
+    // An unchanged run does nothing (the failed Job stays); a new trigger replaces it: a new build.
+    assert.deepEqual(changes((await s.preview()).changeSummary), {});
+    const retriggered = await env.stack("failing", program({ wait: false, fail: true, trigger: "2" }));
+    const preview = await retriggered.preview();
+    assert.equal(preview.changeSummary.replace, 1, JSON.stringify(preview.changeSummary));
+    const second = await retriggered.up();
+    assert.notEqual(String(second.outputs.jobName.value), jobName, "the rebuild reused the failed Job");
+
+    const fixed = await env.stack("failing", program({ wait: false, fail: false, trigger: "3" }));
+    const third = await fixed.up();
+    const fixedName = String(third.outputs.jobName.value);
+    const done = spawnSync(
+      bin().kubectl,
+      [
+        "--kubeconfig",
+        cp.kubeconfigPath,
+        "--namespace",
+        ns,
+        "wait",
+        "--for=condition=Complete",
+        `job/${fixedName}`,
+        "--timeout=60s",
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(done.status, 0, done.stderr);
+    await destroyed(awaited);
+    await destroyed(s);
+  });
+
+  test("bad input: refused at preview, the engine's output names field, value and what is allowed, without a stack trace", async () => {
+    const s = await stack("bad", async () => {
+      const k8s = { provider: provider() };
+      new EarthlyAllInOneJob("build", { namespace: "Not_A_Namespace", target: "+build" }, k8s);
+      return {};
+    });
+    let output = "";
+    // The refusal also surfaces as unhandled rejections in this process, which hosts the program.
+    const rejections = await collectingRejections(async () => {
+      await assert.rejects(s.preview({ onOutput: (line) => (output += line) }), (e: Error) => {
+        output += e.message;
+        return true;
+      });
+    });
+    assert.ok(
+      rejections.every((r) => r instanceof pulumi.RunError),
+      String(rejections),
+    );
+    assert.match(output, /namespace/);
+    assert.match(output, /Not_A_Namespace/);
+    assert.match(output, /RFC 1123/);
+    assert.doesNotMatch(output, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
+    assert.deepEqual(
+      json<Obj>(["get", "jobs", "--all-namespaces"]).items.filter(
+        (j: Obj) => j.metadata.namespace === "Not_A_Namespace",
+      ),
+      [],
+    );
+  });
+
+  test("destroy: every stack empty, nothing of ours left in the API server", async () => {
+    // Each test destroyed its stacks; this also cleans up after a test that failed half-way.
+    for (const s of stacks) await destroyed(s);
+    const namespaces = json<Obj>(["get", "namespaces"]).items.map((n: Obj) => n.metadata.name);
+    assert.equal(namespaces.includes(BUILDER_NAMESPACE), false);
+    assert.equal(namespaces.includes(CLIENT_NAMESPACE), false);
+    for (const kind of ["jobs", "statefulsets", "networkpolicies"]) {
+      assert.deepEqual(json<Obj>(["get", kind, "--all-namespaces"]).items, [], `${kind} left behind`);
+    }
+  });
+});
