@@ -186,8 +186,10 @@ export class KindCluster extends pulumi.ComponentResource {
         // A new configuration is a new cluster; other changes (e.g. waitSeconds) re-run the
         // idempotent create script, which finds its own cluster and prints the kubeconfig again.
         triggers: [args.clusterName, configHash],
-        // The kubeconfig is on stdout: never log it.
+        // The kubeconfig is on stdout: never log it, and never hand it to the next run of the
+        // scripts (the provider would put the previous stdout in PULUMI_COMMAND_STDOUT).
         logging: "stderr",
+        addPreviousOutputInEnv: false,
       },
       {
         parent: this,

@@ -1,10 +1,10 @@
 /**
- * Renders the API reference from `schema.json` into README.md, between the markers
- * `<!-- api:start -->` and `<!-- api:end -->`: per component a table of inputs and one of outputs,
- * then every object and enum type the components use. The README is then formatted with prettier,
- * so the generated section is prettier-stable.
+ * Renders the API reference from `schema.json` into docs/api.md, between the markers
+ * `<!-- api:start -->` and `<!-- api:end -->`: an index, then per component a table of inputs and one
+ * of outputs, then every object and enum type the components use. The document is then formatted with
+ * prettier, so the generated section is prettier-stable. Text outside the markers is left as it is.
  *
- *   npm run docs            # rewrite README.md's API section
+ *   npm run docs            # rewrite docs/api.md's generated section
  *   npm run docs -- --check # exit 1 when the section is stale, writing nothing
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -19,7 +19,9 @@ import {
   readCommittedSchema,
 } from "./schema";
 
-export const README_PATH = path.join(REPO_ROOT, "README.md");
+/** The API reference's file, relative to the repository root (for messages) and absolute. */
+export const API_DOC = "docs/api.md";
+export const API_DOC_PATH = path.join(REPO_ROOT, API_DOC);
 export const API_START = "<!-- api:start -->";
 export const API_END = "<!-- api:end -->";
 export const REGENERATE_DOCS = "npm run docs";
@@ -79,7 +81,7 @@ function propertyTable(
 function typeSection(name: string, type: TypeSpec): string[] {
   if (type.enum) {
     return [
-      `#### ${name}`,
+      `### ${name}`,
       "",
       `Enum (\`${type.type}\`).${type.description ? ` ${cell(type.description)}` : ""}`,
       "",
@@ -90,7 +92,7 @@ function typeSection(name: string, type: TypeSpec): string[] {
     ];
   }
   return [
-    `#### ${name}`,
+    `### ${name}`,
     "",
     ...(type.description ? [cell(type.description), ""] : []),
     ...propertyTable("Property", type.properties ?? {}, type.required ?? []),
@@ -98,20 +100,27 @@ function typeSection(name: string, type: TypeSpec): string[] {
   ];
 }
 
-/** The API section's Markdown (before prettier), from a schema. */
+/** The generated section's Markdown (before prettier), from a schema. */
 export function renderApi(schema: PackageSchema): string {
-  const lines: string[] = [
-    "Generated from `schema.json` by `npm run docs`; do not edit by hand. Every input can be given from",
-    "TypeScript; from other languages, use the names and types below.",
-    "",
-  ];
   const byName = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   const components = Object.entries(schema.resources)
     .map(([token, resource]): [string, typeof resource] => [token.split(":")[2], resource])
     .sort(byName);
+  const types = Object.entries(schema.types)
+    .map(([token, type]): [string, TypeSpec] => [token.split(":")[2], type])
+    .sort(byName);
+  const index = (names: string[]) => names.map((name) => `[${name}](${anchor(name)})`).join(", ");
+  const lines: string[] = [
+    "Generated from `schema.json` by `npm run docs`; do not edit by hand. Every input can be given from",
+    "TypeScript; from other languages, use the names and types below.",
+    "",
+    `Components: ${index(components.map(([name]) => name))}.`,
+    "",
+    ...(types.length > 0 ? [`[Types](#types): ${index(types.map(([name]) => name))}.`, ""] : []),
+  ];
   for (const [name, resource] of components) {
     lines.push(
-      `### ${name}`,
+      `## ${name}`,
       "",
       `\`${Object.keys(schema.resources).find((t) => t.endsWith(`:${name}`))}\``,
       "",
@@ -127,23 +136,20 @@ export function renderApi(schema: PackageSchema): string {
       "",
     );
   }
-  const types = Object.entries(schema.types)
-    .map(([token, type]): [string, TypeSpec] => [token.split(":")[2], type])
-    .sort(byName);
   if (types.length > 0) {
-    lines.push("### Types", "");
+    lines.push("## Types", "");
     for (const [name, type] of types) lines.push(...typeSection(name, type));
   }
   return lines.join("\n").trimEnd();
 }
 
 /** Where the section is: the indices just after the start marker and at the end marker. */
-function markers(readme: string): { start: number; end: number } {
-  const start = readme.indexOf(API_START);
-  const end = readme.indexOf(API_END);
-  if (start === -1 || end === -1 || end < start || readme.indexOf(API_START, start + 1) !== -1) {
+function markers(doc: string): { start: number; end: number } {
+  const start = doc.indexOf(API_START);
+  const end = doc.indexOf(API_END);
+  if (start === -1 || end === -1 || end < start || doc.indexOf(API_START, start + 1) !== -1) {
     throw new Error(
-      `README.md needs exactly one "${API_START}" followed by one "${API_END}" (each on its own line) ` +
+      `${API_DOC} needs exactly one "${API_START}" followed by one "${API_END}" (each on its own line) ` +
         `where the API reference goes; found ${start === -1 ? "no" : "a"} start marker and ${end === -1 ? "no" : "an"} end marker.`,
     );
   }
@@ -151,44 +157,46 @@ function markers(readme: string): { start: number; end: number } {
 }
 
 /** The text between the markers. */
-export function apiSection(readme: string): string {
-  const { start, end } = markers(readme);
-  return readme.slice(start, end);
+export function apiSection(doc: string): string {
+  const { start, end } = markers(doc);
+  return doc.slice(start, end);
 }
 
-/** The README with the section between the markers replaced by `body`. */
-export function replaceApiSection(readme: string, body: string): string {
-  const { start, end } = markers(readme);
-  return `${readme.slice(0, start)}\n\n${body}\n\n${readme.slice(end)}`;
+/** The document with the section between the markers replaced by `body`. */
+export function replaceApiSection(doc: string, body: string): string {
+  const { start, end } = markers(doc);
+  return `${doc.slice(0, start)}\n\n${body}\n\n${doc.slice(end)}`;
 }
 
 /** Formats Markdown with the repository's prettier configuration. */
-export async function formatMarkdown(text: string, filepath: string = README_PATH): Promise<string> {
+export async function formatMarkdown(text: string, filepath: string = API_DOC_PATH): Promise<string> {
   const options = (await prettier.resolveConfig(filepath)) ?? {};
   return prettier.format(text, { ...options, filepath });
 }
 
-/** The README as `npm run docs` would write it. */
-export async function renderReadme(readme: string, schema: PackageSchema): Promise<string> {
-  return formatMarkdown(replaceApiSection(readme, renderApi(schema)));
+/** docs/api.md as `npm run docs` would write it. */
+export async function renderApiDoc(doc: string, schema: PackageSchema): Promise<string> {
+  return formatMarkdown(replaceApiSection(doc, renderApi(schema)));
 }
 
 async function main(): Promise<void> {
   const check = process.argv.includes("--check");
-  const readme = readFileSync(README_PATH, "utf8");
-  const updated = await renderReadme(readme, readCommittedSchema());
-  if (apiSection(updated) === apiSection(readme)) {
-    console.log("README.md's API section is up to date.");
+  const doc = readFileSync(API_DOC_PATH, "utf8");
+  const updated = await renderApiDoc(doc, readCommittedSchema());
+  if (apiSection(updated) === apiSection(doc)) {
+    console.log(`${API_DOC}'s generated section is up to date.`);
     return;
   }
   if (check) {
-    console.error(`README.md's API section is stale: run \`${REGENERATE_DOCS}\` and commit the result.`);
+    console.error(
+      `${API_DOC}'s generated section is stale: run \`${REGENERATE_DOCS}\` and commit the result.`,
+    );
     process.exitCode = 1;
     return;
   }
-  // Only the section changes; the rest of the README stays as it is.
-  writeFileSync(README_PATH, replaceApiSection(readme, apiSection(updated).trim()));
-  console.log("updated README.md's API section");
+  // Only the section changes; the rest of the document stays as it is.
+  writeFileSync(API_DOC_PATH, replaceApiSection(doc, apiSection(updated).trim()));
+  console.log(`updated ${API_DOC}'s generated section`);
 }
 
 if (require.main === module) {

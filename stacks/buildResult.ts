@@ -59,7 +59,9 @@ esac
 is_subdomain "$job" || die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain"
 is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
 is_uint "$timeout" || die "EK_TIMEOUT_SECONDS '$timeout' is not a whole number of seconds"
-is_uint "$poll" && [ "$poll" -gt 0 ] || die "EK_POLL_SECONDS '$poll' is not a positive whole number of seconds"
+if ! is_uint "$poll" || [ "$poll" -eq 0 ]; then
+  die "EK_POLL_SECONDS '$poll' is not a positive whole number of seconds"
+fi
 [ -n "$EK_KUBECONFIG" ] || die "EK_KUBECONFIG is empty: there is no kubeconfig to reach the cluster with"
 
 result=unknown

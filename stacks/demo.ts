@@ -123,6 +123,7 @@ function buildOutputs(cluster: KindCluster, job: BuildJob, timeoutMinutes: numbe
       triggers: [job.jobName],
       // The environment holds the kubeconfig; stdout is parsed below, stderr only has our messages.
       logging: "stderr",
+      addPreviousOutputInEnv: false,
     },
     { dependsOn: [job] },
   );

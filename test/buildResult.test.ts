@@ -17,23 +17,24 @@ import {
   parseBuildResult,
 } from "../stacks/buildResult";
 import { LOG_TAIL_LINES, REBUILD_COMMAND, buildFailureMessage } from "../stacks/demo";
+import { SHELLS, Shell, linkSystemTools } from "./support/shells";
 
 const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "build-result-test-"));
 after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
 
-function which(name: string): string {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
-    const candidate = path.join(dir, name);
-    if (dir !== "" && fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error(`the tests need '${name}' on PATH`);
-}
-
-const SYS = path.join(ROOT, "sys");
-fs.mkdirSync(SYS);
-for (const tool of ["cat", "date", "grep", "mktemp", "rm", "sed", "sleep", "tail", "touch", "ls"]) {
-  fs.symlinkSync(which(tool), path.join(SYS, tool));
-}
+// `touch` is here so that an injected `$(touch PWNED)` WOULD work: the refusal tests could fail.
+const SYS = linkSystemTools(path.join(ROOT, "sys"), [
+  "cat",
+  "date",
+  "grep",
+  "mktemp",
+  "rm",
+  "sed",
+  "sleep",
+  "tail",
+  "touch",
+  "ls",
+]);
 
 /**
  * The kubectl stand-in. It records its arguments, and answers: `get job/…` with the lines of
@@ -70,6 +71,7 @@ interface Run {
 
 let runs = 0;
 function runWaiter(
+  shell: Shell,
   overrides: { [key: string]: string } = {},
   stub: { [key: string]: string } = {},
   withKubectl = true,
@@ -98,7 +100,14 @@ function runWaiter(
     ...overrides,
   };
   // Exactly what the Command runs: `/bin/sh -c <create>` with the environment.
-  const r = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], { env, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(shell.path, ["-c", BUILD_RESULT_COMMAND], {
+    env,
+    argv0: shell.argv0,
+    // No stdin: bash sources ~/.bashrc when its stdin is a socket (as Node's pipes are), as under rshd.
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    timeout: 30_000,
+  });
   const log = path.join(dir, "calls");
   const calls = fs.existsSync(log)
     ? fs
@@ -110,132 +119,141 @@ function runWaiter(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, dir };
 }
 
-describe("the build waiter script", () => {
-  test("the Command runs a one-line command; the script travels in the environment", () => {
-    assert.ok(BUILD_RESULT_COMMAND.length < 80);
-    assert.equal(
-      buildResultEnvironment({
-        kubeconfig: "k",
-        namespace: "n",
-        jobName: "j",
-        tailLines: 1,
-        timeoutSeconds: 1,
-      }).EK_BUILD_RESULT_SCRIPT,
-      BUILD_RESULT_SCRIPT,
-    );
-  });
-
-  test("a completed Job: succeeded, the newest pod's log tail, kubeconfig in a private file removed afterwards", () => {
-    const r = runWaiter();
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(
-      r.stdout,
-      "result=succeeded\npod=build-abc-new\ndetail=\nlog:\n+build | step 1\n+build | done\n",
-    );
-    const logs = r.calls.find((c) => c.includes("logs"));
-    assert.deepEqual(logs?.slice(2), [
-      "--namespace",
-      "earthly-builds",
-      "logs",
-      "pod/build-abc-new",
-      "--tail",
-      "60",
-      "--all-containers",
-    ]);
-    const pods = r.calls.find((c) => c.includes("pods"));
-    assert.ok(pods?.includes("batch.kubernetes.io/job-name=build-abc"));
-    const modes = fs.readFileSync(path.join(r.dir, "kubeconfig-modes"), "utf8").trim().split("\n");
-    for (const mode of modes) assert.match(mode, /^-rw------- /);
-    assert.match(fs.readFileSync(path.join(r.dir, "kubeconfig-seen"), "utf8"), /SECRET-MARKER/);
-    assert.deepEqual(
-      fs.readdirSync(r.dir).filter((f) => f.startsWith("earthly-kubernetes.")),
-      [],
-    );
-    assert.equal(r.stdout.includes("SECRET-MARKER"), false);
-  });
-
-  test("a Job that fails after two polls: failed, with its log", () => {
-    const r = runWaiter({}, { STUB_POLLS_BEFORE_DONE: "2", STUB_CONDITIONS: "FailureTarget\nFailed\n" });
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(parseBuildResult(r.stdout), {
-      result: "failed",
-      pod: "build-abc-new",
-      detail: "",
-      log: "+build | step 1\n+build | done\n",
+for (const shell of SHELLS)
+  describe(`the build waiter script under ${shell.label}`, () => {
+    test("the Command runs a one-line command; the script travels in the environment", () => {
+      assert.ok(BUILD_RESULT_COMMAND.length < 80);
+      assert.equal(
+        buildResultEnvironment({
+          kubeconfig: "k",
+          namespace: "n",
+          jobName: "j",
+          tailLines: 1,
+          timeoutSeconds: 1,
+        }).EK_BUILD_RESULT_SCRIPT,
+        BUILD_RESULT_SCRIPT,
+      );
     });
-    assert.equal(r.calls.filter((c) => c.some((a) => a === "job/build-abc")).length, 3);
-  });
 
-  test("a condition named like Complete but not equal to it does not end the wait", () => {
-    const r = runWaiter({ EK_TIMEOUT_SECONDS: "1" }, { STUB_CONDITIONS: "NotComplete\nFailedish\n" });
-    assert.equal(parseBuildResult(r.stdout).result, "timeout");
-  });
-
-  test("a Job that never finishes: timeout, saying after how long", () => {
-    const r = runWaiter({ EK_TIMEOUT_SECONDS: "1" }, { STUB_POLLS_BEFORE_DONE: "1000" });
-    const result = parseBuildResult(r.stdout);
-    assert.equal(result.result, "timeout");
-    assert.equal(result.detail, "job/build-abc had not finished after 1 seconds");
-  });
-
-  test("kubectl cannot read the Job: unknown, with the first line of its error", () => {
-    const r = runWaiter({}, { STUB_FAIL_ON: "job" });
-    assert.equal(r.status, 0);
-    assert.deepEqual(parseBuildResult(r.stdout), {
-      result: "unknown",
-      pod: "",
-      detail: "kubectl could not read job/build-abc: error: stand-in job failure",
-      log: "",
+    test("a completed Job: succeeded, the newest pod's log tail, kubeconfig in a private file removed afterwards", () => {
+      const r = runWaiter(shell);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        "result=succeeded\npod=build-abc-new\ndetail=\nlog:\n+build | step 1\n+build | done\n",
+      );
+      const logs = r.calls.find((c) => c.includes("logs"));
+      assert.deepEqual(logs?.slice(2), [
+        "--namespace",
+        "earthly-builds",
+        "logs",
+        "pod/build-abc-new",
+        "--tail",
+        "60",
+        "--all-containers",
+      ]);
+      const pods = r.calls.find((c) => c.includes("pods"));
+      assert.ok(pods?.includes("batch.kubernetes.io/job-name=build-abc"));
+      const modes = fs.readFileSync(path.join(r.dir, "kubeconfig-modes"), "utf8").trim().split("\n");
+      for (const mode of modes) assert.match(mode, /^-rw------- /);
+      assert.match(fs.readFileSync(path.join(r.dir, "kubeconfig-seen"), "utf8"), /SECRET-MARKER/);
+      assert.deepEqual(
+        fs.readdirSync(r.dir).filter((f) => f.startsWith("earthly-kubernetes.")),
+        [],
+      );
+      assert.equal(r.stdout.includes("SECRET-MARKER"), false);
     });
-  });
 
-  test("the log cannot be read: the result stands, the detail says why", () => {
-    const r = runWaiter({}, { STUB_FAIL_ON: "logs", STUB_CONDITIONS: "Failed\n" });
-    const result = parseBuildResult(r.stdout);
-    assert.equal(result.result, "failed");
-    assert.equal(
-      result.detail,
-      "the log of pod/build-abc-new could not be read: error: stand-in logs failure",
-    );
-    assert.equal(result.log, "");
-  });
-
-  test("no pod left (e.g. deleted by a TTL): the result stands, the detail says so", () => {
-    const r = runWaiter({}, { STUB_PODS: "" });
-    assert.deepEqual(parseBuildResult(r.stdout), {
-      result: "succeeded",
-      pod: "",
-      detail: "job/build-abc has no pod left to read a log from",
-      log: "",
+    test("a Job that fails after two polls: failed, with its log", () => {
+      const r = runWaiter(
+        shell,
+        {},
+        { STUB_POLLS_BEFORE_DONE: "2", STUB_CONDITIONS: "FailureTarget\nFailed\n" },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(parseBuildResult(r.stdout), {
+        result: "failed",
+        pod: "build-abc-new",
+        detail: "",
+        log: "+build | step 1\n+build | done\n",
+      });
+      assert.equal(r.calls.filter((c) => c.some((a) => a === "job/build-abc")).length, 3);
     });
-  });
 
-  test("kubectl missing: unknown, saying so", () => {
-    const r = runWaiter({}, {}, false);
-    assert.deepEqual(parseBuildResult(r.stdout).detail, "kubectl was not found on PATH");
-  });
-
-  for (const [key, value] of [
-    ["EK_NAMESPACE", "x; touch PWNED"],
-    ["EK_NAMESPACE", "$(touch PWNED)"],
-    ["EK_NAMESPACE", "-n"],
-    ["EK_JOB_NAME", "job/../x"],
-    ["EK_JOB_NAME", "a`touch PWNED`"],
-    ["EK_JOB_NAME", ""],
-    ["EK_TAIL_LINES", "10; touch PWNED"],
-    ["EK_TIMEOUT_SECONDS", "-1"],
-    ["EK_POLL_SECONDS", "0"],
-    ["EK_KUBECONFIG", ""],
-  ]) {
-    test(`refuses ${key}=${JSON.stringify(value)} before calling kubectl`, () => {
-      const r = runWaiter({ [key]: value });
-      assert.equal(r.status, 1);
-      assert.match(r.stderr, new RegExp(`^earthly-kubernetes: ${key} `));
-      assert.deepEqual(r.calls, []);
-      assert.equal(fs.existsSync(path.join(r.dir, "PWNED")), false);
+    test("a condition named like Complete but not equal to it does not end the wait", () => {
+      const r = runWaiter(
+        shell,
+        { EK_TIMEOUT_SECONDS: "1" },
+        { STUB_CONDITIONS: "NotComplete\nFailedish\n" },
+      );
+      assert.equal(parseBuildResult(r.stdout).result, "timeout");
     });
-  }
-});
+
+    test("a Job that never finishes: timeout, saying after how long", () => {
+      const r = runWaiter(shell, { EK_TIMEOUT_SECONDS: "1" }, { STUB_POLLS_BEFORE_DONE: "1000" });
+      const result = parseBuildResult(r.stdout);
+      assert.equal(result.result, "timeout");
+      assert.equal(result.detail, "job/build-abc had not finished after 1 seconds");
+    });
+
+    test("kubectl cannot read the Job: unknown, with the first line of its error", () => {
+      const r = runWaiter(shell, {}, { STUB_FAIL_ON: "job" });
+      assert.equal(r.status, 0);
+      assert.deepEqual(parseBuildResult(r.stdout), {
+        result: "unknown",
+        pod: "",
+        detail: "kubectl could not read job/build-abc: error: stand-in job failure",
+        log: "",
+      });
+    });
+
+    test("the log cannot be read: the result stands, the detail says why", () => {
+      const r = runWaiter(shell, {}, { STUB_FAIL_ON: "logs", STUB_CONDITIONS: "Failed\n" });
+      const result = parseBuildResult(r.stdout);
+      assert.equal(result.result, "failed");
+      assert.equal(
+        result.detail,
+        "the log of pod/build-abc-new could not be read: error: stand-in logs failure",
+      );
+      assert.equal(result.log, "");
+    });
+
+    test("no pod left (e.g. deleted by a TTL): the result stands, the detail says so", () => {
+      const r = runWaiter(shell, {}, { STUB_PODS: "" });
+      assert.deepEqual(parseBuildResult(r.stdout), {
+        result: "succeeded",
+        pod: "",
+        detail: "job/build-abc has no pod left to read a log from",
+        log: "",
+      });
+    });
+
+    test("kubectl missing: unknown, saying so", () => {
+      const r = runWaiter(shell, {}, {}, false);
+      assert.deepEqual(parseBuildResult(r.stdout).detail, "kubectl was not found on PATH");
+    });
+
+    for (const [key, value] of [
+      ["EK_NAMESPACE", "x; touch PWNED"],
+      ["EK_NAMESPACE", "$(touch PWNED)"],
+      ["EK_NAMESPACE", "-n"],
+      ["EK_JOB_NAME", "job/../x"],
+      ["EK_JOB_NAME", "a`touch PWNED`"],
+      ["EK_JOB_NAME", ""],
+      ["EK_TAIL_LINES", "10; touch PWNED"],
+      ["EK_TIMEOUT_SECONDS", "-1"],
+      ["EK_POLL_SECONDS", "0"],
+      ["EK_KUBECONFIG", ""],
+    ]) {
+      test(`refuses ${key}=${JSON.stringify(value)} before calling kubectl`, () => {
+        const r = runWaiter(shell, { [key]: value });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, new RegExp(`^earthly-kubernetes: ${key} `));
+        assert.deepEqual(r.calls, []);
+        assert.equal(fs.existsSync(path.join(r.dir, "PWNED")), false);
+      });
+    }
+  });
 
 describe("the waiter's report", () => {
   test("parses every field; an empty log is empty", () => {

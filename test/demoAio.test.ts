@@ -1,4 +1,12 @@
-import { FAKE_KUBECONFIG, onCreate, ofType, recorded, settle, valueOf } from "./support/mocks";
+import {
+  FAKE_KUBECONFIG,
+  SUCCEEDED_BUILD_REPORT,
+  mockDemoCommands,
+  ofType,
+  recorded,
+  settle,
+  valueOf,
+} from "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,13 +21,7 @@ import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-onCreate("command:local:Command", (args) => ({
-  stdout:
-    args.name === "build-result"
-      ? "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n"
-      : FAKE_KUBECONFIG,
-  stderr: "",
-}));
+mockDemoCommands(SUCCEEDED_BUILD_REPORT);
 
 const fromFile = stackConfigGetter("aio");
 const outputs = demo(readDemoConfig((key) => (key === "cniMtu" ? "1440" : fromFile(key)), "aio"));
@@ -59,6 +61,7 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
     ["earthly-builds", "build-abc123", "60", "1800"],
   );
   assert.equal(waiterEnv.EK_KUBECONFIG, FAKE_KUBECONFIG);
+  assert.equal(commands[1].inputs.addPreviousOutputInEnv, false);
   assert.equal((commands[0].inputs.environment as Obj).KIND_CLUSTER_NAME, "earthlydemo-aio");
 
   const namespaces = ofType("kubernetes:core/v1:Namespace");

@@ -3,7 +3,7 @@
  * follow it, the result and the log), and the deployment fails with an error diagnostic that starts
  * with the reason and carries the log tail. And `rebuild` in the stack config replaces the Job.
  */
-import { FAKE_KUBECONFIG, onCreate, ofType, settle, valueOf } from "./support/mocks";
+import { mockDemoCommands, ofType, settle, valueOf } from "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,13 +13,7 @@ import { REBUILD_COMMAND, demo } from "../stacks/demo";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-onCreate("command:local:Command", (args) => ({
-  stdout:
-    args.name === "build-result"
-      ? "result=failed\npod=build-abc123-x2\ndetail=\nlog:\n+build | ERROR: exit code 2\n"
-      : FAKE_KUBECONFIG,
-  stderr: "",
-}));
+mockDemoCommands("result=failed\npod=build-abc123-x2\ndetail=\nlog:\n+build | ERROR: exit code 2\n");
 
 const errors: string[] = [];
 // Collect the program's error diagnostics instead of sending them to the (mocked) engine.

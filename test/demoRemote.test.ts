@@ -1,4 +1,4 @@
-import { FAKE_KUBECONFIG, onCreate, ofType, recorded, settle, valueOf } from "./support/mocks";
+import { SUCCEEDED_BUILD_REPORT, mockDemoCommands, ofType, recorded, settle, valueOf } from "./support/mocks";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { test } from "node:test";
@@ -13,13 +13,7 @@ import { pickInstance } from "../components/lib/pinning";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-onCreate("command:local:Command", (args) => ({
-  stdout:
-    args.name === "build-result"
-      ? "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n"
-      : FAKE_KUBECONFIG,
-  stderr: "",
-}));
+mockDemoCommands(SUCCEEDED_BUILD_REPORT);
 
 const outputs = demo(readDemoConfig(stackConfigGetter("remote"), "remote"));
 const ready = (async () => {

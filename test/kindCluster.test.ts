@@ -111,6 +111,7 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
   test("Command: create/delete are the short command lines; the scripts and values in the environment", () => {
     const { command } = built;
     assert.deepEqual(Object.keys(command).sort(), [
+      "addPreviousOutputInEnv",
       "create",
       "delete",
       "environment",
@@ -168,9 +169,10 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
     });
   });
 
-  test("Command: triggers, logging stderr", () => {
+  test("Command: triggers, logging stderr, the previous stdout (a kubeconfig) kept out of the scripts' environment", () => {
     assert.deepEqual(built.command.triggers, ["earthlydemo-aio", hash]);
     assert.equal(built.command.logging, "stderr");
+    assert.equal(built.command.addPreviousOutputInEnv, false);
   });
 
   test("Command options: stdout is an additional secret output, deleteBeforeReplace, parented", () => {

@@ -12,65 +12,22 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CONFIG_HASH_LABEL } from "../components/lib/kindConfig";
 import {
-  JOB_LOGS_SCRIPT,
   KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,
   KIND_DELETE_COMMAND,
   KIND_DELETE_SCRIPT,
-  jobLogsEnvironment,
   kindCreateEnvironment,
   kindDeleteEnvironment,
 } from "../components/lib/kindScripts";
+import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult";
+import { SHELLS, Shell, linkSystemTools, which } from "./support/shells";
 
 const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "kind-scripts-test-"));
 after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
 
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
-    if (dir === "") continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
 // The only system programs the scripts and stand-ins may reach. `touch` is here so that an injected
 // `$(touch PWNED)` WOULD work: the hostile-value tests could not fail otherwise.
-const SYS_DIR = path.join(ROOT, "sys");
-fs.mkdirSync(SYS_DIR);
-for (const tool of ["cat", "grep", "mktemp", "rm", "ls", "touch"]) {
-  const found = which(tool);
-  if (found === undefined) throw new Error(`the tests need '${tool}' on PATH`);
-  fs.symlinkSync(found, path.join(SYS_DIR, tool));
-}
-
-interface Shell {
-  label: string;
-  path: string;
-  argv0?: string;
-}
-
-/** /bin/sh (what local.Command uses), bash, bash as `sh` (POSIX mode, like macOS /bin/sh), dash. */
-const SHELLS: Shell[] = (() => {
-  const bash = which("bash");
-  const dash = which("dash");
-  const candidates: Shell[] = [{ label: "/bin/sh", path: "/bin/sh" }];
-  if (bash) candidates.push({ label: "bash", path: bash }, { label: "bash as sh", path: bash, argv0: "sh" });
-  if (dash) candidates.push({ label: "dash", path: dash });
-  const seen = new Set<string>();
-  return candidates.filter((shell) => {
-    const real = fs.realpathSync(shell.path);
-    const key = `${real}|${shell.argv0 ?? path.basename(real)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-})();
+const SYS_DIR = linkSystemTools(path.join(ROOT, "sys"), ["cat", "grep", "mktemp", "rm", "ls", "touch"]);
 
 // ---------------------------------------------------------------------------------------------
 // Recording stand-ins. Each call appends "@@ TOOL ARGC" and then one line per argument to
@@ -105,7 +62,6 @@ fi
 if [ -n "$STUB_KUBECTL_FAIL" ]; then echo "error: stand-in kubectl failure" >&2; exit 1; fi
 case " $* " in
   *" get nodes "*) if [ -n "$STUB_LABELLED_NODE" ]; then printf 'node/%s\n' "$STUB_LABELLED_NODE"; fi ;;
-  *" logs "*) printf '%s' "$STUB_JOB_LOG" ;;
   *) echo "kubectl stand-in: unexpected arguments" >&2; exit 2 ;;
 esac`;
     default:
@@ -151,7 +107,6 @@ const CONFIG_YAML =
   "nodes:\n- role: control-plane\n  labels:\n    earthly-kubernetes/kind-config: " +
   HASH +
   "\n- role: worker";
-const SECRET = "SECRET-KUBECONFIG-5f0c1e\nclient-key-data: c2VjcmV0";
 
 interface RunOptions {
   stubs?: readonly Stub[];
@@ -197,7 +152,6 @@ function run(shell: Shell, script: string, options: RunOptions = {}): RunResult 
       STUB_KUBECONFIG: KUBECONFIG,
       STUB_KIND_CREATE_EXIT: "0",
       STUB_KIND_DELETE_EXIT: "0",
-      STUB_JOB_LOG: "",
       ...options.env,
     },
   });
@@ -324,29 +278,19 @@ test("the env helpers build exactly the documented maps, in a fixed key order", 
     ["KIND_CLUSTER_NAME", "earthlydemo-aio"],
     ["EK_KIND_DELETE_SCRIPT", KIND_DELETE_SCRIPT],
   ]);
-  assert.deepEqual(
-    Object.entries(
-      jobLogsEnvironment({ kubeconfig: SECRET, namespace: "builds", jobName: "j-1", tailLines: 40 }),
-    ),
-    [
-      ["EK_KUBECONFIG", SECRET],
-      ["EK_NAMESPACE", "builds"],
-      ["EK_JOB_NAME", "j-1"],
-      ["EK_TAIL_LINES", "40"],
-    ],
-  );
 });
 
 const shellcheck = which("shellcheck");
 test(
-  "shellcheck finds nothing in the three scripts and the kind command lines (as sh, dash and bash)",
+  "shellcheck finds nothing in the kind scripts, the demo's build waiter and their command lines (as sh, dash and bash)",
   { skip: shellcheck === undefined ? "shellcheck is not installed" : false },
   () => {
     const dir = fs.mkdtempSync(path.join(ROOT, "shellcheck-"));
     const scripts = {
       create: KIND_CREATE_SCRIPT,
       delete: KIND_DELETE_SCRIPT,
-      logs: JOB_LOGS_SCRIPT,
+      "build-result": BUILD_RESULT_SCRIPT,
+      "build-result-command": BUILD_RESULT_COMMAND,
       "create-command": KIND_CREATE_COMMAND,
       "delete-command": KIND_DELETE_COMMAND,
     };
@@ -761,109 +705,6 @@ for (const shell of SHELLS) {
         assert.equal(r.status, 1, JSON.stringify(value));
         assert.match(r.stderr, /is not a valid kind cluster name/, JSON.stringify(value));
         assert.deepEqual(r.calls, [], JSON.stringify(value));
-        assertNoMarker(r, value);
-      }
-    });
-  });
-
-  describe(`JOB_LOGS_SCRIPT under ${shell.label}`, () => {
-    const logsEnv = (overrides: Record<string, string> = {}): Record<string, string> => ({
-      ...jobLogsEnvironment({ kubeconfig: SECRET, namespace: "builds", jobName: "demo-job", tailLines: 50 }),
-      STUB_JOB_LOG: "step 1\nstep 2 'done' $(not run)\n",
-      ...overrides,
-    });
-
-    test("prints the log tail through a private, removed kubeconfig file, never the kubeconfig", () => {
-      const r = run(shell, JOB_LOGS_SCRIPT, { env: logsEnv() });
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, "step 1\nstep 2 'done' $(not run)\n");
-      const tmpPath = assertKubeconfigTempRemoved(r, `${SECRET}\n`);
-      assert.deepEqual(r.calls, [
-        {
-          tool: "kubectl",
-          args: [
-            "--kubeconfig",
-            tmpPath,
-            "--namespace",
-            "builds",
-            "logs",
-            "job/demo-job",
-            "--tail",
-            "50",
-            "--all-containers",
-          ],
-        },
-      ]);
-      assert.doesNotMatch(r.stdout + r.stderr, /SECRET-KUBECONFIG|client-key-data/);
-    });
-
-    test("exits 0 with a one-line note when kubectl fails, or is missing", () => {
-      const r = run(shell, JOB_LOGS_SCRIPT, { env: logsEnv({ STUB_KUBECTL_FAIL: "1" }) });
-      assert.equal(r.status, 0);
-      assert.equal(
-        r.stdout,
-        "The log of job/demo-job in namespace builds could not be read (kubectl failed; its error is in the deployment's log); " +
-          "read it with: kubectl --namespace builds logs job/demo-job --all-containers\n",
-      );
-      assert.match(r.stderr, /error: stand-in kubectl failure/);
-      assert.doesNotMatch(r.stdout + r.stderr, /SECRET-KUBECONFIG|client-key-data/);
-      assertKubeconfigTempRemoved(r, `${SECRET}\n`);
-
-      const missing = run(shell, JOB_LOGS_SCRIPT, { env: logsEnv(), stubs: [] });
-      assert.equal(missing.status, 0);
-      assert.match(missing.stdout, /^The log of job\/demo-job .*\(kubectl was not found on PATH\).*\n$/);
-      assert.deepEqual(missing.calls, []);
-      assert.deepEqual(fs.readdirSync(missing.tmpDir), []);
-    });
-
-    test("accepts boundary-length names as single arguments", () => {
-      const namespace = "n".repeat(63);
-      const jobName = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`;
-      assert.equal(jobName.length, 253);
-      const r = run(shell, JOB_LOGS_SCRIPT, {
-        env: logsEnv({ EK_NAMESPACE: namespace, EK_JOB_NAME: jobName }),
-      });
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.calls[0].args[3], namespace);
-      assert.equal(r.calls[0].args[5], `job/${jobName}`);
-    });
-
-    test("refuses hostile namespaces, job names, tails and an empty kubeconfig before running anything", () => {
-      const cases: [string, string, RegExp][] = [
-        ...HOSTILE_VALUES.map((v): [string, string, RegExp] => [
-          "EK_NAMESPACE",
-          v,
-          /EK_NAMESPACE .* is not an RFC 1123 label/s,
-        ]),
-        ["EK_NAMESPACE", "n".repeat(64), /EK_NAMESPACE/],
-        ["EK_NAMESPACE", "a.b", /EK_NAMESPACE/],
-        ...HOSTILE_VALUES.map((v): [string, string, RegExp] => [
-          "EK_JOB_NAME",
-          v,
-          /EK_JOB_NAME .* is not an RFC 1123 subdomain/s,
-        ]),
-        ["EK_JOB_NAME", ".job", /EK_JOB_NAME/],
-        ["EK_JOB_NAME", "job.", /EK_JOB_NAME/],
-        ["EK_JOB_NAME", "a..b", /EK_JOB_NAME/],
-        ["EK_JOB_NAME", "a-.b", /EK_JOB_NAME/],
-        ["EK_JOB_NAME", "a.-b", /EK_JOB_NAME/],
-        ["EK_JOB_NAME", `${"a".repeat(64)}.b`, /EK_JOB_NAME/],
-        ["EK_JOB_NAME", `b.${"a".repeat(64)}`, /EK_JOB_NAME/],
-        ["EK_JOB_NAME", `${"a".repeat(63)}.`.repeat(4).slice(0, 254), /EK_JOB_NAME/],
-        ["EK_TAIL_LINES", "-1", /EK_TAIL_LINES .* is not a whole number of lines/s],
-        ["EK_TAIL_LINES", "", /EK_TAIL_LINES/],
-        ["EK_TAIL_LINES", "10;touch PWNED", /EK_TAIL_LINES/],
-        ["EK_TAIL_LINES", "$(touch PWNED)", /EK_TAIL_LINES/],
-        ["EK_KUBECONFIG", "", /EK_KUBECONFIG is empty/],
-      ];
-      for (const [key, value, message] of cases) {
-        const r = run(shell, JOB_LOGS_SCRIPT, { env: logsEnv({ [key]: value }) });
-        const what = `${key}=${JSON.stringify(value)}`;
-        assert.equal(r.status, 1, what);
-        assert.match(r.stderr, message, what);
-        assert.equal(r.stdout, "", what);
-        assert.deepEqual(r.calls, [], what);
-        assert.deepEqual(fs.readdirSync(r.tmpDir), [], what);
         assertNoMarker(r, value);
       }
     });

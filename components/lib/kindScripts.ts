@@ -1,6 +1,6 @@
 /**
- * Shell scripts run by `@pulumi/command` `local.Command` resources (create/delete a kind cluster, read
- * a finished Job's log), and helpers that build their `environment` maps.
+ * Shell scripts run by `@pulumi/command` `local.Command` resources (create/delete a kind cluster),
+ * and helpers that build their `environment` maps.
  *
  * The Command runs its command line as `/bin/sh -c <line>`, so these are POSIX sh (dash, bash, macOS
  * sh). A failing Command quotes its whole command line before the output, so the kind Command's
@@ -148,54 +148,6 @@ fi
 `;
 
 /**
- * Prints the tail of a finished Job's log. When the log cannot be read it prints a one-line note
- * (with the command to read it by hand) and still exits 0: a missing log must not fail a deployment.
- *
- * Environment: `EK_KUBECONFIG` (content, a secret), `EK_NAMESPACE`, `EK_JOB_NAME`, `EK_TAIL_LINES`
- * (see {@link jobLogsEnvironment}).
- */
-export const JOB_LOGS_SCRIPT = `${COMMON}${TEMP_FILE}# An RFC 1123 subdomain: dot-separated labels, at most 253 characters.
-is_subdomain() {
-  [ "\${#1}" -le 253 ] || return 1
-  case $1 in
-    '' | .* | *. | *..* | -* | *- | *.-* | *-.* | *[!${LOWER_ALNUM}.-]*) return 1 ;;
-  esac
-  rest=$1
-  while :; do
-    label=\${rest%%.*}
-    [ "\${#label}" -le 63 ] || return 1
-    case $rest in
-      *.*) rest=\${rest#*.} ;;
-      *) return 0 ;;
-    esac
-  done
-}
-namespace=$EK_NAMESPACE
-job=$EK_JOB_NAME
-tail_lines=$EK_TAIL_LINES
-if ! is_label "$namespace" || [ "\${#namespace}" -gt 63 ]; then
-  die "EK_NAMESPACE '$namespace' is not an RFC 1123 label: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit"
-fi
-is_subdomain "$job" ||
-  die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain: dot-separated RFC 1123 labels, at most 253 characters"
-is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
-[ -n "$EK_KUBECONFIG" ] || die "EK_KUBECONFIG is empty: there is no kubeconfig to read the log with"
-
-unreadable() {
-  printf 'The log of job/%s in namespace %s could not be read (%s); read it with: kubectl --namespace %s logs job/%s --all-containers\\n' \\
-    "$job" "$namespace" "$1" "$namespace" "$job"
-  exit 0
-}
-command -v kubectl >/dev/null 2>&1 || unreadable "kubectl was not found on PATH"
-make_temp || unreadable "mktemp failed"
-# printf is a shell builtin here, so the secret never shows up in a process's argument list.
-printf '%s\\n' "$EK_KUBECONFIG" >"$tmp" || unreadable "the kubeconfig could not be written to a temporary file"
-log=$(kubectl --kubeconfig "$tmp" --namespace "$namespace" logs "job/$job" --tail "$tail_lines" --all-containers </dev/null) ||
-  unreadable "kubectl failed; its error is in the deployment's log"
-[ -z "$log" ] || printf '%s\\n' "$log"
-`;
-
-/**
  * The kind Command's `create`: runs {@link KIND_CREATE_SCRIPT}, which arrives in `EK_KIND_CREATE_SCRIPT`.
  * `eval` runs it in the shell the Command started, so the tests run it under dash and bash exactly so;
  * `:?` fails the command, rather than running nothing, should the script be missing.
@@ -232,26 +184,4 @@ export function kindCreateEnvironment(args: KindCreateEnvironmentArgs): Record<s
 /** The environment of {@link KIND_DELETE_COMMAND}: the script and the cluster name. */
 export function kindDeleteEnvironment(clusterName: string): Record<string, string> {
   return { KIND_CLUSTER_NAME: clusterName, EK_KIND_DELETE_SCRIPT: KIND_DELETE_SCRIPT };
-}
-
-/** Arguments of {@link jobLogsEnvironment}. */
-export interface JobLogsEnvironmentArgs {
-  /** Kubeconfig content (a secret: keep the resulting map inside a secret Output). */
-  kubeconfig: string;
-  /** The Job's namespace. */
-  namespace: string;
-  /** The Job's name. */
-  jobName: string;
-  /** How many lines of the log's end to print. */
-  tailLines: number;
-}
-
-/** The environment of {@link JOB_LOGS_SCRIPT}. */
-export function jobLogsEnvironment(args: JobLogsEnvironmentArgs): Record<string, string> {
-  return {
-    EK_KUBECONFIG: args.kubeconfig,
-    EK_NAMESPACE: args.namespace,
-    EK_JOB_NAME: args.jobName,
-    EK_TAIL_LINES: String(args.tailLines),
-  };
 }

@@ -66,3 +66,6 @@ export function toLabelValue(text: string): string {
     .slice(0, 63)
     .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
 }
+
+/** The annotation that tells the kubernetes provider not to wait for a resource to become ready. */
+export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";

@@ -20,6 +20,12 @@ export interface FakeNode {
   taints: { key: string; value?: string; effect: string }[];
 }
 
+/** What `kubectl logs` returns for every container on the fake nodes. */
+export const FAKE_CONTAINER_LOG: readonly string[] = [
+  "+build | --> GIT CLONE https://github.com/earthly/ci-example-project",
+  "+build | ERROR: this log is served by kwok for every container",
+];
+
 /** A running control plane. */
 export interface ControlPlane {
   /** A kubeconfig (admin, token auth) for the API server. */
@@ -248,6 +254,22 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
         dir,
       ),
     );
+    // Every container's log, as kwok serves it through the API server (`kubectl logs`): one file in
+    // the CRI log format, named by a ClusterLogs rule of kwok's configuration.
+    const logsFile = path.join(dir, "container.log");
+    fs.writeFileSync(
+      logsFile,
+      FAKE_CONTAINER_LOG.map((line) => `2026-01-01T00:00:00.000000000Z stdout F ${line}\n`).join(""),
+    );
+    fs.writeFileSync(
+      path.join(dir, "logs.yaml"),
+      YAML.stringify({
+        apiVersion: "kwok.x-k8s.io/v1alpha1",
+        kind: "ClusterLogs",
+        metadata: { name: "every-container" },
+        spec: { logs: [{ logsFile }] },
+      }),
+    );
     procs.push(
       startProcess(
         "kwok",
@@ -255,9 +277,12 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
         [
           `--kubeconfig=${kubeconfigPath}`,
           `--config=${bin.kwokStages}`,
+          `--config=${path.join(dir, "logs.yaml")}`,
           "--manage-all-nodes=false",
           "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
           "--node-ip=127.0.0.1",
+          // The API server reaches the "kubelet" (kwok's server) here for logs.
+          `--node-port=${kwokPort}`,
           "--cidr=10.244.0.0/16",
           `--server-address=127.0.0.1:${kwokPort}`,
         ],

@@ -9,16 +9,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import {
-  EarthlyAllInOneJob,
-  EarthlyRemoteJob,
-  RemoteBuildkitd,
-  podSecurityNamespace,
-  schedulingForPool,
-} from "../../components";
+import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection, schedulingForPool } from "../../components";
 import { kindConfigInputOf } from "../../components/kindCluster";
 import { kindNodes } from "../../components/lib/kindNodes";
 import { BUILD_RESULT_COMMAND, buildResultEnvironment, parseBuildResult } from "../../stacks/buildResult";
@@ -33,7 +26,8 @@ import {
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";
-import { ControlPlane, startControlPlane } from "./controlPlane";
+import { engineProvider, remoteProgram, securedNamespace } from "./programs";
+import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
 const CLUSTER = "earthlydemo";
@@ -62,24 +56,6 @@ after(async () => {
   await cp?.stop();
   env?.dispose();
 });
-
-/** The explicit provider every program uses: the tier's cluster, never an ambient kubeconfig. */
-function provider(): kubernetes.Provider {
-  return new kubernetes.Provider("engine", { kubeconfig: pulumi.secret(cp.kubeconfig) });
-}
-
-function namespace(
-  name: string,
-  level: "privileged" | "baseline" | "restricted",
-  opts: pulumi.CustomResourceOptions,
-) {
-  const object = podSecurityNamespace(name, level);
-  return new kubernetes.core.v1.Namespace(
-    name,
-    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
-    opts,
-  );
-}
 
 async function stack(name: string, program: PulumiFn): Promise<Stack> {
   const s = await env.stack(name, program);
@@ -113,11 +89,16 @@ function poolNodes(pool: string): string[] {
 describe("real engine", { concurrency: false }, () => {
   test("all-in-one: up awaits the Job on a builder node; a no-change run previews nothing; Pod Security refuses it in a baseline namespace", async () => {
     const s = await stack("aio", async () => {
-      const k8s = { provider: provider() };
-      const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
+      const k8s = { provider: engineProvider(cp) };
+      const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
       const job = new EarthlyAllInOneJob(
         "build",
-        { namespace: builders.metadata.name, target: "+build", scheduling: schedulingForPool(BUILDER_POOL) },
+        {
+          namespace: builders.metadata.name,
+          target: "+build",
+          scheduling: schedulingForPool(BUILDER_POOL),
+          timeoutMinutes: 5,
+        },
         k8s,
       );
       return { jobName: job.jobName };
@@ -161,41 +142,8 @@ describe("real engine", { concurrency: false }, () => {
 
   test("remote: fleet of 2 and client; StatefulSet ready, Services and NetworkPolicy accepted, client Job done on an ordinary node, no key in plain state", async () => {
     const pems = await fleetPems({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: 2 });
-    const program =
-      (sessionAffinityTimeoutSeconds: number): PulumiFn =>
-      async () => {
-        const k8s = { provider: provider() };
-        const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
-        const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
-        const fleet = new RemoteBuildkitd(
-          FLEET_NAME,
-          {
-            namespace: BUILDER_NAMESPACE,
-            replicas: 2,
-            scheduling: schedulingForPool(BUILDER_POOL),
-            sessionAffinityTimeoutSeconds,
-            tls: {
-              caCertPem: pems.caCertPem,
-              serverCertPem: pems.serverCertPem,
-              serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
-            },
-            clientNamespaces: [CLIENT_NAMESPACE],
-          },
-          { ...k8s, dependsOn: [builders] },
-        );
-        const job = new EarthlyRemoteJob(
-          "build",
-          {
-            namespace: clients.metadata.name,
-            target: "+build",
-            fleet: fleet.connection,
-            clientCertPem: pems.clientCertPem,
-            clientPrivateKeyPem: pulumi.secret(pems.clientPrivateKeyPem),
-          },
-          k8s,
-        );
-        return { jobName: job.jobName, buildkitHost: fleet.buildkitHost };
-      };
+    const program = (sessionAffinityTimeoutSeconds: number) =>
+      remoteProgram(cp, { replicas: 2, pems, sessionAffinityTimeoutSeconds });
     const s = await stack("remote", program(600));
     const up = await s.up();
     const sts = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", `statefulset/${FLEET_NAME}`]);
@@ -243,13 +191,50 @@ describe("real engine", { concurrency: false }, () => {
     await destroyed(s);
   });
 
+  test("the historical blocker: with every worker tainted, the unprivileged client cannot schedule and up fails", async () => {
+    // The old demo had only the tainted builder pool; kind keeps the control plane tainted too.
+    const general = poolNodes(GENERAL_POOL.name)[0];
+    cp.kubectl(["taint", "nodes", general, "earthly.dev/builder=true:NoSchedule"]);
+    try {
+      const s = await stack("blocked", async () => {
+        const k8s = { provider: engineProvider(cp) };
+        const clients = securedNamespace("earthly-blocked", "baseline", k8s);
+        const fleet: FleetConnection = {
+          fleetName: FLEET_NAME,
+          namespace: BUILDER_NAMESPACE,
+          buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
+          instanceNames: ["buildkitd-0"],
+          instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
+          earthlyVersion: "v0.8.16",
+          tlsEnabled: false,
+          caCertPem: "",
+          clientLabels: {},
+        };
+        const job = new EarthlyRemoteJob(
+          "build",
+          { namespace: clients.metadata.name, target: "+build", fleet, timeoutMinutes: 1 },
+          k8s,
+        );
+        return { jobName: job.jobName };
+      });
+      await assert.rejects(s.up(), /untolerated taint|Unschedulable|didn't match|timed out|Timeout/i);
+      const pods = json<Obj>(["--namespace", "earthly-blocked", "get", "pods"]).items as Obj[];
+      assert.equal(pods.length, 1);
+      assert.equal(pods[0].status.phase, "Pending");
+      assert.equal(pods[0].spec.nodeName, undefined);
+      await destroyed(s);
+    } finally {
+      cp.kubectl(["taint", "nodes", general, "earthly.dev/builder=true:NoSchedule-"]);
+    }
+  });
+
   test("failure: an awaited failing build fails up; the demo's path keeps the outputs, its waiter reports the failure, and a rebuild trigger runs a new Job", async () => {
     const ns = "earthly-failing";
     const program =
       (opts: { wait: boolean; fail: boolean; trigger?: string }): PulumiFn =>
       async () => {
-        const k8s = { provider: provider() };
-        const builders = namespace(opts.wait ? `${ns}-awaited` : ns, "privileged", k8s);
+        const k8s = { provider: engineProvider(cp) };
+        const builders = securedNamespace(opts.wait ? `${ns}-awaited` : ns, "privileged", k8s);
         const job = new EarthlyAllInOneJob(
           "build",
           {
@@ -292,6 +277,9 @@ describe("real engine", { concurrency: false }, () => {
     const result = parseBuildResult(waiter.stdout);
     assert.equal(result.result, "failed", waiter.stdout);
     assert.match(result.pod, new RegExp(`^${jobName}-`));
+    // The log came through the API server from the node (kwok serves one log for every container).
+    assert.equal(result.detail, "", waiter.stdout);
+    assert.equal(result.log, `${FAKE_CONTAINER_LOG.join("\n")}\n`);
     const message = buildFailureMessage(result, {
       kubeContext: "kind-earthlydemo-aio",
       namespace: ns,
@@ -299,6 +287,7 @@ describe("real engine", { concurrency: false }, () => {
     });
     assert.match(message.split("\n")[0], /^The Earthly build failed: job\//);
     assert.match(message, /Run the build again: pulumi config set rebuild/);
+    assert.ok(message.includes(FAKE_CONTAINER_LOG[1]), message);
 
     // An unchanged run does nothing (the failed Job stays); a new trigger replaces it: a new build.
     assert.deepEqual(changes((await s.preview()).changeSummary), {});
@@ -332,7 +321,7 @@ describe("real engine", { concurrency: false }, () => {
 
   test("bad input: refused at preview, the engine's output names field, value and what is allowed, without a stack trace", async () => {
     const s = await stack("bad", async () => {
-      const k8s = { provider: provider() };
+      const k8s = { provider: engineProvider(cp) };
       new EarthlyAllInOneJob("build", { namespace: "Not_A_Namespace", target: "+build" }, k8s);
       return {};
     });

@@ -1,0 +1,80 @@
+/**
+ * The inline programs the real-engine tier and its benchmark deploy: every Kubernetes resource goes
+ * through an explicit provider for the tier's control plane, never an ambient kubeconfig.
+ */
+import * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PulumiFn } from "@pulumi/pulumi/automation";
+import { EarthlyRemoteJob, RemoteBuildkitd, podSecurityNamespace, schedulingForPool } from "../../components";
+import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import { FleetPems } from "./certificates";
+import { ControlPlane } from "./controlPlane";
+
+/** The provider for the tier's control plane (its kubeconfig as a secret). */
+export function engineProvider(cp: ControlPlane): kubernetes.Provider {
+  return new kubernetes.Provider("engine", { kubeconfig: pulumi.secret(cp.kubeconfig) });
+}
+
+/** A namespace enforcing a Pod Security level, as the demo makes it. */
+export function securedNamespace(
+  name: string,
+  level: "privileged" | "baseline" | "restricted",
+  opts: pulumi.CustomResourceOptions,
+): kubernetes.core.v1.Namespace {
+  const object = podSecurityNamespace(name, level);
+  return new kubernetes.core.v1.Namespace(
+    name,
+    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
+    opts,
+  );
+}
+
+/** What varies in {@link remoteProgram}. */
+export interface RemoteProgramOptions {
+  replicas: number;
+  /** CA material for the fleet's bring-your-own-CA path, made for `replicas` instances. */
+  pems: FleetPems;
+  sessionAffinityTimeoutSeconds?: number;
+}
+
+/**
+ * The demo's remote mode on the tier: the builder and client namespaces, a fleet on the builder
+ * pool with mTLS, and a client Job. Outputs the Job's name and the fleet's host.
+ */
+export function remoteProgram(cp: ControlPlane, options: RemoteProgramOptions): PulumiFn {
+  return async () => {
+    const k8s = { provider: engineProvider(cp) };
+    const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
+    const clients = securedNamespace(CLIENT_NAMESPACE, "baseline", k8s);
+    const fleet = new RemoteBuildkitd(
+      FLEET_NAME,
+      {
+        namespace: BUILDER_NAMESPACE,
+        replicas: options.replicas,
+        scheduling: schedulingForPool(BUILDER_POOL),
+        sessionAffinityTimeoutSeconds: options.sessionAffinityTimeoutSeconds,
+        tls: {
+          caCertPem: options.pems.caCertPem,
+          serverCertPem: options.pems.serverCertPem,
+          serverPrivateKeyPem: pulumi.secret(options.pems.serverPrivateKeyPem),
+        },
+        clientNamespaces: [CLIENT_NAMESPACE],
+      },
+      { ...k8s, dependsOn: [builders] },
+    );
+    const job = new EarthlyRemoteJob(
+      "build",
+      {
+        namespace: clients.metadata.name,
+        target: "+build",
+        // A build that cannot finish fails the test in minutes, not after the default half hour.
+        timeoutMinutes: 5,
+        fleet: fleet.connection,
+        clientCertPem: options.pems.clientCertPem,
+        clientPrivateKeyPem: pulumi.secret(options.pems.clientPrivateKeyPem),
+      },
+      k8s,
+    );
+    return { jobName: job.jobName, buildkitHost: fleet.buildkitHost };
+  };
+}
