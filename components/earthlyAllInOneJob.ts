@@ -10,10 +10,11 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
 } from "./lib/earthlyPod";
-import { EarthlyJobArgs, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
+import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
+import { concatLists, lift, registeredAfter } from "./lib/inputs";
 import { newBuildJob } from "./lib/jobResource";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "./lib/labels";
-import { ArgChecks, checkKnownArgs, checkResolvedArgs, mountPath } from "./lib/validation";
+import { ArgChecks, checkKnownArgs, checkResolvedArgs, checkedFields, mountPath } from "./lib/validation";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
 export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
@@ -65,10 +66,10 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
 };
 
 /**
- * The Job object for resolved arguments. Pure and deterministic: the same arguments always give
- * the same object.
+ * The Job object for the arguments. Pure and deterministic: the same arguments always give the same
+ * object; an argument given as an Output is an Output only at the leaves it feeds.
  */
-export function allInOneJobObject(instance: string, args: pulumi.Unwrap<EarthlyAllInOneJobArgs>): KubeObject {
+export function allInOneJobObject(instance: string, args: EarthlyAllInOneJobArgs): EarthlyJobObject {
   const tmpDir = args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR;
   return earthlyJobObject(args, {
     instance,
@@ -76,10 +77,12 @@ export function allInOneJobObject(instance: string, args: pulumi.Unwrap<EarthlyA
     version: args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
     privileged: true,
     defaultResources: ALL_IN_ONE_DEFAULT_RESOURCES,
-    env: [
-      { name: "EARTHLY_TMP_DIR", value: tmpDir },
-      ...(args.cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(args.cniMtu) }] : []),
-    ],
+    env: concatLists<KubeObject>([
+      [{ name: "EARTHLY_TMP_DIR", value: tmpDir }],
+      lift(args.cniMtu, (cniMtu): KubeObject[] =>
+        cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
+      ),
+    ]),
     volumes: [
       {
         volume: { name: "earthly-tmp", ...toKubeVolumeSource(args.scratchVolume) },
@@ -108,11 +111,13 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
     checkKnownArgs(component, args, allInOneJobChecks);
     super(EARTHLY_ALL_IN_ONE_JOB_TYPE, name, {}, opts);
 
-    const object = pulumi.output(args).apply((resolved) => {
-      checkResolvedArgs(component, resolved, allInOneJobChecks);
-      return allInOneJobObject(name, resolved);
-    });
-    const job = newBuildJob(name, object, args.timeoutMinutes, this);
+    // Inputs not known yet are checked when they resolve: each at the leaves it feeds, and all
+    // together (rules across fields included) before the Job is registered.
+    const checked = pulumi
+      .output(args)
+      .apply((resolved) => checkResolvedArgs(component, resolved, allInOneJobChecks));
+    const object = allInOneJobObject(name, checkedFields(component, args, allInOneJobChecks));
+    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.image = pulumi.output(earthlyImage(args));

@@ -1,9 +1,11 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { EarthlyJobArgs, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
-import { EnvVar, KubeObject, Resources, envListRule } from "./lib/earthlyPod";
+import { connectionFieldsOf, FleetConnectionInputs } from "./lib/connection";
+import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
+import { EnvVar, Resources, envListRule } from "./lib/earthlyPod";
 import { buildkitHostUrl } from "./lib/fleetNames";
+import { lift, registeredAfter } from "./lib/inputs";
 import { newBuildJob } from "./lib/jobResource";
 import { sortedByKey } from "./lib/objects";
 import { pickInstance } from "./lib/pinning";
@@ -13,6 +15,8 @@ import {
   assertNoProblems,
   checkKnownArgs,
   checkResolvedArgs,
+  checkedFields,
+  containsUnknown,
   printableText,
   requiredFields,
 } from "./lib/validation";
@@ -146,47 +150,75 @@ export function earthlyClientConfig(
   return YAML.stringify({ global });
 }
 
-/** The client Job for resolved arguments; `configName`/`certsName` are the objects mounted into it. */
+/**
+ * The host a client dials, from a connection's fields and the cache key: known as soon as they are
+ * (see {@link clientBuildkitHost}).
+ */
+function clientHostOf(
+  fleet: FleetConnectionInputs,
+  cacheKey: pulumi.Input<string | undefined>,
+): pulumi.Input<string> {
+  return lift(
+    {
+      buildkitHost: fleet.buildkitHost,
+      instanceNames: fleet.instanceNames,
+      instanceHosts: fleet.instanceHosts,
+      cacheKey,
+    },
+    ({ cacheKey: key, ...connection }) => clientBuildkitHost(connection as FleetConnection, key),
+  );
+}
+
+/**
+ * The client Job for the arguments and the fleet's fields; `mounted` names the objects mounted into
+ * it. An argument or field given as an Output is an Output only at the leaves it feeds (the fleet's
+ * CA feeds none: it is in the Secret `certSecretName` names).
+ */
 export function remoteJobObject(
   instance: string,
-  args: pulumi.Unwrap<EarthlyRemoteJobArgs>,
-  mounted: { configMapName: string; certSecretName?: string },
-): KubeObject {
-  const fleet = args.fleet;
-  return earthlyJobObject(args, {
-    instance,
-    role: "client",
-    version: args.earthlyVersion ?? fleet.earthlyVersion,
-    privileged: false,
-    defaultResources: CLIENT_DEFAULT_RESOURCES,
-    env: [
-      { name: "NO_BUILDKIT", value: "1" },
-      { name: "BUILDKIT_HOST", value: clientBuildkitHost(fleet, args.cacheKey) },
-    ],
-    extraLabels: fleet.clientLabels,
-    volumes: [
-      {
-        volume: { name: "earthly-config", configMap: { name: mounted.configMapName } },
-        mount: {
-          name: "earthly-config",
-          mountPath: CLIENT_CONFIG_PATH,
-          subPath: "config.yml",
-          readOnly: true,
+  args: EarthlyRemoteJobArgs,
+  fleet: FleetConnectionInputs,
+  mounted: { configMapName: pulumi.Input<string>; certSecretName: pulumi.Input<string> },
+): EarthlyJobObject {
+  const certs = {
+    volume: { name: "earthly-certs", secret: { secretName: mounted.certSecretName, defaultMode: 0o400 } },
+    mount: { name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true },
+  };
+  const object = (withCerts: boolean) =>
+    earthlyJobObject(args, {
+      instance,
+      role: "client",
+      version: args.earthlyVersion ?? fleet.earthlyVersion,
+      privileged: false,
+      defaultResources: CLIENT_DEFAULT_RESOURCES,
+      env: [
+        { name: "NO_BUILDKIT", value: "1" },
+        { name: "BUILDKIT_HOST", value: clientHostOf(fleet, args.cacheKey) },
+      ],
+      extraLabels: fleet.clientLabels,
+      volumes: [
+        {
+          volume: { name: "earthly-config", configMap: { name: mounted.configMapName } },
+          mount: {
+            name: "earthly-config",
+            mountPath: CLIENT_CONFIG_PATH,
+            subPath: "config.yml",
+            readOnly: true,
+          },
         },
-      },
-      ...(mounted.certSecretName
-        ? [
-            {
-              volume: {
-                name: "earthly-certs",
-                secret: { secretName: mounted.certSecretName, defaultMode: 0o400 },
-              },
-              mount: { name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true },
-            },
-          ]
-        : []),
-    ],
-  });
+        ...(withCerts ? [certs] : []),
+      ],
+    });
+  // Whether the fleet uses TLS decides the certificate volume; it is known unless the whole
+  // connection is an Output not known yet, and then the Job's spec waits for it.
+  if (!containsUnknown(fleet.tlsEnabled)) return object(fleet.tlsEnabled as boolean);
+  const tlsEnabled = pulumi.output(fleet.tlsEnabled);
+  return {
+    ...object(true),
+    spec: tlsEnabled.apply((enabled) =>
+      pulumi.output(object(enabled).spec),
+    ) as pulumi.Output<kubernetes.types.input.batch.v1.JobSpec>,
+  };
 }
 
 /**
@@ -206,51 +238,56 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     checkKnownArgs(component, args, remoteJobChecks);
     super(EARTHLY_REMOTE_JOB_TYPE, name, {}, opts);
 
-    // Certificates and key stay out of the spec's apply, so the Job spec never becomes secret.
+    // Certificates and key stay out of every spec: only the Secret below holds them. The fleet is
+    // read field by field, so that its CA (unknown until the certificate authority exists, or a
+    // secret) reaches that Secret alone, and the ConfigMap and Job show at preview.
     const { clientCertPem, clientPrivateKeyPem, ...rest } = args;
     const resolved = pulumi.output(rest).apply((r) => {
       const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
       checkResolvedArgs(component, full, remoteJobChecks);
       return full;
     });
-    const child = { parent: this };
+    const checked = checkedFields(component, args, remoteJobChecks);
+    const fleet = connectionFieldsOf(args.fleet);
+    // Nothing is registered until every argument is checked (an unknown one is checked on deploy).
+    const child = { parent: this, dependsOn: registeredAfter(resolved) };
+    const host = clientHostOf(fleet, checked.cacheKey);
     const config = new kubernetes.core.v1.ConfigMap(
       `${name}-config`,
       {
-        metadata: { namespace: resolved.namespace },
-        data: resolved.apply((r) => ({
-          "config.yml": earthlyClientConfig(
-            clientBuildkitHost(r.fleet, r.cacheKey),
-            r.fleet.tlsEnabled,
-            r.globalConfig,
+        metadata: { namespace: checked.namespace },
+        data: {
+          "config.yml": lift(
+            { host, tlsEnabled: fleet.tlsEnabled, globalConfig: checked.globalConfig },
+            (c) => earthlyClientConfig(c.host, c.tlsEnabled, c.globalConfig),
           ),
-        })),
+        },
       },
       child,
     );
     const certs = new kubernetes.core.v1.Secret(
       `${name}-certs`,
       {
-        metadata: { namespace: resolved.namespace },
+        metadata: { namespace: checked.namespace },
         type: "Opaque",
         stringData: pulumi.secret(
           pulumi
-            .all([resolved, clientCertPem, clientPrivateKeyPem])
-            .apply(([r, cert, key]): { [file: string]: string } => {
+            .all([fleet.tlsEnabled, fleet.caCertPem, clientCertPem, clientPrivateKeyPem])
+            .apply(([tlsEnabled, ca, cert, key]): { [file: string]: string } => {
               // Checked here, where the certificate is known, rather than in the (non-secret) spec.
               assertNoProblems(
                 component,
                 (["clientCertPem", "clientPrivateKeyPem"] as const)
-                  .filter((field) => r.fleet.tlsEnabled && !(field === "clientCertPem" ? cert : key))
+                  .filter((field) => tlsEnabled && !(field === "clientCertPem" ? cert : key))
                   .map((field) => ({
                     field,
                     value: undefined,
                     allowed: "a PEM value: the fleet requires mTLS",
                   })),
               );
-              return r.fleet.tlsEnabled
+              return tlsEnabled
                 ? {
-                    [CLIENT_CERT_FILES.ca]: r.fleet.caCertPem,
+                    [CLIENT_CERT_FILES.ca]: ca,
                     [CLIENT_CERT_FILES.cert]: cert ?? "",
                     [CLIENT_CERT_FILES.key]: key ?? "",
                   }
@@ -260,15 +297,11 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       },
       child,
     );
-    const object = pulumi
-      .all([resolved, config.metadata.name, certs.metadata.name])
-      .apply(([r, configMapName, certSecretName]) =>
-        remoteJobObject(name, r, {
-          configMapName,
-          certSecretName: r.fleet.tlsEnabled ? certSecretName : undefined,
-        }),
-      );
-    const job = newBuildJob(name, object, args.timeoutMinutes, this);
+    const object = remoteJobObject(name, checked, fleet, {
+      configMapName: config.metadata.name,
+      certSecretName: certs.metadata.name,
+    });
+    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(resolved));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = resolved.apply((r) => clientBuildkitHost(r.fleet, r.cacheKey));

@@ -1,9 +1,9 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { registerConnectionFields } from "./lib/connection";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   EnvVar,
-  KubeObject,
   Resources,
   VolumeChoice,
   cniMtuRule,
@@ -24,6 +24,7 @@ import {
   tlsChecksum,
 } from "./lib/fleetSpec";
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "./lib/labels";
+import { registeredAfter } from "./lib/inputs";
 import { Scheduling, schedulingRule } from "./lib/scheduling";
 import {
   ArgChecks,
@@ -32,6 +33,7 @@ import {
   assertNoProblems,
   checkKnownArgs,
   checkResolvedArgs,
+  checkedFields,
   cidr,
   dnsName,
   eachOf,
@@ -275,81 +277,77 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
     // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
     const checksum = tlsMaterial
       ? pulumi.unsecret(tlsMaterial.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
-      : pulumi.output(undefined);
+      : undefined;
 
-    const specInput = pulumi
-      .all([pulumi.output({ cniMtu: args.cniMtu, env: args.env, scheduling: args.scheduling }), checksum])
-      .apply(([dynamic, tlsSum]) => {
+    // The arguments that may be Outputs are checked once they resolve, and each feeds only its own
+    // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
+    // preview, and the TLS material (unknown until the certificate authority exists, and secret)
+    // reaches only the Secret and, as a digest, the pods' checksum annotation.
+    const late = pulumi
+      .output({ cniMtu: args.cniMtu, env: args.env, scheduling: args.scheduling })
+      .apply((dynamic) => {
         const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
         checkResolvedArgs(component, resolved, remoteBuildkitdChecks);
-        const input: FleetSpecInput = {
-          instance: name,
-          names,
-          namespace: args.namespace,
-          replicas,
-          version,
-          image: imageFor(args.imageRepository ?? DEFAULT_BUILDKITD_IMAGE_REPOSITORY, version),
-          earthlyTmpDir: args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
-          scratchVolume: args.scratchVolume,
-          persistentCache: args.persistentCache,
-          cacheSizeMb: args.cacheSizeMb,
-          cacheSizePct: args.cacheSizePct,
-          cniMtu: dynamic.cniMtu,
-          env: dynamic.env,
-          resources: args.resources,
-          scheduling: dynamic.scheduling,
-          tlsEnabled,
-          tlsSecretName,
-          tlsChecksum: tlsSum,
-          podAnnotations: args.podAnnotations,
-          sessionAffinityTimeoutSeconds: args.sessionAffinityTimeoutSeconds ?? 600,
-          clientNamespaces: args.clientNamespaces ?? [args.namespace],
-          allowedNamespaces: args.allowedNamespaces ?? [],
-          allowedCidrs: args.allowedCidrs ?? [],
-        };
-        return input;
+        return dynamic;
       });
+    const checked = checkedFields(component, args, remoteBuildkitdChecks);
+    const input: FleetSpecInput = {
+      instance: name,
+      names,
+      namespace: args.namespace,
+      replicas,
+      version,
+      image: imageFor(args.imageRepository ?? DEFAULT_BUILDKITD_IMAGE_REPOSITORY, version),
+      earthlyTmpDir: args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
+      scratchVolume: args.scratchVolume,
+      persistentCache: args.persistentCache,
+      cacheSizeMb: args.cacheSizeMb,
+      cacheSizePct: args.cacheSizePct,
+      cniMtu: checked.cniMtu,
+      env: checked.env,
+      resources: args.resources,
+      scheduling: checked.scheduling,
+      tlsEnabled,
+      tlsSecretName,
+      tlsChecksum: checksum,
+      podAnnotations: args.podAnnotations,
+      sessionAffinityTimeoutSeconds: args.sessionAffinityTimeoutSeconds ?? 600,
+      clientNamespaces: args.clientNamespaces ?? [args.namespace],
+      allowedNamespaces: args.allowedNamespaces ?? [],
+      allowedCidrs: args.allowedCidrs ?? [],
+    };
 
-    const child = { parent: this };
-    const metaOf = (o: pulumi.Output<KubeObject>) =>
-      o.apply((x) => x.metadata as kubernetes.types.input.meta.v1.ObjectMeta);
-    const statefulSet = specInput.apply(buildkitdStatefulSet);
-    const service = specInput.apply(buildkitdService);
-    const headless = specInput.apply(buildkitdHeadlessService);
-    const policy = specInput.apply(buildkitdNetworkPolicy);
+    // No object is registered until the arguments are checked and the certificate covers the names.
+    const checkedAll = pulumi.all([late, tlsMaterial ?? pulumi.output(undefined)]);
+    const child = { parent: this, dependsOn: registeredAfter(checkedAll) };
+    const statefulSet = buildkitdStatefulSet(input);
+    const service = buildkitdService(input);
+    const headless = buildkitdHeadlessService(input);
+    const policy = buildkitdNetworkPolicy(input);
 
     new kubernetes.networking.v1.NetworkPolicy(
       `${name}-clients`,
-      {
-        metadata: metaOf(policy),
-        spec: policy.apply((x) => x.spec as kubernetes.types.input.networking.v1.NetworkPolicySpec),
-      },
+      { metadata: policy.metadata, spec: policy.spec },
       child,
     );
     const headlessService = new kubernetes.core.v1.Service(
       `${name}-instances`,
-      {
-        metadata: metaOf(headless),
-        spec: headless.apply((x) => x.spec as kubernetes.types.input.core.v1.ServiceSpec),
-      },
+      { metadata: headless.metadata, spec: headless.spec },
       child,
     );
     const clusterService = new kubernetes.core.v1.Service(
       name,
-      {
-        metadata: metaOf(service),
-        spec: service.apply((x) => x.spec as kubernetes.types.input.core.v1.ServiceSpec),
-      },
+      { metadata: service.metadata, spec: service.spec },
       child,
     );
     // Pulumi waits for the StatefulSet's instances to be ready, so clients start against a live fleet.
     const daemons = new kubernetes.apps.v1.StatefulSet(
       name,
+      { metadata: statefulSet.metadata, spec: statefulSet.spec },
       {
-        metadata: metaOf(statefulSet),
-        spec: statefulSet.apply((x) => x.spec as kubernetes.types.input.apps.v1.StatefulSetSpec),
+        parent: this,
+        dependsOn: registeredAfter(checkedAll, headlessService, ...(secret ? [secret] : [])),
       },
-      { ...child, dependsOn: [headlessService, ...(secret ? [secret] : [])] },
     );
 
     const ready = pulumi.all([daemons.metadata.name, clusterService.metadata.name]);
@@ -370,6 +368,19 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
       caCertPem: ca,
       clientLabels: clientLabelsFor(names.serviceName),
     }));
+    // A client Job reads the connection field by field: the CA is its own leaf, the rest is known
+    // (and public) at preview; every field but the CA still waits for the fleet to be ready.
+    registerConnectionFields(this.connection, {
+      fleetName,
+      namespace: args.namespace,
+      buildkitHost: this.buildkitHost,
+      instanceNames: names.instanceNames,
+      instanceHosts: ready.apply(() => names.instanceHosts),
+      earthlyVersion: version,
+      tlsEnabled,
+      caCertPem: this.caCertPem,
+      clientLabels: clientLabelsFor(names.serviceName),
+    });
     this.registerOutputs({
       buildkitHost: this.buildkitHost,
       instanceHosts: this.instanceHosts,

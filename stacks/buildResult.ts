@@ -1,8 +1,9 @@
 /**
- * The demo's build waiter: a `@pulumi/command` command that waits for the build Job to finish, reads
- * the end of its newest pod's log, and reports both. It always exits 0 so that the stack outputs
- * (Job name, how to follow it, the log) exist after a failed build too; the program then fails the
- * deployment itself, with the log tail in the error (see `demo.ts`).
+ * The demo's build waiter: a script, run by a `@pulumi/command` command, that waits for the build Job
+ * to finish, reads the end of its newest pod's log, and reports both. Once its inputs pass its checks
+ * it exits 0 whatever the build did, so that the stack outputs (Job name, how to follow it, the log)
+ * exist after a failed build too; the program then fails the deployment itself, with the log tail in
+ * the error (see `buildOutputs.ts`). Inputs it refuses make it exit 1, failing that Command.
  *
  * The Command runs its `create` text as `/bin/sh -c`; the script travels in the environment, so a
  * failure message shows a one-line command, not the script. No user value is part of the script:
@@ -21,9 +22,11 @@ const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
  * Waits for `job/$EK_JOB_NAME` in `$EK_NAMESPACE` to be Complete or Failed (at most
- * `$EK_TIMEOUT_SECONDS`, polling every `$EK_POLL_SECONDS`), then prints:
+ * `$EK_TIMEOUT_SECONDS`, polling every `$EK_POLL_SECONDS`; five failed reads in a row give up),
+ * then prints:
  *
  *     result=succeeded|failed|timeout|unknown
+ *     reason=<the reason of the Job's Failed condition, e.g. BackoffLimitExceeded, or empty>
  *     pod=<the newest pod of the Job, or empty>
  *     detail=<one line: why the result or the log is incomplete, or empty>
  *     log:
@@ -65,45 +68,58 @@ fi
 [ -n "$EK_KUBECONFIG" ] || die "EK_KUBECONFIG is empty: there is no kubeconfig to reach the cluster with"
 
 result=unknown
+reason=
 pod=
 detail=
 log=
 report() {
-  printf 'result=%s\\npod=%s\\ndetail=%s\\nlog:\\n' "$result" "$pod" "$detail"
+  printf 'result=%s\\nreason=%s\\npod=%s\\ndetail=%s\\nlog:\\n' "$result" "$reason" "$pod" "$detail"
   [ -z "$log" ] || printf '%s\\n' "$log"
   exit 0
 }
-# One line of a tool's error, for the detail field.
-first_line() { printf '%s\\n' "$1" | sed -n '1p'; }
 
 if ! command -v kubectl >/dev/null 2>&1; then
   detail="kubectl was not found on PATH"
   report
 fi
 tmp=
-trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
+errors=
+trap '[ -z "$tmp" ] || rm -f -- "$tmp"; [ -z "$errors" ] || rm -f -- "$errors"' EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 tmp=$(mktemp "\${TMPDIR:-/tmp}/earthly-kubernetes.XXXXXX") || { detail="mktemp failed"; report; }
+errors=$(mktemp "\${TMPDIR:-/tmp}/earthly-kubernetes.XXXXXX") || { detail="mktemp failed"; report; }
 # printf is a shell builtin, so the secret never shows up in a process's argument list.
 printf '%s\\n' "$EK_KUBECONFIG" >"$tmp" || { detail="the kubeconfig could not be written to a temporary file"; report; }
-k() { kubectl --kubeconfig "$tmp" --namespace "$namespace" "$@" </dev/null; }
+# kubectl's stderr goes apart, so a warning never mixes into what is parsed; each call is bounded.
+k() { kubectl --kubeconfig "$tmp" --namespace "$namespace" --request-timeout=30s "$@" </dev/null 2>"$errors"; }
+# The first line of kubectl's last error, for the detail field.
+error_line() { sed -n '1p' "$errors"; }
 
 start=$(date +%s)
+failures=0
 while :; do
-  # The conditions that hold, one per line: Complete or Failed end the wait.
-  if ! conditions=$(k get "job/$job" -o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{"\\n"}{end}' 2>&1); then
-    detail="kubectl could not read job/$job: $(first_line "$conditions")"
-    report
-  fi
-  if printf '%s\\n' "$conditions" | grep -qx Complete; then
-    result=succeeded
-    break
-  fi
-  if printf '%s\\n' "$conditions" | grep -qx Failed; then
-    result=failed
-    break
+  # The conditions that hold, one per line as TYPE REASON: Complete or Failed end the wait.
+  if conditions=$(k get "job/$job" -o 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type}{" "}{.reason}{"\\n"}{end}'); then
+    failures=0
+    if printf '%s\\n' "$conditions" | grep -Eq '^Complete( |$)'; then
+      result=succeeded
+      break
+    fi
+    if failed=$(printf '%s\\n' "$conditions" | grep -E '^Failed( |$)'); then
+      result=failed
+      reason=\${failed#Failed}
+      reason=\${reason# }
+      break
+    fi
+  else
+    # A passing API error (a restart, a timeout) does not end the wait; five in a row do.
+    failures=$((failures + 1))
+    if [ "$failures" -ge 5 ]; then
+      detail="kubectl could not read job/$job ($failures tries in a row): $(error_line)"
+      report
+    fi
   fi
   if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
     result=timeout
@@ -114,8 +130,8 @@ while :; do
 done
 
 # The newest pod is the last attempt: its log is the one that explains the result.
-if ! pods=$(k get pods -l "batch.kubernetes.io/job-name=$job" --sort-by=.metadata.creationTimestamp -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}' 2>&1); then
-  detail="kubectl could not list the pods of job/$job: $(first_line "$pods")"
+if ! pods=$(k get pods -l "batch.kubernetes.io/job-name=$job" --sort-by=.metadata.creationTimestamp -o 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'); then
+  detail="kubectl could not list the pods of job/$job: $(error_line)"
   report
 fi
 pod=$(printf '%s\\n' "$pods" | sed '/^$/d' | tail -n 1)
@@ -123,8 +139,8 @@ if [ -z "$pod" ]; then
   detail="job/$job has no pod left to read a log from"
   report
 fi
-if ! log=$(k logs "pod/$pod" --tail "$tail_lines" --all-containers 2>&1); then
-  detail="the log of pod/$pod could not be read: $(first_line "$log")"
+if ! log=$(k logs "pod/$pod" --tail "$tail_lines" --all-containers); then
+  detail="the log of pod/$pod could not be read: $(error_line)"
   log=
 fi
 report
@@ -166,6 +182,8 @@ export type BuildOutcome = "succeeded" | "failed" | "timeout" | "unknown";
 export interface BuildResult {
   /** How the build ended; `unknown` when the cluster could not be asked. */
   result: BuildOutcome;
+  /** Why Kubernetes failed the Job (its Failed condition's reason), or empty. */
+  reason: string;
   /** The pod whose log was read (the Job's newest), or empty. */
   pod: string;
   /** Why the result or the log is incomplete, or empty. */
@@ -178,15 +196,16 @@ const OUTCOMES: readonly BuildOutcome[] = ["succeeded", "failed", "timeout", "un
 
 /** Parses the waiter's stdout; anything unexpected is an `unknown` result that says so. */
 export function parseBuildResult(stdout: string): BuildResult {
-  const match = /^result=(.*)\npod=(.*)\ndetail=(.*)\nlog:\n?([\s\S]*)$/.exec(stdout);
+  const match = /^result=(.*)\nreason=(.*)\npod=(.*)\ndetail=(.*)\nlog:\n?([\s\S]*)$/.exec(stdout);
   const result = match?.[1] as BuildOutcome | undefined;
   if (!match || result === undefined || !OUTCOMES.includes(result)) {
     return {
       result: "unknown",
+      reason: "",
       pod: "",
       detail: `the build waiter printed something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`,
       log: "",
     };
   }
-  return { result, pod: match[2], detail: match[3], log: match[4] };
+  return { result, reason: match[2], pod: match[3], detail: match[4], log: match[5] };
 }

@@ -2,7 +2,6 @@
  * The demo program: a kind cluster with a tainted builder pool, and an Earthly build in it, either
  * all-in-one (stack `aio`) or on a remote buildkitd fleet over mTLS (stack `remote`).
  */
-import * as command from "@pulumi/command";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -15,7 +14,7 @@ import {
   TaintEffect,
   podSecurityNamespace,
 } from "../components";
-import { BUILD_RESULT_COMMAND, BuildResult, buildResultEnvironment, parseBuildResult } from "./buildResult";
+import { buildOutputs } from "./buildOutputs";
 import { DemoConfig } from "./config";
 
 /** The demo's builder pool: labelled and tainted so only build pods land there. */
@@ -41,10 +40,10 @@ export const CLIENT_NAMESPACE = "earthly-clients";
 export const FLEET_NAME = "buildkitd";
 export const CLIENT_NAME = "earthly";
 
-/** How many log lines the `buildLog` output and a failure message keep. */
-export const LOG_TAIL_LINES = 60;
-/** Minutes the demo waits for its build. */
+/** Minutes a demo build may run: Kubernetes stops it then (the Job fails with DeadlineExceeded). */
 const BUILD_TIMEOUT_MINUTES = 30;
+/** Minutes the demo waits: a little longer, so a build that runs out of time is reported as failed. */
+const BUILD_WAIT_MINUTES = BUILD_TIMEOUT_MINUTES + 1;
 
 function namespace(name: string, level: "privileged" | "baseline", opts: pulumi.CustomResourceOptions) {
   const object = podSecurityNamespace(name, level);
@@ -55,102 +54,12 @@ function namespace(name: string, level: "privileged" | "baseline", opts: pulumi.
   );
 }
 
-/** A build Job as the demo's outputs see it. */
-type BuildJob = EarthlyAllInOneJob | EarthlyRemoteJob;
-
-/** The command that follows the build's log from a terminal. */
-function followCommand(cluster: KindCluster, job: BuildJob): pulumi.Output<string> {
-  return pulumi.interpolate`kubectl --context ${cluster.kubeContext} --namespace ${job.namespace} logs --follow job/${job.jobName}`;
-}
-
-/** The one command that runs the build again (a new rebuild trigger replaces the Job). */
-export const REBUILD_COMMAND = 'pulumi config set rebuild "$(date +%s)" && pulumi up';
-
-/** Where a build ran, for the messages that point at it. */
-export interface BuildLocation {
-  kubeContext: string;
-  namespace: string;
-  jobName: string;
-}
-
-/**
- * The error a build that did not succeed fails `pulumi up` with: the reason first, then the end of
- * the log, then where to read all of it and how to run the build again.
- */
-export function buildFailureMessage(result: BuildResult, at: BuildLocation): string {
-  const kubectl = `kubectl --context ${at.kubeContext} --namespace ${at.namespace}`;
-  const what = `job/${at.jobName} in namespace ${at.namespace} (context ${at.kubeContext})`;
-  const headline = {
-    failed: `The Earthly build failed: ${what} reached its retry limit.`,
-    timeout: `The Earthly build did not finish in time: ${what}.`,
-    unknown: `The Earthly build's result is unknown: ${what} could not be read.`,
-    succeeded: `The Earthly build succeeded: ${what}.`,
-  }[result.result];
-  const lines = [headline];
-  if (result.detail) lines.push(`Detail: ${result.detail}`);
-  if (result.log.trim() !== "") {
-    lines.push(`Last ${LOG_TAIL_LINES} lines of the log of pod/${result.pod}:`, result.log.trimEnd());
-  }
-  lines.push(
-    `The whole log: ${kubectl} logs ${result.pod ? `pod/${result.pod}` : `job/${at.jobName}`} --all-containers`,
-    `Run the build again: ${REBUILD_COMMAND}`,
-  );
-  return lines.join("\n");
-}
-
-/**
- * Waits for the build (the Job itself is created without the provider's wait, so that its outputs
- * exist whatever the build does), puts the end of its log into the outputs, and fails the
- * deployment with that log when the build did not succeed.
- */
-function buildOutputs(cluster: KindCluster, job: BuildJob, timeoutMinutes: number) {
-  const waiter = new command.local.Command(
-    "build-result",
-    {
-      create: BUILD_RESULT_COMMAND,
-      environment: pulumi
-        .all([cluster.kubeconfig, job.namespace, job.jobName])
-        .apply(([kubeconfig, ns, jobName]) =>
-          buildResultEnvironment({
-            kubeconfig,
-            namespace: ns,
-            jobName,
-            tailLines: LOG_TAIL_LINES,
-            timeoutSeconds: timeoutMinutes * 60,
-          }),
-        ),
-      // A new Job (new name) is a new build: wait for it and read its log again.
-      triggers: [job.jobName],
-      // The environment holds the kubeconfig; stdout is parsed below, stderr only has our messages.
-      logging: "stderr",
-      addPreviousOutputInEnv: false,
-    },
-    { dependsOn: [job] },
-  );
-  // The environment carries the kubeconfig, so Pulumi treats outputs as secret; the report is not.
-  const result = pulumi.unsecret(waiter.stdout).apply(parseBuildResult);
-  pulumi
-    .all([result, cluster.kubeContext, job.namespace, job.jobName])
-    .apply(([r, kubeContext, namespace, jobName]) => {
-      if (r.result !== "succeeded") {
-        // An error diagnostic fails `pulumi up` after the outputs are saved, so they stay readable.
-        pulumi.log.error(buildFailureMessage(r, { kubeContext, namespace, jobName }), job);
-      }
-    });
-  return {
-    jobName: job.jobName,
-    followCommand: followCommand(cluster, job),
-    buildResult: result.apply((r) => r.result),
-    buildLog: result.apply((r) => r.log || `(no log: ${r.detail})`),
-    rebuildCommand: pulumi.output(REBUILD_COMMAND),
-  };
-}
-
 /** What both demo Jobs share: the demo waits for the build itself, and `rebuild` reruns it. */
 function buildJobArgs(config: DemoConfig) {
   return {
     waitForCompletion: false,
-    timeoutMinutes: BUILD_TIMEOUT_MINUTES,
+    // A build the demo stops waiting for must not go on running unseen.
+    activeDeadlineSeconds: BUILD_TIMEOUT_MINUTES * 60,
     ...(config.rebuild !== undefined ? { rebuildTrigger: config.rebuild } : {}),
   };
 }
@@ -183,7 +92,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       },
       k8s,
     );
-    return { ...common, ...buildOutputs(cluster, job, BUILD_TIMEOUT_MINUTES) };
+    return { ...common, ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }) };
   }
 
   const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
@@ -225,7 +134,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
   );
   return {
     ...common,
-    ...buildOutputs(cluster, job, BUILD_TIMEOUT_MINUTES),
+    ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }),
     buildkitHost: fleet.buildkitHost,
     instanceHosts: fleet.instanceHosts,
     caCertPem: fleet.caCertPem,

@@ -175,6 +175,11 @@ const CASES: [string, () => unknown, RegExp][] = [
     /invalid scheduling\.tolerations\[0\]\.value: got "v"; allowed: no value when operator is 'Exists'/,
   ],
   [
+    "empty key without Exists",
+    aio({ scheduling: { tolerations: [{ effect: "NoSchedule" }] } }),
+    /invalid scheduling\.tolerations\[0\]\.operator: got "Equal"; allowed: 'Exists' when the key is empty/,
+  ],
+  [
     "kube-proxy mode userspace",
     kind({ networking: { kubeProxyMode: "userspace" as "iptables" } }),
     /invalid networking\.kubeProxyMode: got "userspace"/,

@@ -16,7 +16,7 @@ import {
   buildResultEnvironment,
   parseBuildResult,
 } from "../stacks/buildResult";
-import { LOG_TAIL_LINES, REBUILD_COMMAND, buildFailureMessage } from "../stacks/demo";
+import { LOG_TAIL_LINES, REBUILD_COMMAND, buildFailureMessage } from "../stacks/buildOutputs";
 import { SHELLS, Shell, linkSystemTools } from "./support/shells";
 
 const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), "build-result-test-"));
@@ -39,7 +39,9 @@ const SYS = linkSystemTools(path.join(ROOT, "sys"), [
 /**
  * The kubectl stand-in. It records its arguments, and answers: `get job/…` with the lines of
  * $STUB_CONDITIONS once it has been asked $STUB_POLLS_BEFORE_DONE times before, `get pods` with
- * $STUB_PODS, `logs` with $STUB_LOG; $STUB_FAIL_ON names a subcommand that fails instead.
+ * $STUB_PODS, `logs` with $STUB_LOG; $STUB_FAIL_ON names a subcommand that fails instead, and
+ * $STUB_JOB_FAILURES how many first reads of the Job fail. Every answer also writes a warning to
+ * stderr, as kubectl may: it must never be taken for data.
  */
 const KUBECTL = String.raw`#!/bin/sh
 { printf '@@ %s\n' "$#"; for a in "$@"; do printf '%s\n' "$a"; done; } >>"$STUB_DIR/calls"
@@ -51,10 +53,12 @@ case " $* " in
   *) echo "kubectl stand-in: unexpected arguments" >&2; exit 2 ;;
 esac
 if [ "$STUB_FAIL_ON" = "$what" ]; then echo "error: stand-in $what failure" >&2; echo "second line" >&2; exit 1; fi
+echo "Warning: stand-in warning on stderr" >&2
 case $what in
   job)
     n=$(cat "$STUB_DIR/polls" 2>/dev/null || echo 0)
     echo $((n + 1)) >"$STUB_DIR/polls"
+    if [ "$n" -lt "$STUB_JOB_FAILURES" ]; then echo "error: stand-in transient failure $n" >&2; exit 1; fi
     if [ "$n" -ge "$STUB_POLLS_BEFORE_DONE" ]; then printf '%s' "$STUB_CONDITIONS"; fi ;;
   pods) printf '%s' "$STUB_PODS" ;;
   logs) printf '%s' "$STUB_LOG" ;;
@@ -85,7 +89,8 @@ function runWaiter(
     TMPDIR: dir,
     STUB_DIR: dir,
     STUB_POLLS_BEFORE_DONE: "0",
-    STUB_CONDITIONS: "SuccessCriteriaMet\nComplete\n",
+    STUB_JOB_FAILURES: "0",
+    STUB_CONDITIONS: "SuccessCriteriaMet CompletionsReached\nComplete CompletionsReached\n",
     STUB_PODS: "build-abc-old\nbuild-abc-new\n",
     STUB_LOG: "+build | step 1\n+build | done\n",
     ...stub,
@@ -140,12 +145,13 @@ for (const shell of SHELLS)
       assert.equal(r.status, 0, r.stderr);
       assert.equal(
         r.stdout,
-        "result=succeeded\npod=build-abc-new\ndetail=\nlog:\n+build | step 1\n+build | done\n",
+        "result=succeeded\nreason=\npod=build-abc-new\ndetail=\nlog:\n+build | step 1\n+build | done\n",
       );
       const logs = r.calls.find((c) => c.includes("logs"));
       assert.deepEqual(logs?.slice(2), [
         "--namespace",
         "earthly-builds",
+        "--request-timeout=30s",
         "logs",
         "pod/build-abc-new",
         "--tail",
@@ -164,15 +170,19 @@ for (const shell of SHELLS)
       assert.equal(r.stdout.includes("SECRET-MARKER"), false);
     });
 
-    test("a Job that fails after two polls: failed, with its log", () => {
+    test("a Job that fails after two polls: failed, with the Failed condition's reason and its log", () => {
       const r = runWaiter(
         shell,
         {},
-        { STUB_POLLS_BEFORE_DONE: "2", STUB_CONDITIONS: "FailureTarget\nFailed\n" },
+        {
+          STUB_POLLS_BEFORE_DONE: "2",
+          STUB_CONDITIONS: "FailureTarget BackoffLimitExceeded\nFailed BackoffLimitExceeded\n",
+        },
       );
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(parseBuildResult(r.stdout), {
         result: "failed",
+        reason: "BackoffLimitExceeded",
         pod: "build-abc-new",
         detail: "",
         log: "+build | step 1\n+build | done\n",
@@ -184,7 +194,7 @@ for (const shell of SHELLS)
       const r = runWaiter(
         shell,
         { EK_TIMEOUT_SECONDS: "1" },
-        { STUB_CONDITIONS: "NotComplete\nFailedish\n" },
+        { STUB_CONDITIONS: "NotComplete x\nFailedish y\nFailureTarget BackoffLimitExceeded\n" },
       );
       assert.equal(parseBuildResult(r.stdout).result, "timeout");
     });
@@ -196,19 +206,26 @@ for (const shell of SHELLS)
       assert.equal(result.detail, "job/build-abc had not finished after 1 seconds");
     });
 
-    test("kubectl cannot read the Job: unknown, with the first line of its error", () => {
+    test("kubectl cannot read the Job five times in a row: unknown, with the first line of its error", () => {
       const r = runWaiter(shell, {}, { STUB_FAIL_ON: "job" });
       assert.equal(r.status, 0);
       assert.deepEqual(parseBuildResult(r.stdout), {
         result: "unknown",
+        reason: "",
         pod: "",
-        detail: "kubectl could not read job/build-abc: error: stand-in job failure",
+        detail: "kubectl could not read job/build-abc (5 tries in a row): error: stand-in job failure",
         log: "",
       });
+      assert.equal(r.calls.length, 5);
+    });
+
+    test("a passing API error does not end the wait: four failed reads, then the result", () => {
+      const r = runWaiter(shell, {}, { STUB_JOB_FAILURES: "4" });
+      assert.equal(parseBuildResult(r.stdout).result, "succeeded", r.stdout);
     });
 
     test("the log cannot be read: the result stands, the detail says why", () => {
-      const r = runWaiter(shell, {}, { STUB_FAIL_ON: "logs", STUB_CONDITIONS: "Failed\n" });
+      const r = runWaiter(shell, {}, { STUB_FAIL_ON: "logs", STUB_CONDITIONS: "Failed DeadlineExceeded\n" });
       const result = parseBuildResult(r.stdout);
       assert.equal(result.result, "failed");
       assert.equal(
@@ -222,6 +239,7 @@ for (const shell of SHELLS)
       const r = runWaiter(shell, {}, { STUB_PODS: "" });
       assert.deepEqual(parseBuildResult(r.stdout), {
         result: "succeeded",
+        reason: "",
         pod: "",
         detail: "job/build-abc has no pod left to read a log from",
         log: "",
@@ -257,8 +275,9 @@ for (const shell of SHELLS)
 
 describe("the waiter's report", () => {
   test("parses every field; an empty log is empty", () => {
-    assert.deepEqual(parseBuildResult("result=timeout\npod=p-1\ndetail=too slow\nlog:\n"), {
+    assert.deepEqual(parseBuildResult("result=timeout\nreason=\npod=p-1\ndetail=too slow\nlog:\n"), {
       result: "timeout",
+      reason: "",
       pod: "p-1",
       detail: "too slow",
       log: "",
@@ -266,7 +285,12 @@ describe("the waiter's report", () => {
   });
 
   test("anything else is an unknown result that quotes it", () => {
-    for (const text of ["", "result=maybe\npod=\ndetail=\nlog:\n", "garbage"]) {
+    for (const text of [
+      "",
+      "result=maybe\nreason=\npod=\ndetail=\nlog:\n",
+      "result=failed\npod=\ndetail=\nlog:\n",
+      "garbage",
+    ]) {
       const r = parseBuildResult(text);
       assert.equal(r.result, "unknown");
       assert.match(r.detail, /^the build waiter printed something unexpected: /);
@@ -278,6 +302,7 @@ describe("the failure message", () => {
   const at = { kubeContext: "kind-earthlydemo-aio", namespace: "earthly-builds", jobName: "build-abc" };
   const failed: BuildResult = {
     result: "failed",
+    reason: "BackoffLimitExceeded",
     pod: "build-abc-xyz",
     detail: "",
     log: "+build | ERROR: boom\n",
@@ -287,7 +312,7 @@ describe("the failure message", () => {
     assert.equal(
       buildFailureMessage(failed, at),
       [
-        "The Earthly build failed: job/build-abc in namespace earthly-builds (context kind-earthlydemo-aio) reached its retry limit.",
+        "The Earthly build failed: job/build-abc in namespace earthly-builds (context kind-earthlydemo-aio) failed (BackoffLimitExceeded).",
         `Last ${LOG_TAIL_LINES} lines of the log of pod/build-abc-xyz:`,
         "+build | ERROR: boom",
         "The whole log: kubectl --context kind-earthlydemo-aio --namespace earthly-builds logs pod/build-abc-xyz --all-containers",
@@ -296,13 +321,25 @@ describe("the failure message", () => {
     );
   });
 
-  test("without a log it gives the detail and points at the Job", () => {
+  test("without a log it gives the detail, points at the Job, and offers to wait again without rebuilding", () => {
     const message = buildFailureMessage(
-      { result: "unknown", pod: "", detail: "kubectl could not read job/build-abc: x", log: "" },
-      at,
+      { result: "unknown", reason: "", pod: "", detail: "kubectl could not read job/build-abc: x", log: "" },
+      { ...at, waitAgainCommand: "pulumi up --replace 'urn:waiter'" },
     );
     assert.match(message, /^The Earthly build's result is unknown: /);
     assert.match(message, /\nDetail: kubectl could not read job\/build-abc: x\n/);
-    assert.match(message, /logs job\/build-abc --all-containers/);
+    assert.match(message, /logs job\/build-abc --all-containers\n/);
+    assert.match(
+      message,
+      /\nWait for this build again: pulumi up --replace 'urn:waiter'\nRun the build again: /,
+    );
+  });
+
+  test("a failed build is not offered a second wait, only a rebuild", () => {
+    const message = buildFailureMessage(failed, {
+      ...at,
+      waitAgainCommand: "pulumi up --replace 'urn:waiter'",
+    });
+    assert.doesNotMatch(message, /Wait for this build again/);
   });
 });

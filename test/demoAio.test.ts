@@ -58,7 +58,7 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   assert.equal(waiterEnv.EK_BUILD_RESULT_SCRIPT, BUILD_RESULT_SCRIPT);
   assert.deepEqual(
     [waiterEnv.EK_NAMESPACE, waiterEnv.EK_JOB_NAME, waiterEnv.EK_TAIL_LINES, waiterEnv.EK_TIMEOUT_SECONDS],
-    ["earthly-builds", "build-abc123", "60", "1800"],
+    ["earthly-builds", "build-abc123", "60", "1860"],
   );
   assert.equal(waiterEnv.EK_KUBECONFIG, FAKE_KUBECONFIG);
   assert.equal(commands[1].inputs.addPreviousOutputInEnv, false);
@@ -86,6 +86,8 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   // The demo waits for the build itself (so its outputs survive a failed build), not the provider.
   assert.deepEqual((job.inputs as Obj).metadata.annotations, { "pulumi.com/skipAwait": "true" });
   assert.equal((job.inputs as Obj).spec.template.metadata.annotations, undefined);
+  // Kubernetes stops the build when the demo's wait (a minute longer) would end.
+  assert.equal((job.inputs as Obj).spec.activeDeadlineSeconds, 1800);
 
   // Every Kubernetes object the demo creates satisfies the API schema.
   for (const r of recorded.filter(

@@ -4,7 +4,14 @@
  * kind configuration the program gives `kind create cluster` (the Command's stdin), with kind's rule
  * that the control plane stays tainted once a cluster has workers.
  */
-import { FAKE_KUBECONFIG, RecordedResource, onCreate, recorded, resetRecord, settle } from "./support/mocks";
+import {
+  RecordedResource,
+  SUCCEEDED_BUILD_REPORT,
+  mockDemoCommands,
+  recorded,
+  resetRecord,
+  settle,
+} from "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { stackConfigGetter } from "./support/stackConfig";
@@ -17,14 +24,8 @@ import { Scheduling, nodesAccepting, schedulingMismatches } from "../components/
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-onCreate("command:local:Command", (args) => ({
-  // The kind Command prints the kubeconfig; the demo's other command reports a finished build.
-  stdout:
-    args.inputs.create === KIND_CREATE_COMMAND
-      ? FAKE_KUBECONFIG
-      : "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n",
-  stderr: "",
-}));
+// The kind Command prints the kubeconfig; the demo's waiter reports a finished build.
+mockDemoCommands(SUCCEEDED_BUILD_REPORT);
 
 /** A pod the program asked for: which resource, and the scheduling its pod template carries. */
 interface DemoPod {

@@ -60,7 +60,7 @@ import { settle } from "./support/rejections";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, demo } from "../stacks/demo";
-import { EarthlyRemoteJob, RemoteBuildkitd } from "../components";
+import { EarthlyAllInOneJob, EarthlyRemoteJob, RemoteBuildkitd } from "../components";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 
@@ -307,7 +307,10 @@ test("a CA read from an existing Secret is secret only where it is carried", asy
     "core/v1:Secret client-certs: stringData",
   ]);
   // The client's Secret carries the stored CA, known (and secret) at preview.
-  assert.equal(inputsOf(records, "kubernetes:core/v1:Secret", "client-certs").stringData["ca_cert.pem"], STORED_CA_PEM);
+  assert.equal(
+    inputsOf(records, "kubernetes:core/v1:Secret", "client-certs").stringData["ca_cert.pem"],
+    STORED_CA_PEM,
+  );
   // The Job and the StatefulSet are known and public, field by field.
   const job = inputsOf(records, JOB, "client");
   assert.deepEqual(unknownPaths(job), []);
@@ -317,4 +320,31 @@ test("a CA read from an existing Secret is secret only where it is carried", asy
   assert.deepEqual(unknownPaths(ss.inputs), [
     "spec.template.metadata.annotations.earthly-kubernetes/tls-checksum",
   ]);
+});
+
+test("an argument not known at preview is unknown at the leaves it feeds, and nowhere else", async () => {
+  const later = <T>(value: T) =>
+    new tls.PrivateKey(`later-${recorded.length}`, { algorithm: "ED25519" }).publicKeyPem.apply(() => value);
+  const records = await registered(() => {
+    new EarthlyAllInOneJob("aio", {
+      namespace: "builds",
+      target: "+build",
+      env: later([{ name: "EARTHLY_TOKEN", value: "t" }]),
+      rebuildTrigger: later("1"),
+    });
+    new RemoteBuildkitd("fleet", {
+      namespace: "builds",
+      insecureDisableTls: true,
+      cniMtu: later(1440),
+      scheduling: later({ nodeSelector: { pool: "builders" } }),
+    });
+  });
+  assert.deepEqual(unknownLeaves(records).sort(), [
+    "apps/v1:StatefulSet fleet: spec.template.spec.containers[0].env",
+    "apps/v1:StatefulSet fleet: spec.template.spec.nodeSelector",
+    "apps/v1:StatefulSet fleet: spec.template.spec.tolerations",
+    "batch/v1:Job aio: spec.template.metadata.annotations",
+    "batch/v1:Job aio: spec.template.spec.containers[0].env",
+  ]);
+  assertNamesAndNamespaces(records, ["aio"]);
 });

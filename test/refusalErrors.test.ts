@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { refusedInApply, resetRecord } from "./support/mocks";
-import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster } from "../components";
+import { recorded, refusedInApply, resetRecord } from "./support/mocks";
+import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster, RemoteBuildkitd } from "../components";
 import { readDemoConfig } from "../stacks/config";
 import { componentProvider, tokenOf } from "../scripts/schema";
 
@@ -53,6 +53,44 @@ test("inside an apply (an Input checked on resolution): the same RunError, and e
   assertToolLike(error, expected);
   assert.ok(rejections.length > 0);
   for (const rejection of rejections) assertToolLike(rejection, expected);
+});
+
+test("an Output refused on resolution keeps every object of the component out of the cluster", async () => {
+  // The objects' known fields carry no Output for the check: it holds their registration instead.
+  // [the component's type, a build of it returning an output, the one line of the refusal].
+  const cases: [string, () => pulumi.Output<unknown>, RegExp][] = [
+    [
+      "earthly-kubernetes:index:RemoteBuildkitd",
+      () =>
+        new RemoteBuildkitd("late-fleet", {
+          namespace: "ns",
+          insecureDisableTls: true,
+          env: pulumi.output([{ name: "SRC_DIR", value: "x" }]),
+        }).connection,
+      /^RemoteBuildkitd "late-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
+    ],
+    [
+      "earthly-kubernetes:index:EarthlyAllInOneJob",
+      () =>
+        new EarthlyAllInOneJob("late-pool", {
+          namespace: "ns",
+          target: "+build",
+          scheduling: pulumi.output({ nodeSelector: { "bad key!": "x" } }),
+        }).jobName,
+      /^EarthlyAllInOneJob "late-pool": invalid scheduling\.nodeSelector/,
+    ],
+  ];
+  for (const [type, build, line] of cases) {
+    resetRecord();
+    const { error, rejections } = await refusedInApply(build);
+    assertToolLike(error, [line]);
+    assert.ok(rejections.length > 0);
+    for (const rejection of rejections) assertToolLike(rejection, [line]);
+    assert.deepEqual(
+      recorded.map((r) => r.type),
+      [type],
+    );
+  }
 });
 
 test("the demo's configuration: a RunError naming the key, the value and what is allowed", () => {

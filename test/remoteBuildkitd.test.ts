@@ -349,11 +349,16 @@ describe("a TLS fleet of 3 with a persistent cache", () => {
     assert.equal(pulumi.runtime.isRpcSecret(raw.metadata), false);
   });
 
-  test("Service: ClusterIP with ClientIP affinity, default timeout 600", () => {
+  test("Service: ClusterIP with ClientIP affinity, default timeout 600, not awaited (the StatefulSet is)", () => {
     const svc = objects.service;
     assert.equal(svc.apiVersion, "v1");
     assert.equal(svc.kind, "Service");
-    assert.deepEqual(svc.metadata, { name: FLEET, namespace: NAMESPACE, labels: RECOMMENDED_LABELS });
+    assert.deepEqual(svc.metadata, {
+      name: FLEET,
+      namespace: NAMESPACE,
+      labels: RECOMMENDED_LABELS,
+      annotations: { "pulumi.com/skipAwait": "true" },
+    });
     assert.deepEqual(svc.spec, {
       type: "ClusterIP",
       selector: SELECTOR,

@@ -2,6 +2,7 @@
  * What the two Earthly Jobs (all-in-one and remote client) have in common: their arguments, the
  * rules for them, and the Job object around an Earthly container.
  */
+import type * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_SRC_DIR,
@@ -19,7 +20,8 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
 } from "./earthlyPod";
-import { WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./labels";
+import { concatLists, lift } from "./inputs";
+import { SKIP_AWAIT_ANNOTATION, WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./labels";
 import { Scheduling, schedulingRule } from "./scheduling";
 import {
   ArgChecks,
@@ -88,8 +90,6 @@ export interface EarthlyJobArgs {
   labels?: { [key: string]: string };
 }
 
-/** The annotation that tells the kubernetes provider not to wait for the Job to finish. */
-export const SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait";
 /** The pod-template annotation carrying {@link EarthlyJobArgs.rebuildTrigger}. */
 export const REBUILD_TRIGGER_ANNOTATION = "earthly-kubernetes/rebuild-trigger";
 
@@ -133,53 +133,67 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
   ],
 };
 
-/** The parts in which the two Jobs differ. */
+/** The parts in which the two Jobs differ; an Output is a leaf of the objects, the rest stays known. */
 export interface EarthlyJobShape {
   /** The component instance (resource name). */
   instance: string;
   role: WorkloadRole;
   /** The Earthly version in force (the client takes its fleet's). */
-  version: string;
+  version: pulumi.Input<string>;
   privileged: boolean;
   defaultResources: Resources;
   /** Variables set by the package, before `SRC_DIR` and the user's. */
-  env: readonly KubeObject[];
+  env: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
   /** Labels the pod needs besides the recommended ones (e.g. the fleet's client label). */
-  extraLabels?: { [key: string]: string };
+  extraLabels?: pulumi.Input<{ [key: string]: string }>;
   /** Volumes besides the workspace, each with where it is mounted. */
   volumes: readonly { volume: KubeObject; mount: KubeObject }[];
 }
 
-/** The Job object for resolved common arguments and the Job's shape. Pure and deterministic. */
-export function earthlyJobObject(args: pulumi.Unwrap<EarthlyJobArgs>, shape: EarthlyJobShape): KubeObject {
+/** The Job object (`metadata` and `spec` of a `batch/v1` Job) an Earthly Job registers. */
+export interface EarthlyJobObject {
+  apiVersion: "batch/v1";
+  kind: "Job";
+  metadata: kubernetes.types.input.meta.v1.ObjectMeta;
+  spec: pulumi.Input<kubernetes.types.input.batch.v1.JobSpec>;
+}
+
+/**
+ * The Job object for the common arguments and the Job's shape. Pure and deterministic; an argument
+ * given as an Output is an Output only at the leaves it feeds (arguments, variables, scheduling...).
+ */
+export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): EarthlyJobObject {
   const srcDir = args.srcDir ?? DEFAULT_SRC_DIR;
-  const labels = {
+  const labels = lift({ extra: shape.extraLabels, version: shape.version }, ({ extra, version }) => ({
     ...(args.labels ?? {}),
-    ...(shape.extraLabels ?? {}),
+    ...(extra ?? {}),
     ...recommendedLabels({
       app: "earthly",
       instance: toLabelValue(shape.instance),
       role: shape.role,
-      version: toLabelValue(args.image ? "custom" : shape.version),
+      version: toLabelValue(args.image ? "custom" : version),
     }),
-  };
+  }));
   const container = buildContainer({
     name: "earthly",
-    image: earthlyImage({ ...args, earthlyVersion: args.image ? undefined : shape.version }),
-    args: [...(args.flags ?? []), args.target],
-    env: [...shape.env, { name: "SRC_DIR", value: srcDir }],
+    image: lift(shape.version, (version) =>
+      earthlyImage({ ...args, earthlyVersion: args.image ? undefined : version }),
+    ),
+    args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [...(flags ?? []), target]),
+    env: concatLists<KubeObject>([shape.env, [{ name: "SRC_DIR", value: srcDir }]]),
     extraEnv: args.env,
     resources: mergeResources(shape.defaultResources, args.resources),
     privileged: shape.privileged,
     workingDir: srcDir,
     volumeMounts: [{ name: "workspace", mountPath: srcDir }, ...shape.volumes.map((v) => v.mount)],
   });
-  return buildJob({
+  const job = buildJob({
     namespace: args.namespace,
     labels,
     annotations: args.waitForCompletion === false ? { [SKIP_AWAIT_ANNOTATION]: "true" } : undefined,
-    templateAnnotations:
-      args.rebuildTrigger !== undefined ? { [REBUILD_TRIGGER_ANNOTATION]: args.rebuildTrigger } : undefined,
+    templateAnnotations: lift(args.rebuildTrigger, (trigger) =>
+      trigger !== undefined ? { [REBUILD_TRIGGER_ANNOTATION]: trigger } : undefined,
+    ),
     backoffLimit: args.backoffLimit ?? 1,
     ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
     activeDeadlineSeconds: args.activeDeadlineSeconds,
@@ -193,4 +207,5 @@ export function earthlyJobObject(args: pulumi.Unwrap<EarthlyJobArgs>, shape: Ear
       scheduling: args.scheduling,
     }),
   });
+  return job as unknown as EarthlyJobObject;
 }

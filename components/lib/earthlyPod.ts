@@ -1,7 +1,11 @@
 /**
- * The Earthly pod and container specs the Jobs and the buildkitd fleet share, as plain Kubernetes
- * objects. Pure: no Pulumi here, so tests validate the exact objects against the Kubernetes schema.
+ * The Earthly pod and container specs the Jobs and the buildkitd fleet share, as Kubernetes objects.
+ * Pure: given plain values they return plain objects, which tests validate against the Kubernetes
+ * schema; an argument given as an Output stays an Output at the leaves it feeds (see ./inputs), so
+ * everything else is known at preview.
  */
+import * as pulumi from "@pulumi/pulumi";
+import { concatLists, lift } from "./inputs";
 import { pruneUndefined } from "./objects";
 import { Scheduling } from "./scheduling";
 import {
@@ -280,13 +284,13 @@ export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeObject
 export interface ContainerInput {
   /** Container name. */
   name: string;
-  image: string;
+  image: pulumi.Input<string>;
   /** Arguments to the image's entrypoint. */
-  args?: readonly string[];
-  /** Variables set by the package, first, in this order. */
-  env: readonly KubeObject[];
+  args?: pulumi.Input<readonly string[]>;
+  /** Variables set by the package, first, in this order (a list given as an Output is one leaf). */
+  env: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
   /** User variables, after ours. */
-  extraEnv?: readonly EnvVar[];
+  extraEnv?: pulumi.Input<readonly EnvVar[] | undefined>;
   resources: Resources;
   privileged: boolean;
   workingDir?: string;
@@ -310,9 +314,9 @@ export function buildContainer(input: ContainerInput): KubeObject {
     name: input.name,
     image: input.image,
     imagePullPolicy: "IfNotPresent",
-    args: input.args && input.args.length > 0 ? [...input.args] : undefined,
+    args: lift(input.args, (args) => (args && args.length > 0 ? [...args] : undefined)),
     workingDir: input.workingDir,
-    env: [...input.env, ...toKubeEnv(input.extraEnv ?? [])],
+    env: concatLists<KubeObject>([input.env, lift(input.extraEnv, (extra) => toKubeEnv(extra ?? []))]),
     ports: input.ports ? [...input.ports] : undefined,
     readinessProbe: input.readinessProbe,
     livenessProbe: input.livenessProbe,
@@ -325,34 +329,39 @@ export function buildContainer(input: ContainerInput): KubeObject {
 /** A pod spec for build pods: no service account token, no service links, our scheduling. */
 export function buildPodSpec(input: {
   containers: readonly KubeObject[];
-  volumes: readonly KubeObject[];
-  scheduling?: Scheduling;
+  volumes: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
+  scheduling?: pulumi.Input<Scheduling | undefined>;
   restartPolicy: "Never" | "Always";
   terminationGracePeriodSeconds?: number;
 }): KubeObject {
-  const nodeSelector = input.scheduling?.nodeSelector;
-  const tolerations = input.scheduling?.tolerations;
   return pruneUndefined({
     restartPolicy: input.restartPolicy,
     // Build pods never talk to the Kubernetes API: no token to steal from an arbitrary-code machine.
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
-    nodeSelector: nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined,
-    tolerations:
-      tolerations && tolerations.length > 0 ? tolerations.map((t) => pruneUndefined({ ...t })) : undefined,
+    nodeSelector: lift(input.scheduling, (scheduling) => {
+      const nodeSelector = scheduling?.nodeSelector;
+      return nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined;
+    }),
+    tolerations: lift(input.scheduling, (scheduling) => {
+      const tolerations = scheduling?.tolerations;
+      return tolerations && tolerations.length > 0
+        ? tolerations.map((t) => pruneUndefined({ ...t }))
+        : undefined;
+    }),
     containers: [...input.containers],
-    volumes: [...input.volumes],
+    volumes: concatLists<KubeObject>([input.volumes]),
   });
 }
 
 /** Options of a build Job. */
 export interface JobInput {
-  namespace: string;
-  labels: { [key: string]: string };
+  namespace: pulumi.Input<string>;
+  labels: pulumi.Input<{ [key: string]: string }>;
   annotations?: { [key: string]: string };
   /** Annotations of the pod template (a change replaces the Job: its template is immutable). */
-  templateAnnotations?: { [key: string]: string };
+  templateAnnotations?: pulumi.Input<{ [key: string]: string } | undefined>;
   podSpec: KubeObject;
   backoffLimit: number;
   ttlSecondsAfterFinished?: number;
@@ -361,12 +370,13 @@ export interface JobInput {
 
 /** A `batch/v1` Job around a pod spec. The name is left to Pulumi's auto-naming (Jobs are immutable). */
 export function buildJob(input: JobInput): KubeObject {
+  const labels = () => lift(input.labels, (labels) => ({ ...labels }));
   return {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: pruneUndefined({
       namespace: input.namespace,
-      labels: { ...input.labels },
+      labels: labels(),
       annotations:
         input.annotations && Object.keys(input.annotations).length > 0 ? input.annotations : undefined,
     }),
@@ -376,11 +386,10 @@ export function buildJob(input: JobInput): KubeObject {
       activeDeadlineSeconds: input.activeDeadlineSeconds,
       template: {
         metadata: pruneUndefined({
-          labels: { ...input.labels },
-          annotations:
-            input.templateAnnotations && Object.keys(input.templateAnnotations).length > 0
-              ? input.templateAnnotations
-              : undefined,
+          labels: labels(),
+          annotations: lift(input.templateAnnotations, (annotations) =>
+            annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
+          ),
         }),
         spec: input.podSpec,
       },

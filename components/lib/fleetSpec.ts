@@ -3,6 +3,8 @@
  * tie the server certificate to the names clients dial.
  */
 import { X509Certificate, createHash } from "node:crypto";
+import type * as kubernetes from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import {
   EnvVar,
   KubeObject,
@@ -14,8 +16,15 @@ import {
   toKubeVolumeSource,
 } from "./earthlyPod";
 import { BUILDKIT_PORT, FleetNames } from "./fleetNames";
+import { concatLists, lift } from "./inputs";
 import { pruneUndefined } from "./objects";
-import { CLIENT_OF_LABEL, recommendedLabels, selectorLabels, toLabelValue } from "./labels";
+import {
+  CLIENT_OF_LABEL,
+  SKIP_AWAIT_ANNOTATION,
+  recommendedLabels,
+  selectorLabels,
+  toLabelValue,
+} from "./labels";
 import { Scheduling } from "./scheduling";
 
 /** Defaults for a buildkitd container (as in EarthBuild's own chart). */
@@ -64,7 +73,10 @@ export interface PersistentCache {
   storageClassName?: string;
 }
 
-/** Everything the fleet's objects are built from, resolved. */
+/**
+ * Everything the fleet's objects are built from. Plain, but for the arguments that may be Outputs:
+ * each of those is an Output only at the leaves it feeds, so a preview shows every other field.
+ */
 export interface FleetSpecInput {
   instance: string;
   names: FleetNames;
@@ -77,14 +89,15 @@ export interface FleetSpecInput {
   persistentCache?: PersistentCache;
   cacheSizeMb?: number;
   cacheSizePct?: number;
-  cniMtu?: number;
-  env?: EnvVar[];
+  cniMtu?: pulumi.Input<number | undefined>;
+  env?: pulumi.Input<EnvVar[] | undefined>;
   resources?: Resources;
-  scheduling?: Scheduling;
+  scheduling?: pulumi.Input<Scheduling | undefined>;
   tlsEnabled: boolean;
   /** Name of the Secret holding `ca.pem`, `cert.pem`, `key.pem`. */
   tlsSecretName: string;
-  tlsChecksum?: string;
+  /** The digest of the TLS material (usually not known at preview: the one leaf it feeds). */
+  tlsChecksum?: pulumi.Input<string>;
   podAnnotations?: { [key: string]: string };
   sessionAffinityTimeoutSeconds: number;
   clientNamespaces: string[];
@@ -141,21 +154,37 @@ function fleetSelector(input: FleetSpecInput): { [key: string]: string } {
   return selectorLabels("buildkitd", toLabelValue(input.instance));
 }
 
+/** A fleet object: the typed args of its resource. */
+export interface FleetObject<Spec> {
+  apiVersion: string;
+  kind: string;
+  metadata: kubernetes.types.input.meta.v1.ObjectMeta;
+  spec: Spec;
+}
+
 /** The buildkitd StatefulSet. */
-export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
+export function buildkitdStatefulSet(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.apps.v1.StatefulSetSpec> {
   const labels = fleetLabels(input);
   const selector = fleetSelector(input);
   const cache = effectiveCacheSize(input);
-  const env: KubeObject[] = [
-    { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
-    { name: "BUILDKIT_TLS_ENABLED", value: String(input.tlsEnabled) },
-    { name: "EARTHLY_TMP_DIR", value: input.earthlyTmpDir },
-    ...(cache.cacheSizeMb !== undefined ? [{ name: "CACHE_SIZE_MB", value: String(cache.cacheSizeMb) }] : []),
-    ...(cache.cacheSizePct !== undefined
-      ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
-      : []),
-    ...(input.cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(input.cniMtu) }] : []),
-  ];
+  const env = concatLists<KubeObject>([
+    [
+      { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
+      { name: "BUILDKIT_TLS_ENABLED", value: String(input.tlsEnabled) },
+      { name: "EARTHLY_TMP_DIR", value: input.earthlyTmpDir },
+      ...(cache.cacheSizeMb !== undefined
+        ? [{ name: "CACHE_SIZE_MB", value: String(cache.cacheSizeMb) }]
+        : []),
+      ...(cache.cacheSizePct !== undefined
+        ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
+        : []),
+    ],
+    lift(input.cniMtu, (cniMtu): KubeObject[] =>
+      cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
+    ),
+  ]);
   const tlsMounts = input.tlsEnabled
     ? (["ca", "cert", "key"] as const).map((file) => ({
         name: "tls",
@@ -191,7 +220,7 @@ export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
     metadata: { name: input.names.statefulSetName, namespace: input.namespace, labels },
-    spec: pruneUndefined({
+    spec: pruneUndefined<kubernetes.types.input.apps.v1.StatefulSetSpec>({
       serviceName: input.names.headlessServiceName,
       replicas: input.replicas,
       // Instances are independent caches: start and replace them in parallel.
@@ -209,7 +238,7 @@ export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
           volumes,
           scheduling: input.scheduling,
           terminationGracePeriodSeconds: 60,
-        }),
+        }) as unknown as kubernetes.types.input.core.v1.PodSpec,
       },
       volumeClaimTemplates: input.persistentCache
         ? [
@@ -231,13 +260,15 @@ export function buildkitdStatefulSet(input: FleetSpecInput): KubeObject {
   };
 }
 
-function servicePorts(): KubeObject[] {
+function servicePorts(): kubernetes.types.input.core.v1.ServicePort[] {
   // The `tcp-` name makes service meshes such as Istio treat buildkitd's gRPC as plain TCP.
   return [{ name: "tcp-buildkitd", port: BUILDKIT_PORT, targetPort: BUILDKIT_PORT, protocol: "TCP" }];
 }
 
 /** The ClusterIP Service: ClientIP affinity keeps one build on one instance. */
-export function buildkitdService(input: FleetSpecInput): KubeObject {
+export function buildkitdService(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.core.v1.ServiceSpec> {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -245,6 +276,9 @@ export function buildkitdService(input: FleetSpecInput): KubeObject {
       name: input.names.serviceName,
       namespace: input.namespace,
       labels: fleetLabels(input),
+      // The StatefulSet's readiness, which Pulumi awaits, is what says the fleet serves. The provider's
+      // own Service await only polls for endpoints and took 10 s of a 12 s deploy on the engine tier.
+      annotations: { [SKIP_AWAIT_ANNOTATION]: "true" },
     },
     spec: {
       type: "ClusterIP",
@@ -257,11 +291,17 @@ export function buildkitdService(input: FleetSpecInput): KubeObject {
 }
 
 /** The headless Service that gives each instance a stable DNS name. */
-export function buildkitdHeadlessService(input: FleetSpecInput): KubeObject {
+export function buildkitdHeadlessService(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.core.v1.ServiceSpec> {
   const service = buildkitdService(input);
   return {
     ...service,
-    metadata: { ...(service.metadata as KubeObject), name: input.names.headlessServiceName },
+    metadata: {
+      name: input.names.headlessServiceName,
+      namespace: input.namespace,
+      labels: fleetLabels(input),
+    },
     spec: {
       clusterIP: "None",
       selector: fleetSelector(input),
@@ -275,7 +315,9 @@ export function buildkitdHeadlessService(input: FleetSpecInput): KubeObject {
  * Admits buildkitd's port only from this fleet's labelled clients in the listed namespaces, plus
  * whole namespaces and CIDRs the user lists. Everything else is denied ingress.
  */
-export function buildkitdNetworkPolicy(input: FleetSpecInput): KubeObject {
+export function buildkitdNetworkPolicy(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.networking.v1.NetworkPolicySpec> {
   const clientLabels = clientLabelsFor(input.names.serviceName);
   const byNamespace = (ns: string) => ({ matchLabels: { "kubernetes.io/metadata.name": ns } });
   const from = [

@@ -80,7 +80,7 @@ export const taintRule: Rule<Taint> = (value, field) => [
     : []),
 ];
 
-/** Checks a toleration, including the Kubernetes rule that `Exists` carries no value. */
+/** Checks a toleration, with the Kubernetes rules that `Exists` carries no value and an empty key needs `Exists`. */
 export const tolerationRule: Rule<Toleration> = (value, field) => [
   ...objectOf<Toleration>({
     key: labelKey,
@@ -91,6 +91,16 @@ export const tolerationRule: Rule<Toleration> = (value, field) => [
   })(value, field),
   ...(value.operator === "Exists" && value.value
     ? [{ field: `${field}.value`, value: value.value, allowed: "no value when operator is 'Exists'" }]
+    : []),
+  // An empty key matches every taint, which Kubernetes allows only with `Exists`.
+  ...((value.key === undefined || value.key === "") && value.operator !== "Exists"
+    ? [
+        {
+          field: `${field}.operator`,
+          value: value.operator ?? "Equal",
+          allowed: "'Exists' when the key is empty (a toleration of every taint)",
+        },
+      ]
     : []),
   ...(value.tolerationSeconds !== undefined && value.effect !== "NoExecute"
     ? [

@@ -159,6 +159,27 @@ export function checkResolvedArgs<A extends object>(
   assertNoProblems(component, argProblems(args as A, checks));
 }
 
+/**
+ * The arguments, with every field that is not known yet (an Output or a Promise) replaced by an
+ * Output checked by that field's rule once it resolves. Objects built from them then refuse a bad
+ * value at the leaves it feeds, with the same error, and never build anything from it. Rules across
+ * fields are not run here: run {@link checkResolvedArgs} on the whole arguments too.
+ */
+export function checkedFields<A extends object>(component: string, args: A, checks: ArgChecks<A>): A {
+  const rules = checks.rules as Record<string, Rule<unknown> | undefined>;
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => {
+      const rule = rules[key];
+      if (rule === undefined || !containsUnknown(value)) return [key, value];
+      const checked = pulumi.output(value).apply((resolved: unknown) => {
+        if (resolved !== undefined && resolved !== null) assertNoProblems(component, rule(resolved, key));
+        return resolved;
+      });
+      return [key, checked];
+    }),
+  ) as A;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rules. Each is a small function or a factory of one; names say what they accept.
 // ---------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ function npmVersion(pkg: string): string {
   return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-/** The versions the tier runs; keep the defaults in step with build-engine.sh. */
+/** The versions the tier runs: the same environment overrides and defaults as build-engine.sh. */
 export const ENGINE_VERSIONS = {
-  pulumi: `v${npmVersion("@pulumi/pulumi")}`,
-  kubernetesProvider: npmVersion("@pulumi/kubernetes"),
+  pulumi: process.env.PULUMI_VERSION ?? `v${npmVersion("@pulumi/pulumi")}`,
+  kubernetesProvider: process.env.K8S_PROVIDER_VERSION ?? npmVersion("@pulumi/kubernetes"),
   kubernetesProviderModule: process.env.K8S_PROVIDER_MODULE_VERSION ?? "v4.0.0-20260115033456-f47bc2d6f199",
   kubernetes: process.env.KUBERNETES_VERSION ?? "v1.36.3",
   etcd: process.env.ETCD_VERSION ?? "v3.6.16",

@@ -25,7 +25,7 @@ K8S_PROVIDER_VERSION="${K8S_PROVIDER_VERSION:-$(npm_version @pulumi/kubernetes)}
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
-CACHE="${ENGINE_CACHE:-$HOME/.cache/earthly-kubernetes/engine}"
+CACHE="${ENGINE_CACHE:-${HOME:?set HOME or ENGINE_CACHE}/.cache/earthly-kubernetes/engine}"
 
 export GOFLAGS="-buildvcs=false -mod=mod"
 export CGO_ENABLED=0
@@ -33,9 +33,11 @@ mkdir -p "$CACHE"
 
 now() { date +%s; }
 
-# build NAME DIR FUNCTION: runs FUNCTION in a fresh work folder unless DIR/.done exists.
+# build NAME DIR FUNCTION BINARY...: runs FUNCTION in a fresh work folder unless DIR/.done exists,
+# and marks DIR done only when every BINARY is in DIR/bin.
 build() {
-  local name="$1" dir="$2" fn="$3" start work
+  local name="$1" dir="$2" fn="$3" start work status missing b
+  shift 3
   if [ -f "$dir/.done" ]; then
     echo "engine: $name cached in $dir"
     return 0
@@ -44,12 +46,25 @@ build() {
   work="$(mktemp -d)"
   rm -rf "$dir"
   mkdir -p "$dir/bin"
-  if ! (cd "$work" && "$fn" "$dir/bin") >"$dir.log" 2>&1; then
-    echo "engine: building $name FAILED after $(($(now) - start)) s; last lines of $dir.log:" >&2
+  # A subshell of its own with errexit on: inside `if !` or `||`, bash would ignore set -e.
+  set +e
+  (
+    set -euo pipefail
+    cd "$work"
+    "$fn" "$dir/bin"
+  ) >"$dir.log" 2>&1
+  status=$?
+  set -e
+  rm -rf "$work"
+  missing=
+  for b in "$@"; do
+    [ -x "$dir/bin/$b" ] || missing="$missing $b"
+  done
+  if [ "$status" -ne 0 ] || [ -n "$missing" ]; then
+    echo "engine: building $name FAILED after $(($(now) - start)) s (exit $status${missing:+, missing:$missing}); last lines of $dir.log:" >&2
     tail -n 30 "$dir.log" >&2
     return 1
   fi
-  rm -rf "$work"
   touch "$dir/.done"
   echo "engine: built $name in $(($(now) - start)) s"
 }
@@ -140,7 +155,7 @@ build_kwok() {
 # stages, so every stage the tier needs is listed.
 write_kwok_stages() {
   local src
-  src=$(cd "$(mktemp -d)" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   for f in node/fast/node-initialize node/heartbeat/node-heartbeat pod/fast/pod-ready pod/fast/pod-complete \
     pod/fast/pod-delete pod/chaos/pod-container-running-failed; do
     printf -- '---\n'
@@ -152,16 +167,17 @@ total=$(now)
 pids=()
 names=()
 # Independent builds run side by side: downloads overlap with compiling.
-build "pulumi CLI $PULUMI_VERSION" "$CACHE/pulumi-$PULUMI_VERSION" build_pulumi &
+build "pulumi CLI $PULUMI_VERSION" "$CACHE/pulumi-$PULUMI_VERSION" build_pulumi pulumi &
 pids+=($!) names+=("pulumi")
 build "kubernetes provider $K8S_PROVIDER_VERSION ($K8S_PROVIDER_MODULE_VERSION)" \
-  "$CACHE/pulumi-kubernetes-$K8S_PROVIDER_VERSION-$K8S_PROVIDER_MODULE_VERSION" build_provider &
+  "$CACHE/pulumi-kubernetes-$K8S_PROVIDER_VERSION-$K8S_PROVIDER_MODULE_VERSION" build_provider pulumi-resource-kubernetes &
 pids+=($!) names+=("provider")
-build "kubernetes $KUBERNETES_VERSION" "$CACHE/kubernetes-$KUBERNETES_VERSION" build_kubernetes &
+build "kubernetes $KUBERNETES_VERSION" "$CACHE/kubernetes-$KUBERNETES_VERSION" build_kubernetes \
+  kube-apiserver kube-controller-manager kube-scheduler kubectl &
 pids+=($!) names+=("kubernetes")
-build "etcd $ETCD_VERSION" "$CACHE/etcd-$ETCD_VERSION" build_etcd &
+build "etcd $ETCD_VERSION" "$CACHE/etcd-$ETCD_VERSION" build_etcd etcd &
 pids+=($!) names+=("etcd")
-build "kwok $KWOK_VERSION" "$CACHE/kwok-$KWOK_VERSION" build_kwok &
+build "kwok $KWOK_VERSION" "$CACHE/kwok-$KWOK_VERSION" build_kwok kwok &
 pids+=($!) names+=("kwok")
 
 failed=()

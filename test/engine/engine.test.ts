@@ -14,14 +14,14 @@ import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection, schedulingForPool } from "../../components";
 import { kindConfigInputOf } from "../../components/kindCluster";
 import { kindNodes } from "../../components/lib/kindNodes";
-import { BUILD_RESULT_COMMAND, buildResultEnvironment, parseBuildResult } from "../../stacks/buildResult";
+import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
+import { RunWaiter, buildOutputs } from "../../stacks/buildOutputs";
 import {
   BUILDER_NAMESPACE,
   BUILDER_POOL,
   CLIENT_NAMESPACE,
   FLEET_NAME,
   GENERAL_POOL,
-  buildFailureMessage,
 } from "../../stacks/demo";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
@@ -228,13 +228,27 @@ describe("real engine", { concurrency: false }, () => {
     }
   });
 
-  test("failure: an awaited failing build fails up; the demo's path keeps the outputs, its waiter reports the failure, and a rebuild trigger runs a new Job", async () => {
+  test("failure, the demo's way: the outputs survive, up fails with the reason and the node's log; a rebuild trigger runs a new Job", async () => {
     const ns = "earthly-failing";
+    // The demo's waiter script, run by the program itself: the tier has no command provider. Like a
+    // Command about to run, it has no report in a preview.
+    const localWaiter: RunWaiter = (environment) => ({
+      stdout: environment.apply((waiterEnv) => {
+        if (pulumi.runtime.isDryRun()) return pulumi.unknown as unknown as string;
+        const r = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], {
+          env: { ...process.env, ...waiterEnv },
+          stdio: ["ignore", "pipe", "pipe"],
+          encoding: "utf8",
+        });
+        if (r.status !== 0) throw new Error(`the waiter failed: ${r.stderr}`);
+        return r.stdout;
+      }),
+    });
     const program =
-      (opts: { wait: boolean; fail: boolean; trigger?: string }): PulumiFn =>
+      (opts: { fail: boolean; trigger?: string }): PulumiFn =>
       async () => {
         const k8s = { provider: engineProvider(cp) };
-        const builders = securedNamespace(opts.wait ? `${ns}-awaited` : ns, "privileged", k8s);
+        const builders = securedNamespace(ns, "privileged", k8s);
         const job = new EarthlyAllInOneJob(
           "build",
           {
@@ -242,80 +256,95 @@ describe("real engine", { concurrency: false }, () => {
             target: "+build",
             scheduling: schedulingForPool(BUILDER_POOL),
             backoffLimit: 0,
-            timeoutMinutes: 2,
-            waitForCompletion: opts.wait,
+            waitForCompletion: false,
             labels: opts.fail ? FAIL_LABEL : {},
             ...(opts.trigger ? { rebuildTrigger: opts.trigger } : {}),
           },
           k8s,
         );
-        return { jobName: job.jobName, namespace: job.namespace };
-      };
-
-    const awaited = await stack("failing-awaited", program({ wait: true, fail: true }));
-    await assert.rejects(awaited.up(), /BackoffLimitExceeded|backoff limit/);
-
-    const s = await stack("failing", program({ wait: false, fail: true }));
-    const first = await s.up();
-    const jobName = String(first.outputs.jobName.value);
-    // The demo's waiter, run as the demo runs it, against the real API server with the real kubectl.
-    const waiter = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], {
-      encoding: "utf8",
-      env: {
-        ...process.env,
-        ...buildResultEnvironment({
-          kubeconfig: cp.kubeconfig,
-          namespace: ns,
-          jobName,
-          tailLines: 20,
-          timeoutSeconds: 120,
+        // Exactly the demo's outputs and failure, from stacks/buildOutputs.ts.
+        return buildOutputs({ kubeconfig: pulumi.secret(cp.kubeconfig), kubeContext: "engine" }, job, {
+          timeoutMinutes: 2,
           pollSeconds: 1,
-        }),
-      },
-    });
-    assert.equal(waiter.status, 0, waiter.stderr);
-    const result = parseBuildResult(waiter.stdout);
-    assert.equal(result.result, "failed", waiter.stdout);
-    assert.match(result.pod, new RegExp(`^${jobName}-`));
-    // The log came through the API server from the node (kwok serves one log for every container).
-    assert.equal(result.detail, "", waiter.stdout);
-    assert.equal(result.log, `${FAKE_CONTAINER_LOG.join("\n")}\n`);
-    const message = buildFailureMessage(result, {
-      kubeContext: "kind-earthlydemo-aio",
-      namespace: ns,
-      jobName,
-    });
-    assert.match(message.split("\n")[0], /^The Earthly build failed: job\//);
-    assert.match(message, /Run the build again: pulumi config set rebuild/);
-    assert.ok(message.includes(FAKE_CONTAINER_LOG[1]), message);
+          runWaiter: localWaiter,
+        });
+      };
+    /** Runs `up`, expecting the build's failure; returns the engine's message. */
+    const failingUp = async (s: Stack): Promise<string> => {
+      let message = "";
+      // The RunError also surfaces as unhandled rejections in this process, which hosts the program.
+      const rejections = await collectingRejections(async () => {
+        await assert.rejects(s.up(), (e: Error) => {
+          message = e.message;
+          return true;
+        });
+      });
+      assert.ok(
+        rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
+        String(rejections),
+      );
+      return message;
+    };
 
-    // An unchanged run does nothing (the failed Job stays); a new trigger replaces it: a new build.
-    assert.deepEqual(changes((await s.preview()).changeSummary), {});
-    const retriggered = await env.stack("failing", program({ wait: false, fail: true, trigger: "2" }));
+    const s = await stack("failing", program({ fail: true }));
+    const message = await failingUp(s);
+    assert.match(
+      message,
+      /The Earthly build failed: job\/build-[0-9a-z]+ in namespace earthly-failing \(context engine\) failed \(BackoffLimitExceeded\)\./,
+    );
+    assert.ok(message.includes(FAKE_CONTAINER_LOG[1]), message);
+    assert.match(message, /Run the build again: pulumi config set rebuild/);
+    assert.doesNotMatch(message, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
+    // The outputs were saved although `up` failed.
+    const outputs = await s.outputs();
+    const jobName = String(outputs.jobName.value);
+    assert.equal(outputs.buildResult.value, "failed");
+    assert.equal(outputs.buildLog.value, `${FAKE_CONTAINER_LOG.join("\n")}\n`);
+    assert.equal(
+      outputs.followCommand.value,
+      `kubectl --context engine --namespace ${ns} logs --follow job/${jobName}`,
+    );
+    const uid = json<Obj>(["--namespace", ns, "get", `job/${jobName}`]).metadata.uid;
+
+    // An unchanged second run builds nothing: the same failed Job, the same failure.
+    await failingUp(s);
+    assert.equal(String((await s.outputs()).jobName.value), jobName);
+    assert.equal(json<Obj>(["--namespace", ns, "get", `job/${jobName}`]).metadata.uid, uid);
+
+    // A new rebuild trigger replaces the Job: a new build (failing again here, by kwok's label).
+    const retriggered = await env.stack("failing", program({ fail: true, trigger: "2" }));
     const preview = await retriggered.preview();
     assert.equal(preview.changeSummary.replace, 1, JSON.stringify(preview.changeSummary));
-    const second = await retriggered.up();
-    assert.notEqual(String(second.outputs.jobName.value), jobName, "the rebuild reused the failed Job");
+    await failingUp(retriggered);
+    const rebuilt = String((await retriggered.outputs()).jobName.value);
+    assert.notEqual(rebuilt, jobName, "the rebuild reused the failed Job");
 
-    const fixed = await env.stack("failing", program({ wait: false, fail: false, trigger: "3" }));
+    const fixed = await env.stack("failing", program({ fail: false, trigger: "3" }));
     const third = await fixed.up();
-    const fixedName = String(third.outputs.jobName.value);
-    const done = spawnSync(
-      bin().kubectl,
-      [
-        "--kubeconfig",
-        cp.kubeconfigPath,
-        "--namespace",
-        ns,
-        "wait",
-        "--for=condition=Complete",
-        `job/${fixedName}`,
-        "--timeout=60s",
-      ],
-      { encoding: "utf8" },
-    );
-    assert.equal(done.status, 0, done.stderr);
-    await destroyed(awaited);
+    assert.equal(third.outputs.buildResult.value, "succeeded");
+    assert.notEqual(String(third.outputs.jobName.value), rebuilt);
+    await destroyed(fixed);
+  });
+
+  test("failure, the components' default: an awaited failing build fails up with the provider's reason", async () => {
+    const s = await stack("failing-awaited", async () => {
+      const k8s = { provider: engineProvider(cp) };
+      const builders = securedNamespace("earthly-failing-awaited", "privileged", k8s);
+      new EarthlyAllInOneJob(
+        "build",
+        {
+          namespace: builders.metadata.name,
+          target: "+build",
+          scheduling: schedulingForPool(BUILDER_POOL),
+          backoffLimit: 0,
+          timeoutMinutes: 2,
+          labels: FAIL_LABEL,
+        },
+        k8s,
+      );
+      return {};
+    });
+    await assert.rejects(s.up(), /BackoffLimitExceeded/);
     await destroyed(s);
   });
 
@@ -334,7 +363,7 @@ describe("real engine", { concurrency: false }, () => {
       });
     });
     assert.ok(
-      rejections.every((r) => r instanceof pulumi.RunError),
+      rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
       String(rejections),
     );
     assert.match(output, /namespace/);
@@ -352,11 +381,16 @@ describe("real engine", { concurrency: false }, () => {
   test("destroy: every stack empty, nothing of ours left in the API server", async () => {
     // Each test destroyed its stacks; this also cleans up after a test that failed half-way.
     for (const s of stacks) await destroyed(s);
+    // Only the namespaces a new cluster has are left, and no workload anywhere.
     const namespaces = json<Obj>(["get", "namespaces"]).items.map((n: Obj) => n.metadata.name);
-    assert.equal(namespaces.includes(BUILDER_NAMESPACE), false);
-    assert.equal(namespaces.includes(CLIENT_NAMESPACE), false);
-    for (const kind of ["jobs", "statefulsets", "networkpolicies"]) {
-      assert.deepEqual(json<Obj>(["get", kind, "--all-namespaces"]).items, [], `${kind} left behind`);
+    assert.deepEqual(namespaces.sort(), ["default", "kube-node-lease", "kube-public", "kube-system"]);
+    for (const kind of ["jobs", "pods", "statefulsets", "networkpolicies", "secrets", "configmaps"]) {
+      const left = json<Obj>(["get", kind, "--all-namespaces"]).items.filter(
+        (o: Obj) =>
+          !["kube-system", "kube-public", "kube-node-lease"].includes(o.metadata.namespace) &&
+          o.metadata.name !== "kube-root-ca.crt",
+      );
+      assert.deepEqual(left, [], `${kind} left behind`);
     }
   });
 });

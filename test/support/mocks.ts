@@ -36,7 +36,7 @@ onCreate("command:local:Command", () => ({ stdout: FAKE_KUBECONFIG, stderr: "" }
 
 /** What the demo's build waiter prints for a build that succeeded (see stacks/buildResult.ts). */
 export const SUCCEEDED_BUILD_REPORT =
-  "result=succeeded\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n";
+  "result=succeeded\nreason=\npod=build-abc123-x1\ndetail=\nlog:\n+build | --> done\n";
 
 /** The demo's Commands under mocks: the kind command prints the kubeconfig, the waiter `report`. */
 export function mockDemoCommands(report: string): void {

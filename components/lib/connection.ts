@@ -1,0 +1,46 @@
+/**
+ * How a client Job reads a fleet connection field by field, so that the fleet's CA (unknown at
+ * preview until the certificate authority exists, secret when read from a Secret) reaches only the
+ * objects that carry it, and everything else about the fleet stays known and public.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { FleetConnection } from "../remoteBuildkitd";
+
+/** A fleet connection whose fields may each be an Input. */
+export type FleetConnectionInputs = { [K in keyof FleetConnection]: pulumi.Input<FleetConnection[K]> };
+
+/**
+ * The fields of each `RemoteBuildkitd.connection` Output, as the fleet built them. An Output is known
+ * (or secret) as a whole: a connection whose CA is not known yet is unknown, though its names are.
+ */
+const connectionFields = new WeakMap<object, FleetConnectionInputs>();
+
+/** Records the fields a fleet's `connection` Output is made of. */
+export function registerConnectionFields(
+  connection: pulumi.Output<FleetConnection>,
+  fields: FleetConnectionInputs,
+): void {
+  connectionFields.set(connection, fields);
+}
+
+/**
+ * The fields of a fleet connection: a fleet's own `connection` field by field; a plain connection as
+ * it is; any other Output each field read from it (known, and secret, as that Output is).
+ */
+export function connectionFieldsOf(fleet: pulumi.Input<FleetConnection>): FleetConnectionInputs {
+  const recorded = connectionFields.get(fleet as object);
+  if (recorded !== undefined) return recorded;
+  if (!pulumi.Output.isInstance(fleet) && !(fleet instanceof Promise)) return fleet;
+  const whole = pulumi.output(fleet);
+  return {
+    fleetName: whole.fleetName,
+    namespace: whole.namespace,
+    buildkitHost: whole.buildkitHost,
+    instanceNames: whole.instanceNames,
+    instanceHosts: whole.instanceHosts,
+    earthlyVersion: whole.earthlyVersion,
+    tlsEnabled: whole.tlsEnabled,
+    caCertPem: whole.caCertPem,
+    clientLabels: whole.clientLabels,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Helpers that keep a resource's inputs known at preview wherever the arguments are: an argument
+ * given as an Output (or a value derived from one) becomes an Output at the one leaf it feeds, and
+ * every other leaf stays a plain value. Without Outputs they return plain values: the builders that
+ * use them stay pure and deterministic.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { containsUnknown } from "./validation";
+
+/**
+ * `fn` of a value: applied at once when the value holds no Output or Promise, else an Output that
+ * applies it once they resolve (unknown at preview while any of them is, secret when any is).
+ */
+export function lift<T, U>(value: T, fn: (resolved: pulumi.Unwrap<T>) => U): U | pulumi.Output<U> {
+  return containsUnknown(value)
+    ? pulumi.output(value).apply((resolved) => fn(resolved as pulumi.Unwrap<T>))
+    : fn(value as pulumi.Unwrap<T>);
+}
+
+/**
+ * The concatenation of lists. When every list is a plain array it is a plain array, whose items may
+ * still hold Outputs (a variable's name stays known while its value is not); when a list is itself an
+ * Output, the whole list is one.
+ */
+export function concatLists<T>(
+  lists: readonly (readonly T[] | pulumi.Output<readonly T[]>)[],
+): T[] | pulumi.Output<T[]> {
+  if (lists.every((list) => Array.isArray(list))) return (lists as readonly (readonly T[])[]).flat();
+  return pulumi.output(lists as pulumi.Input<readonly T[]>[]).apply((resolved) => resolved.flat() as T[]);
+}
+
+/**
+ * A `dependsOn` that holds a resource's registration until `checked` resolves and fails it with the
+ * refusal when `checked` rejects, so that arguments checked once they resolve still keep every
+ * object from the cluster, while the resource's inputs carry no Output for the check; plus any
+ * `resources` to depend on. At preview an unknown `checked` (an argument not known until the
+ * deployment) holds nothing, and the resources are still dependencies (as the Output's own).
+ */
+export function registeredAfter(
+  checked: pulumi.Output<unknown>,
+  ...resources: pulumi.Resource[]
+): pulumi.Output<pulumi.Resource[]> {
+  return pulumi.all([checked, ...resources.map((r) => r.urn)]).apply(() => resources);
+}
