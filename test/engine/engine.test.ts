@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection, schedulingForPool } from "../../components";
+import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
 import { kindConfigInputOf } from "../../components/kindCluster";
 import { kindNodes } from "../../components/lib/kindNodes";
 import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
@@ -26,7 +26,7 @@ import {
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";
-import { engineProvider, remoteProgram, securedNamespace } from "./programs";
+import { allInOneOnBuilders, engineProvider, remoteProgram, securedNamespace } from "./programs";
 import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
@@ -89,18 +89,7 @@ function poolNodes(pool: string): string[] {
 describe("real engine", { concurrency: false }, () => {
   test("all-in-one: up awaits the Job on a builder node; a no-change run previews nothing; Pod Security refuses it in a baseline namespace", async () => {
     const s = await stack("aio", async () => {
-      const k8s = { provider: engineProvider(cp) };
-      const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-      const job = new EarthlyAllInOneJob(
-        "build",
-        {
-          namespace: builders.metadata.name,
-          target: "+build",
-          scheduling: schedulingForPool(BUILDER_POOL),
-          timeoutMinutes: 5,
-        },
-        k8s,
-      );
+      const job = allInOneOnBuilders(cp, BUILDER_NAMESPACE, { timeoutMinutes: 5 });
       return { jobName: job.jobName };
     });
     const up = await s.up();
@@ -247,21 +236,12 @@ describe("real engine", { concurrency: false }, () => {
     const program =
       (opts: { fail: boolean; trigger?: string }): PulumiFn =>
       async () => {
-        const k8s = { provider: engineProvider(cp) };
-        const builders = securedNamespace(ns, "privileged", k8s);
-        const job = new EarthlyAllInOneJob(
-          "build",
-          {
-            namespace: builders.metadata.name,
-            target: "+build",
-            scheduling: schedulingForPool(BUILDER_POOL),
-            backoffLimit: 0,
-            waitForCompletion: false,
-            labels: opts.fail ? FAIL_LABEL : {},
-            ...(opts.trigger ? { rebuildTrigger: opts.trigger } : {}),
-          },
-          k8s,
-        );
+        const job = allInOneOnBuilders(cp, ns, {
+          backoffLimit: 0,
+          waitForCompletion: false,
+          labels: opts.fail ? FAIL_LABEL : {},
+          ...(opts.trigger ? { rebuildTrigger: opts.trigger } : {}),
+        });
         // Exactly the demo's outputs and failure, from stacks/buildOutputs.ts.
         return buildOutputs({ kubeconfig: pulumi.secret(cp.kubeconfig), kubeContext: "engine" }, job, {
           timeoutMinutes: 2,
@@ -328,20 +308,11 @@ describe("real engine", { concurrency: false }, () => {
 
   test("failure, the components' default: an awaited failing build fails up with the provider's reason", async () => {
     const s = await stack("failing-awaited", async () => {
-      const k8s = { provider: engineProvider(cp) };
-      const builders = securedNamespace("earthly-failing-awaited", "privileged", k8s);
-      new EarthlyAllInOneJob(
-        "build",
-        {
-          namespace: builders.metadata.name,
-          target: "+build",
-          scheduling: schedulingForPool(BUILDER_POOL),
-          backoffLimit: 0,
-          timeoutMinutes: 2,
-          labels: FAIL_LABEL,
-        },
-        k8s,
-      );
+      allInOneOnBuilders(cp, "earthly-failing-awaited", {
+        backoffLimit: 0,
+        timeoutMinutes: 2,
+        labels: FAIL_LABEL,
+      });
       return {};
     });
     await assert.rejects(s.up(), /BackoffLimitExceeded/);

@@ -5,7 +5,14 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn } from "@pulumi/pulumi/automation";
-import { EarthlyRemoteJob, RemoteBuildkitd, podSecurityNamespace, schedulingForPool } from "../../components";
+import {
+  EarthlyAllInOneJob,
+  EarthlyAllInOneJobArgs,
+  EarthlyRemoteJob,
+  RemoteBuildkitd,
+  podSecurityNamespace,
+  schedulingForPool,
+} from "../../components";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { FleetPems } from "./certificates";
 import { ControlPlane } from "./controlPlane";
@@ -26,6 +33,29 @@ export function securedNamespace(
     name,
     { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
     opts,
+  );
+}
+
+/**
+ * Inside a program: an all-in-one Job named `build` on the builder pool, in a new namespace
+ * enforcing `privileged`, building `+build` unless `args` say otherwise.
+ */
+export function allInOneOnBuilders(
+  cp: ControlPlane,
+  namespace: string,
+  args: Partial<EarthlyAllInOneJobArgs> = {},
+): EarthlyAllInOneJob {
+  const k8s = { provider: engineProvider(cp) };
+  const builders = securedNamespace(namespace, "privileged", k8s);
+  return new EarthlyAllInOneJob(
+    "build",
+    {
+      namespace: builders.metadata.name,
+      target: "+build",
+      scheduling: schedulingForPool(BUILDER_POOL),
+      ...args,
+    },
+    k8s,
   );
 }
 
