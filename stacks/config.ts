@@ -79,3 +79,41 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
   assertNoProblems(`stack config (${stack})`, problems);
   return config;
 }
+
+/** The keys the demo reads, and the modes that use each. */
+const KEYS_BY_MODE: { [key: string]: readonly DemoMode[] } = {
+  mode: ["aio", "remote"],
+  clusterName: ["aio", "remote"],
+  earthlyVersion: ["aio", "remote"],
+  target: ["aio", "remote"],
+  cniMtu: ["aio", "remote"],
+  rebuild: ["aio", "remote"],
+  replicas: ["remote"],
+  cacheKey: ["remote"],
+  sessionAffinityTimeoutSeconds: ["remote"],
+};
+
+/**
+ * Warnings for the stack's config keys in the demo's namespace (`<project>:<key>`) that the demo will
+ * not read: unknown keys (a typo such as `replica`) and keys the stack's mode ignores.
+ */
+export function unreadConfigWarnings(allKeys: readonly string[], project: string, mode: DemoMode): string[] {
+  const known = Object.keys(KEYS_BY_MODE).join(", ");
+  return allKeys
+    .filter((full) => full.startsWith(`${project}:`))
+    .map((full) => full.slice(project.length + 1))
+    .sort()
+    .flatMap((key) => {
+      const modes = KEYS_BY_MODE[key];
+      if (modes === undefined) {
+        return [
+          `stack config key '${project}:${key}' is not one the demo reads, so it is ignored; the keys are: ${known}`,
+        ];
+      }
+      return modes.includes(mode)
+        ? []
+        : [
+            `stack config key '${project}:${key}' is ignored in mode '${mode}'; it is read in mode '${modes.join("', '")}'`,
+          ];
+    });
+}

@@ -3,8 +3,16 @@
  * builds on a buildkitd fleet over mTLS. The configuration is checked before anything is created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readDemoConfig } from "./config";
+import { readDemoConfig, unreadConfigWarnings } from "./config";
 import { demo } from "./demo";
 
 const config = new pulumi.Config();
-export = demo(readDemoConfig((key) => config.get(key), pulumi.getStack()));
+const settings = readDemoConfig((key) => config.get(key), pulumi.getStack());
+for (const warning of unreadConfigWarnings(
+  Object.keys(pulumi.runtime.allConfig()),
+  pulumi.getProject(),
+  settings.mode,
+)) {
+  void pulumi.log.warn(warning);
+}
+export = demo(settings);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_TARGET, readDemoConfig } from "../stacks/config";
+import { DEFAULT_TARGET, readDemoConfig, unreadConfigWarnings } from "../stacks/config";
 
 const from = (values: Record<string, string>) => (key: string) => values[key];
 
@@ -47,3 +47,17 @@ for (const [values, message] of bad) {
     assert.throws(() => readDemoConfig(from(values), "aio"), message);
   });
 }
+
+test("config keys the demo will not read are named: a typo, another project's keys left alone, a key the mode ignores", () => {
+  const keys = [
+    "earthly-kubernetes-demo:replica",
+    "earthly-kubernetes-demo:target",
+    "earthly-kubernetes-demo:cacheKey",
+    "other-project:replica",
+  ];
+  assert.deepEqual(unreadConfigWarnings(keys, "earthly-kubernetes-demo", "aio"), [
+    "stack config key 'earthly-kubernetes-demo:cacheKey' is ignored in mode 'aio'; it is read in mode 'remote'",
+    "stack config key 'earthly-kubernetes-demo:replica' is not one the demo reads, so it is ignored; the keys are: mode, clusterName, earthlyVersion, target, cniMtu, rebuild, replicas, cacheKey, sessionAffinityTimeoutSeconds",
+  ]);
+  assert.deepEqual(unreadConfigWarnings(keys.slice(1, 3), "earthly-kubernetes-demo", "remote"), []);
+});
