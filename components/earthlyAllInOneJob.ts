@@ -113,10 +113,12 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
 
     // Inputs not known yet are checked when they resolve: each at the leaves it feeds, and all
     // together (rules across fields included) before the Job is registered.
+    // The whole check reads the checked fields, so a bad one fails both with one error.
+    const fields = checkedFields(component, args, allInOneJobChecks);
     const checked = pulumi
-      .output(args)
+      .output(fields)
       .apply((resolved) => checkResolvedArgs(component, resolved, allInOneJobChecks));
-    const object = allInOneJobObject(name, checkedFields(component, args, allInOneJobChecks));
+    const object = allInOneJobObject(name, fields);
     const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;

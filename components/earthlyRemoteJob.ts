@@ -241,13 +241,17 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     // Certificates and key stay out of every spec: only the Secret below holds them. The fleet is
     // read field by field, so that its CA (unknown until the certificate authority exists, or a
     // secret) reaches that Secret alone, and the ConfigMap and Job show at preview.
-    const { clientCertPem, clientPrivateKeyPem, ...rest } = args;
-    const resolved = pulumi.output(rest).apply((r) => {
-      const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
-      checkResolvedArgs(component, full, remoteJobChecks);
-      return full;
-    });
+    const { clientCertPem, clientPrivateKeyPem } = args;
     const checked = checkedFields(component, args, remoteJobChecks);
+    // The whole check reads the checked fields (a bad one fails both with one error), without the
+    // certificate and key, which stay out of everything but the Secret.
+    const resolved = pulumi
+      .output({ ...checked, clientCertPem: undefined, clientPrivateKeyPem: undefined })
+      .apply((r) => {
+        const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
+        checkResolvedArgs(component, full, remoteJobChecks);
+        return full;
+      });
     const fleet = connectionFieldsOf(args.fleet);
     // Nothing is registered until every argument is checked (an unknown one is checked on deploy).
     const child = { parent: this, dependsOn: registeredAfter(resolved) };

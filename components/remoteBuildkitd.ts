@@ -261,6 +261,23 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
         })
       : undefined;
 
+    // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
+    const checksum = tlsMaterial
+      ? pulumi.unsecret(tlsMaterial.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
+      : undefined;
+
+    // The arguments that may be Outputs are checked once they resolve, and each feeds only its own
+    // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
+    // preview, and the TLS material (unknown until the certificate authority exists, and secret)
+    // reaches only the Secret and, as a digest, the pods' checksum annotation.
+    const checked = checkedFields(component, args, remoteBuildkitdChecks);
+    const late = pulumi
+      .output({ cniMtu: checked.cniMtu, env: checked.env, scheduling: checked.scheduling })
+      .apply((dynamic) => {
+        const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
+        checkResolvedArgs(component, resolved, remoteBuildkitdChecks);
+        return dynamic;
+      });
     const secret = tlsMaterial
       ? new kubernetes.core.v1.Secret(
           `${name}-tls`,
@@ -271,26 +288,10 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
               tlsMaterial.apply((m) => ({ "ca.pem": m.ca, "cert.pem": m.cert, "key.pem": m.key })),
             ),
           },
-          { parent: this },
+          // Not before every argument passed its checks: no key reaches a cluster for a refused fleet.
+          { parent: this, dependsOn: registeredAfter(late) },
         )
       : undefined;
-    // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
-    const checksum = tlsMaterial
-      ? pulumi.unsecret(tlsMaterial.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
-      : undefined;
-
-    // The arguments that may be Outputs are checked once they resolve, and each feeds only its own
-    // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
-    // preview, and the TLS material (unknown until the certificate authority exists, and secret)
-    // reaches only the Secret and, as a digest, the pods' checksum annotation.
-    const late = pulumi
-      .output({ cniMtu: args.cniMtu, env: args.env, scheduling: args.scheduling })
-      .apply((dynamic) => {
-        const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
-        checkResolvedArgs(component, resolved, remoteBuildkitdChecks);
-        return dynamic;
-      });
-    const checked = checkedFields(component, args, remoteBuildkitdChecks);
     const input: FleetSpecInput = {
       instance: name,
       names,

@@ -141,9 +141,12 @@ export function buildOutputs(
     .all([result, cluster.kubeContext, job.namespace, job.jobName, waiter.waitAgainCommand])
     .apply(([r, kubeContext, namespace, jobName, waitAgainCommand]) => {
       if (r.result !== "succeeded") {
-        throw new pulumi.RunError(
-          buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand }),
-        );
+        const message = buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand });
+        const error = new pulumi.RunError(message);
+        // This rejects as the program finishes, when the CLI's first handler prints `stack` rather
+        // than a RunError's message alone: make them the same, so the user reads no stack frames.
+        error.stack = message;
+        throw error;
       }
     });
   return {

@@ -60,6 +60,8 @@ test("a failed build: the outputs exist and the deployment fails with the reason
   assert.equal(new Set(rejections).size, 1, String(rejections));
   assert.equal(errors.length, rejections.length);
   assert.doesNotMatch(errors[0].message, /\n\s+at /);
+  // What the CLI prints when the program has already finished: the stack, which is the message.
+  assert.equal(errors[0].stack, errors[0].message);
   const lines = errors[0].message.split("\n");
   assert.equal(
     lines[0],

@@ -14,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { recorded, refusedInApply, resetRecord } from "./support/mocks";
 import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster, RemoteBuildkitd } from "../components";
 import { readDemoConfig } from "../stacks/config";
+import { fleetPems } from "./engine/certificates";
 import { componentProvider, tokenOf } from "../scripts/schema";
 
 /** Asserts what the CLI would print for `error`: its message alone, naming field, value and allowed. */
@@ -58,7 +59,23 @@ test("inside an apply (an Input checked on resolution): the same RunError, and e
 test("an Output refused on resolution keeps every object of the component out of the cluster", async () => {
   // The objects' known fields carry no Output for the check: it holds their registration instead.
   // [the component's type, a build of it returning an output, the one line of the refusal].
+  const pems = await fleetPems({ fleetName: "tls-fleet", namespace: "ns", replicas: 1 });
   const cases: [string, () => pulumi.Output<unknown>, RegExp][] = [
+    [
+      // With TLS: not even the Secret with the server's private key is registered.
+      "earthly-kubernetes:index:RemoteBuildkitd",
+      () =>
+        new RemoteBuildkitd("tls-fleet", {
+          namespace: "ns",
+          tls: {
+            caCertPem: pems.caCertPem,
+            serverCertPem: pems.serverCertPem,
+            serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
+          },
+          env: pulumi.output([{ name: "SRC_DIR", value: "x" }]),
+        }).connection,
+      /^RemoteBuildkitd "tls-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
+    ],
     [
       "earthly-kubernetes:index:RemoteBuildkitd",
       () =>
@@ -86,6 +103,9 @@ test("an Output refused on resolution keeps every object of the component out of
     assertToolLike(error, [line]);
     assert.ok(rejections.length > 0);
     for (const rejection of rejections) assertToolLike(rejection, [line]);
+    // One refusal, reported once: the SDK reports an error object once, however many promises carry it.
+    assert.equal(new Set(rejections).size, 1, rejections.map(String).join("\n---\n"));
+    assert.equal((error as Error).stack, (error as Error).message);
     assert.deepEqual(
       recorded.map((r) => r.type),
       [type],

@@ -57,6 +57,9 @@ export class InvalidArgumentsError extends pulumi.RunError {
     // serialize ('error serializing property "metadata": ...'); the message already names component
     // and field, so it keeps its one format.
     Object.defineProperty(this, "message", { get: () => message, set: () => undefined, configurable: true });
+    // Rejected after the program has finished, the CLI's first handler prints `stack`, not the
+    // RunError's message alone: keep the stack frames out of what the user reads.
+    this.stack = message;
   }
 }
 
