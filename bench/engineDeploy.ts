@@ -51,10 +51,8 @@ function revealed(value: unknown): unknown {
 /** The Kubernetes objects a stack created, as Pulumi sent them, namespaces first. */
 function appliedObjects(deployment: Obj): Obj[] {
   const objects = (deployment.resources as Obj[])
-    .filter(
-      (r) => r.custom && String(r.type).startsWith("kubernetes:") && !String(r.type).startsWith("pulumi:"),
-    )
-    .filter((r) => r.type !== "pulumi:providers:kubernetes")
+    // Kubernetes objects only: the provider's type is `pulumi:providers:kubernetes`.
+    .filter((r) => r.custom && String(r.type).startsWith("kubernetes:"))
     .map((r) => revealed(r.inputs) as Obj)
     .filter((o) => o.kind !== undefined);
   return objects.sort((a, b) => Number(b.kind === "Namespace") - Number(a.kind === "Namespace"));

@@ -14,7 +14,7 @@ import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } 
 import { concatLists, lift, registeredAfter } from "./lib/inputs";
 import { newBuildJob } from "./lib/jobResource";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "./lib/labels";
-import { ArgChecks, checkKnownArgs, checkResolvedArgs, checkedFields, mountPath } from "./lib/validation";
+import { ArgChecks, checkKnownArgs, checkedArgs, mountPath } from "./lib/validation";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
 export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
@@ -113,13 +113,9 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
 
     // Inputs not known yet are checked when they resolve: each at the leaves it feeds, and all
     // together (rules across fields included) before the Job is registered.
-    // The whole check reads the checked fields, so a bad one fails both with one error.
-    const fields = checkedFields(component, args, allInOneJobChecks);
-    const checked = pulumi
-      .output(fields)
-      .apply((resolved) => checkResolvedArgs(component, resolved, allInOneJobChecks));
-    const object = allInOneJobObject(name, fields);
-    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked));
+    const checked = checkedArgs(component, args, allInOneJobChecks);
+    const object = allInOneJobObject(name, checked.fields);
+    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked.all));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.image = pulumi.output(earthlyImage(args));

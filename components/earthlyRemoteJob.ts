@@ -14,8 +14,7 @@ import {
   ArgChecks,
   assertNoProblems,
   checkKnownArgs,
-  checkResolvedArgs,
-  checkedFields,
+  checkedArgs,
   containsUnknown,
   printableText,
   requiredFields,
@@ -242,16 +241,7 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     // read field by field, so that its CA (unknown until the certificate authority exists, or a
     // secret) reaches that Secret alone, and the ConfigMap and Job show at preview.
     const { clientCertPem, clientPrivateKeyPem } = args;
-    const checked = checkedFields(component, args, remoteJobChecks);
-    // The whole check reads the checked fields (a bad one fails both with one error), without the
-    // certificate and key, which stay out of everything but the Secret.
-    const resolved = pulumi
-      .output({ ...checked, clientCertPem: undefined, clientPrivateKeyPem: undefined })
-      .apply((r) => {
-        const full = r as pulumi.Unwrap<EarthlyRemoteJobArgs>;
-        checkResolvedArgs(component, full, remoteJobChecks);
-        return full;
-      });
+    const { fields: checked, all: resolved } = checkedArgs(component, args, remoteJobChecks);
     const fleet = connectionFieldsOf(args.fleet);
     // Nothing is registered until every argument is checked (an unknown one is checked on deploy).
     const child = { parent: this, dependsOn: registeredAfter(resolved) };
@@ -308,7 +298,7 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(resolved));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
-    this.buildkitHost = resolved.apply((r) => clientBuildkitHost(r.fleet, r.cacheKey));
+    this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);
     this.registerOutputs({
       jobName: this.jobName,
       namespace: this.namespace,

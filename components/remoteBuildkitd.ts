@@ -32,8 +32,7 @@ import {
   requiredFields,
   assertNoProblems,
   checkKnownArgs,
-  checkResolvedArgs,
-  checkedFields,
+  checkedArgs,
   cidr,
   dnsName,
   eachOf,
@@ -270,14 +269,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
     // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
     // preview, and the TLS material (unknown until the certificate authority exists, and secret)
     // reaches only the Secret and, as a digest, the pods' checksum annotation.
-    const checked = checkedFields(component, args, remoteBuildkitdChecks);
-    const late = pulumi
-      .output({ cniMtu: checked.cniMtu, env: checked.env, scheduling: checked.scheduling })
-      .apply((dynamic) => {
-        const resolved = { ...args, ...dynamic, fleetName } as pulumi.Unwrap<RemoteBuildkitdArgs>;
-        checkResolvedArgs(component, resolved, remoteBuildkitdChecks);
-        return dynamic;
-      });
+    const { fields: checked, all } = checkedArgs(component, { ...args, fleetName }, remoteBuildkitdChecks);
     const secret = tlsMaterial
       ? new kubernetes.core.v1.Secret(
           `${name}-tls`,
@@ -289,7 +281,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
             ),
           },
           // Not before every argument passed its checks: no key reaches a cluster for a refused fleet.
-          { parent: this, dependsOn: registeredAfter(late) },
+          { parent: this, dependsOn: registeredAfter(all) },
         )
       : undefined;
     const input: FleetSpecInput = {
@@ -319,7 +311,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
     };
 
     // No object is registered until the arguments are checked and the certificate covers the names.
-    const checkedAll = pulumi.all([late, tlsMaterial ?? pulumi.output(undefined)]);
+    const checkedAll = pulumi.all([all, tlsMaterial ?? pulumi.output(undefined)]);
     const child = { parent: this, dependsOn: registeredAfter(checkedAll) };
     const statefulSet = buildkitdStatefulSet(input);
     const service = buildkitdService(input);

@@ -6,6 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { toolError } from "../components/lib/validation";
 import { BUILD_RESULT_COMMAND, BuildResult, buildResultEnvironment, parseBuildResult } from "./buildResult";
 
 /** How many log lines the `buildLog` output and a failure message keep. */
@@ -141,12 +142,7 @@ export function buildOutputs(
     .all([result, cluster.kubeContext, job.namespace, job.jobName, waiter.waitAgainCommand])
     .apply(([r, kubeContext, namespace, jobName, waitAgainCommand]) => {
       if (r.result !== "succeeded") {
-        const message = buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand });
-        const error = new pulumi.RunError(message);
-        // This rejects as the program finishes, when the CLI's first handler prints `stack` rather
-        // than a RunError's message alone: make them the same, so the user reads no stack frames.
-        error.stack = message;
-        throw error;
+        throw toolError(buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand }));
       }
     });
   return {

@@ -10,15 +10,13 @@
  * values arrive as environment variables, are re-validated, and every expansion is quoted.
  * Inside the template literal below, `\${` is a shell expansion, not a TypeScript one.
  */
+import { LOWER_ALNUM, SCRIPT_PRELUDE } from "../components/lib/kindScripts";
 
 /**
  * What the Command runs: the script from {@link BUILD_RESULT_SCRIPT}, passed in the environment (as
  * the kind Commands pass theirs), so a failure message quotes this line and not the script.
  */
 export const BUILD_RESULT_COMMAND = 'eval "${EK_BUILD_RESULT_SCRIPT:?not set}"';
-
-// Spelled out: a range such as a-z can match other letters in some locales.
-const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
  * Waits for `job/$EK_JOB_NAME` in `$EK_NAMESPACE` to be Complete or Failed (at most
@@ -35,15 +33,7 @@ const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
  * `$EK_KUBECONFIG` holds the kubeconfig's content (a secret): it goes to a private temp file,
  * never into an argument list.
  */
-export const BUILD_RESULT_SCRIPT = `umask 077
-say() { printf 'earthly-kubernetes: %s\\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-is_uint() {
-  case $1 in
-    '' | *[!0123456789]*) return 1 ;;
-  esac
-}
-# An RFC 1123 subdomain (a Job name): dot-separated labels, at most 253 characters.
+export const BUILD_RESULT_SCRIPT = `${SCRIPT_PRELUDE}# An RFC 1123 subdomain (a Job name): dot-separated labels, at most 253 characters.
 is_subdomain() {
   [ "\${#1}" -le 253 ] || return 1
   case $1 in
@@ -55,10 +45,9 @@ job=$EK_JOB_NAME
 tail_lines=$EK_TAIL_LINES
 timeout=$EK_TIMEOUT_SECONDS
 poll=$EK_POLL_SECONDS
-case $namespace in
-  '' | -* | *- | *[!${LOWER_ALNUM}-]*) die "EK_NAMESPACE '$namespace' is not an RFC 1123 label" ;;
-esac
-[ "\${#namespace}" -le 63 ] || die "EK_NAMESPACE '$namespace' is not an RFC 1123 label"
+if ! is_label "$namespace" || [ "\${#namespace}" -gt 63 ]; then
+  die "EK_NAMESPACE '$namespace' is not an RFC 1123 label"
+fi
 is_subdomain "$job" || die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain"
 is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
 is_uint "$timeout" || die "EK_TIMEOUT_SECONDS '$timeout' is not a whole number of seconds"

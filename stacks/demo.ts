@@ -45,7 +45,12 @@ const BUILD_TIMEOUT_MINUTES = 30;
 /** Minutes the demo waits: a little longer, so a build that runs out of time is reported as failed. */
 const BUILD_WAIT_MINUTES = BUILD_TIMEOUT_MINUTES + 1;
 
-function namespace(name: string, level: "privileged" | "baseline", opts: pulumi.CustomResourceOptions) {
+/** A namespace enforcing a Pod Security level. */
+export function securedNamespace(
+  name: string,
+  level: "privileged" | "baseline" | "restricted",
+  opts: pulumi.CustomResourceOptions,
+): kubernetes.core.v1.Namespace {
   const object = podSecurityNamespace(name, level);
   return new kubernetes.core.v1.Namespace(
     name,
@@ -71,7 +76,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
     workerPools: [BUILDER_POOL, GENERAL_POOL],
   });
   const k8s = { provider: cluster.provider };
-  const builders = namespace(BUILDER_NAMESPACE, "privileged", k8s);
+  const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
   const builderScheduling = cluster.poolScheduling.apply((pools) => pools[BUILDER_POOL.name]);
   const common = {
     clusterName: cluster.clusterName,
@@ -95,7 +100,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
     return { ...common, ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }) };
   }
 
-  const clients = namespace(CLIENT_NAMESPACE, "baseline", k8s);
+  const clients = securedNamespace(CLIENT_NAMESPACE, "baseline", k8s);
   const ca = new BuildkitCertificateAuthority("buildkit-ca", {
     server: { fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: config.replicas },
     clients: [CLIENT_NAME],

@@ -5,6 +5,7 @@
  * `rebuild` in the stack config replaces the Job. The real engine runs the same path in test/engine.
  */
 import { mockDemoCommands, ofType, settle, valueOf } from "./support/mocks";
+import { collectRejections } from "./support/rejections";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,23 +23,19 @@ mockDemoCommands(
 // The failure surfaces as unhandled rejections, as in the program's own process, where the SDK
 // reports it. This file is one program: collect them while it runs (the test runner's own listener
 // would count them as failures), then check every one.
-const rejections: unknown[] = [];
-const collect = (reason: unknown) => void rejections.push(reason);
-let runnerListeners: NodeJS.UnhandledRejectionListener[] = [];
+let collector: ReturnType<typeof collectRejections>;
 let outputs: { [output: string]: pulumi.Output<unknown> } = {};
 
 before(() => {
-  runnerListeners = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", collect);
+  // Installed here, once the test runner's own listener is.
+  collector = collectRejections();
   const fromFile = stackConfigGetter("aio");
   outputs = demo(readDemoConfig((key) => (key === "rebuild" ? "2026-11-28" : fromFile(key)), "aio"));
 });
 
 after(async () => {
-  for (let i = 0; i < 10; i++) await settle();
-  process.removeListener("unhandledRejection", collect);
-  for (const listener of runnerListeners) process.on("unhandledRejection", listener);
+  await collector.stop();
+  const rejections = collector.rejections;
   assert.ok(
     rejections.every((r) => r === rejections[0]),
     "another error than the build's failure",
@@ -54,7 +51,8 @@ test("a failed build: the outputs exist and the deployment fails with the reason
   assert.equal(await valueOf(outputs.buildResult), "failed");
   assert.equal(await valueOf(outputs.buildLog), "+build | ERROR: exit code 2\n");
   assert.equal(await valueOf(outputs.rebuildCommand), REBUILD_COMMAND);
-  for (let i = 0; i < 10; i++) await settle();
+  for (let i = 0; i < 20 && collector.rejections.length === 0; i++) await settle();
+  const rejections = collector.rejections;
   const errors = rejections.filter((r) => r instanceof pulumi.RunError) as pulumi.RunError[];
   // One error, though more than one promise may carry it: the SDK reports an error object once.
   assert.equal(new Set(rejections).size, 1, String(rejections));

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { autoNamedMetadata } from "./support/autoName";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -37,14 +38,8 @@ void pulumi.runtime.setMocks(
       // What a provider's preview returns for a create: its inputs, and a Kubernetes object's
       // auto-name (the provider computes it at preview). Nothing else: keys, certificates and
       // stdout stay unknown.
-      const state: Obj = { ...args.inputs };
-      if (args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:index")) {
-        const metadata = (args.inputs.metadata ?? {}) as Obj;
-        if (!pulumi.isUnknown(metadata)) {
-          state.metadata = { ...metadata, name: metadata.name ?? `${args.name}-abc123` };
-        }
-      }
-      return { id: `${args.name}-id`, state };
+      const metadata = autoNamedMetadata(args);
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...(metadata ? { metadata } : {}) } };
     },
     call(args) {
       return args.inputs;

@@ -13,17 +13,23 @@
 import { CONFIG_HASH_LABEL } from "./kindConfig";
 
 // Character sets are spelled out: a range such as a-z can match other letters in some locales.
-const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+export const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-/** Messages, tool checks and name/number shapes shared by every script. */
-const COMMON = `umask 077
+/** Messages, prefixed `earthly-kubernetes:` on stderr; `die` exits 1. */
+const MESSAGES = `umask 077
 say() { printf 'earthly-kubernetes: %s\\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-# need TOOL ADVICE: refuse unless TOOL is on PATH.
+`;
+
+/** Refusing a missing tool. */
+const NEED = `# need TOOL ADVICE: refuse unless TOOL is on PATH.
 need() {
   command -v "$1" >/dev/null 2>&1 || die "$1 was not found on PATH: $2"
 }
-# An RFC 1123 label's shape; callers check the length.
+`;
+
+/** Name and number shapes. */
+const SHAPES = `# An RFC 1123 label's shape; callers check the length.
 is_label() {
   case $1 in
     '' | -* | *- | *[!${LOWER_ALNUM}-]*) return 1 ;;
@@ -35,6 +41,15 @@ is_uint() {
   esac
 }
 `;
+
+/** What the kind scripts share: messages, tool checks and name/number shapes. */
+const COMMON = `${MESSAGES}${NEED}${SHAPES}`;
+
+/**
+ * Messages (`say`, `die`) and shapes (`is_label`, `is_uint`) for a script of the demo's that reports
+ * a missing tool rather than refusing it (the build waiter).
+ */
+export const SCRIPT_PRELUDE = `${MESSAGES}${SHAPES}`;
 
 /** The kind cluster name rule of `validation.kindClusterName`, again in sh. */
 const CHECK_CLUSTER_NAME = `name=$KIND_CLUSTER_NAME

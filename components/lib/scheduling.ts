@@ -189,7 +189,7 @@ export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
   // An empty effect matches every effect; an empty key (only valid with Exists) every key.
   if (toleration.effect && toleration.effect !== taint.effect) return false;
   if (toleration.key && toleration.key !== taint.key) return false;
-  switch (toleration.operator ?? TolerationOperator.Equal) {
+  switch (toleration.operator || TolerationOperator.Equal) {
     case TolerationOperator.Exists:
       return true;
     case TolerationOperator.Equal:

@@ -57,10 +57,20 @@ export class InvalidArgumentsError extends pulumi.RunError {
     // serialize ('error serializing property "metadata": ...'); the message already names component
     // and field, so it keeps its one format.
     Object.defineProperty(this, "message", { get: () => message, set: () => undefined, configurable: true });
-    // Rejected after the program has finished, the CLI's first handler prints `stack`, not the
-    // RunError's message alone: keep the stack frames out of what the user reads.
+    // The message alone, as `toolError` does (see there why).
     this.stack = message;
   }
+}
+
+/**
+ * A `pulumi.RunError` whose `stack` is its message. The CLI prints only a RunError's message, except
+ * when it rejects after the program has finished (as one thrown in an `apply` often does): then its
+ * first handler prints `stack`. So the user reads the message alone either way.
+ */
+export function toolError(message: string): pulumi.RunError {
+  const error = new pulumi.RunError(message);
+  error.stack = message;
+  return error;
 }
 
 function problemReason(p: Problem): string {
@@ -154,7 +164,7 @@ export function checkKnownArgs<A extends object>(component: string, args: A, che
 }
 
 /** Checks fully resolved arguments (inside the `apply` that builds a spec). */
-export function checkResolvedArgs<A extends object>(
+function checkResolvedArgs<A extends object>(
   component: string,
   args: pulumi.Unwrap<A>,
   checks: ArgChecks<A>,
@@ -162,13 +172,39 @@ export function checkResolvedArgs<A extends object>(
   assertNoProblems(component, argProblems(args as A, checks));
 }
 
+/** Arguments that may hold Outputs, checked (see {@link checkedArgs}). */
+export interface CheckedArgs<A> {
+  /**
+   * The arguments, with every field not known yet replaced by an Output checked by that field's rule
+   * once it resolves: objects built from them refuse a bad value at the leaves it feeds.
+   */
+  fields: A;
+  /**
+   * The whole arguments, once every rule (rules across fields included) passed. Built from `fields`,
+   * so a bad field fails both with one error, which the SDK reports once. Hold a resource's
+   * registration on it (`registeredAfter`) so nothing of a refused component reaches the cluster.
+   */
+  all: pulumi.Output<pulumi.Unwrap<A>>;
+}
+
 /**
- * The arguments, with every field that is not known yet (an Output or a Promise) replaced by an
- * Output checked by that field's rule once it resolves. Objects built from them then refuse a bad
- * value at the leaves it feeds, with the same error, and never build anything from it. Rules across
- * fields are not run here: run {@link checkResolvedArgs} on the whole arguments too.
+ * Checks arguments whose known values {@link checkKnownArgs} already passed: each field not known
+ * yet when it resolves, and all of them together.
  */
-export function checkedFields<A extends object>(component: string, args: A, checks: ArgChecks<A>): A {
+export function checkedArgs<A extends object>(
+  component: string,
+  args: A,
+  checks: ArgChecks<A>,
+): CheckedArgs<A> {
+  const fields = checkedFields(component, args, checks);
+  const all = pulumi.output(fields).apply((resolved) => {
+    checkResolvedArgs(component, resolved as pulumi.Unwrap<A>, checks);
+    return resolved as pulumi.Unwrap<A>;
+  });
+  return { fields, all };
+}
+
+function checkedFields<A extends object>(component: string, args: A, checks: ArgChecks<A>): A {
   const rules = checks.rules as Record<string, Rule<unknown> | undefined>;
   return Object.fromEntries(
     Object.entries(args).map(([key, value]) => {

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import PINNED from "./versions.json";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -13,14 +14,14 @@ function npmVersion(pkg: string): string {
   return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-/** The versions the tier runs: the same environment overrides and defaults as build-engine.sh. */
+/** The versions the tier runs: the same overrides and sources (npm SDKs, versions.json) as build-engine.sh. */
 export const ENGINE_VERSIONS = {
   pulumi: process.env.PULUMI_VERSION ?? `v${npmVersion("@pulumi/pulumi")}`,
   kubernetesProvider: process.env.K8S_PROVIDER_VERSION ?? npmVersion("@pulumi/kubernetes"),
-  kubernetesProviderModule: process.env.K8S_PROVIDER_MODULE_VERSION ?? "v4.0.0-20260115033456-f47bc2d6f199",
-  kubernetes: process.env.KUBERNETES_VERSION ?? "v1.36.3",
-  etcd: process.env.ETCD_VERSION ?? "v3.6.16",
-  kwok: process.env.KWOK_VERSION ?? "v0.8.0",
+  kubernetesProviderModule: process.env.K8S_PROVIDER_MODULE_VERSION ?? PINNED.kubernetesProviderModule,
+  kubernetes: process.env.KUBERNETES_VERSION ?? PINNED.kubernetes,
+  etcd: process.env.ETCD_VERSION ?? PINNED.etcd,
+  kwok: process.env.KWOK_VERSION ?? PINNED.kwok,
 };
 
 /** Paths of the built binaries. */

@@ -4,7 +4,6 @@
 # there. Prints each build's wall time. Exits non-zero, naming the build, when one fails.
 #
 #   ENGINE_CACHE   cache folder (default: ~/.cache/earthly-kubernetes/engine)
-#   Versions: see the defaults below; keep them in step with test/engine/binaries.ts.
 #
 # Built:
 #   pulumi CLI              github.com/pulumi/pulumi/pkg/v3/cmd/pulumi          (PULUMI_VERSION)
@@ -15,16 +14,18 @@
 #   kwok                    sigs.k8s.io/kwok/cmd/kwok
 set -euo pipefail
 
-K8S_PROVIDER_MODULE_VERSION="${K8S_PROVIDER_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}"
-K8S_PROVIDER_SDK_VERSION="${K8S_PROVIDER_SDK_VERSION:-v4.24.0}"
-# The CLI and provider versions are the ones the npm SDKs in node_modules ask for.
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+# The CLI and provider versions are the ones the npm SDKs in node_modules ask for; the others are
+# pinned in versions.json, which test/engine/binaries.ts reads too. Each may be overridden.
 npm_version() { node -p "require('$ROOT/node_modules/$1/package.json').version"; }
+pinned() { node -p "require('$ROOT/test/engine/versions.json').$1"; }
 PULUMI_VERSION="${PULUMI_VERSION:-v$(npm_version @pulumi/pulumi)}"
 K8S_PROVIDER_VERSION="${K8S_PROVIDER_VERSION:-$(npm_version @pulumi/kubernetes)}"
-KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
-ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
-KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+K8S_PROVIDER_MODULE_VERSION="${K8S_PROVIDER_MODULE_VERSION:-$(pinned kubernetesProviderModule)}"
+K8S_PROVIDER_SDK_VERSION="${K8S_PROVIDER_SDK_VERSION:-$(pinned kubernetesProviderSdk)}"
+KUBERNETES_VERSION="${KUBERNETES_VERSION:-$(pinned kubernetes)}"
+ETCD_VERSION="${ETCD_VERSION:-$(pinned etcd)}"
+KWOK_VERSION="${KWOK_VERSION:-$(pinned kwok)}"
 CACHE="${ENGINE_CACHE:-${HOME:?set HOME or ENGINE_CACHE}/.cache/earthly-kubernetes/engine}"
 
 export GOFLAGS="-buildvcs=false -mod=mod"

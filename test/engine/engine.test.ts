@@ -22,11 +22,12 @@ import {
   CLIENT_NAMESPACE,
   FLEET_NAME,
   GENERAL_POOL,
+  securedNamespace,
 } from "../../stacks/demo";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";
-import { allInOneOnBuilders, engineProvider, remoteProgram, securedNamespace } from "./programs";
+import { allInOneOnBuilders, engineProvider, remoteProgram } from "./programs";
 import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 

@@ -10,30 +10,21 @@ import {
   EarthlyAllInOneJobArgs,
   EarthlyRemoteJob,
   RemoteBuildkitd,
-  podSecurityNamespace,
   schedulingForPool,
 } from "../../components";
-import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import {
+  BUILDER_NAMESPACE,
+  BUILDER_POOL,
+  CLIENT_NAMESPACE,
+  FLEET_NAME,
+  securedNamespace,
+} from "../../stacks/demo";
 import { FleetPems } from "./certificates";
 import { ControlPlane } from "./controlPlane";
 
 /** The provider for the tier's control plane (its kubeconfig as a secret). */
 export function engineProvider(cp: ControlPlane): kubernetes.Provider {
   return new kubernetes.Provider("engine", { kubeconfig: pulumi.secret(cp.kubeconfig) });
-}
-
-/** A namespace enforcing a Pod Security level, as the demo makes it. */
-export function securedNamespace(
-  name: string,
-  level: "privileged" | "baseline" | "restricted",
-  opts: pulumi.CustomResourceOptions,
-): kubernetes.core.v1.Namespace {
-  const object = podSecurityNamespace(name, level);
-  return new kubernetes.core.v1.Namespace(
-    name,
-    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
-    opts,
-  );
 }
 
 /**

@@ -3,6 +3,7 @@
  * Import this module BEFORE any module that creates resources: setMocks must run first.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { autoNamedMetadata } from "./autoName";
 import { collectingRejections } from "./rejections";
 import { emulateTls } from "./tlsEmulator";
 
@@ -61,10 +62,8 @@ pulumi.runtime.setMocks(
       const state: Record<string, unknown> = { ...args.inputs, ...extra };
       record.state = extra;
       // Kubernetes auto-naming: a Job without a name gets one derived from the resource name.
-      if (args.type.startsWith("kubernetes:")) {
-        const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
-        state.metadata = { ...metadata, name: metadata.name ?? `${args.name}-abc123` };
-      }
+      const metadata = autoNamedMetadata(args);
+      if (metadata) state.metadata = metadata;
       return { id: `${args.name}-id`, state };
     },
     call(args) {

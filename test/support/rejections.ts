@@ -11,27 +11,38 @@ export async function settle(): Promise<void> {
 }
 
 /**
- * Runs `body` while unhandled rejections are collected instead of failing the test run: an error
- * thrown inside an `apply` rejects every resource registration that depends on it, and nothing in
- * the test process handles those (under the CLI, the program's own process would). The test runner's own listeners are restored afterwards.
+ * Collects unhandled rejections instead of letting them fail the test run: an error thrown inside
+ * an `apply` rejects every resource registration that depends on it, and nothing in the test process
+ * handles those (under the CLI, the program's own process would). `stop` waits until no new one
+ * arrives, then gives the test runner its own listeners back.
  */
-export async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
+export function collectRejections(): { rejections: unknown[]; stop(): Promise<void> } {
   const saved = process.listeners("unhandledRejection");
   process.removeAllListeners("unhandledRejection");
   const rejections: unknown[] = [];
   const collect = (reason: unknown) => void rejections.push(reason);
   process.on("unhandledRejection", collect);
+  return {
+    rejections,
+    async stop() {
+      let seen = -1;
+      while (seen !== rejections.length) {
+        seen = rejections.length;
+        await settle();
+      }
+      process.removeListener("unhandledRejection", collect);
+      for (const listener of saved) process.on("unhandledRejection", listener);
+    },
+  };
+}
+
+/** Runs `body` while unhandled rejections are collected (see {@link collectRejections}). */
+export async function collectingRejections(body: () => Promise<void>): Promise<unknown[]> {
+  const collector = collectRejections();
   try {
     await body();
-    // Let every dependent registration fail, until no new rejection arrives.
-    let seen = -1;
-    while (seen !== rejections.length) {
-      seen = rejections.length;
-      await settle();
-    }
   } finally {
-    process.removeListener("unhandledRejection", collect);
-    for (const listener of saved) process.on("unhandledRejection", listener);
+    await collector.stop();
   }
-  return rejections;
+  return collector.rejections;
 }
