@@ -15,8 +15,8 @@
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import * as YAML from "yaml";
-import { kindConfigInputOf } from "../components/kindCluster";
-import { kindNodes } from "../components/lib/kindNodes";
+import { kindConfigInputOf } from "../components/kind/kindCluster";
+import { kindNodes } from "../components/kind/nodes";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME, GENERAL_POOL } from "../stacks/demo";
 import { engineBinaries } from "../test/engine/binaries";
 import { fleetPems } from "../test/engine/certificates";

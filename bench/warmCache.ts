@@ -11,8 +11,8 @@
 
 import { parseArgs } from "node:util";
 import { machineSection, markdownTable, publishReport, targetsSection, verdict } from "./report";
-import { fleetNames } from "../components/lib/fleetNames";
-import { pickInstance } from "../components/lib/pinning";
+import { fleetNames } from "../components/fleet/names";
+import { pickInstance } from "../components/fleet/pinning";
 import {
   DEFAULT_SEED,
   expectedClientIpWarmHits,

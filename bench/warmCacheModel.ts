@@ -11,8 +11,8 @@
  * same inputs always give the same outputs. `warmCache.ts` runs it and prints the results.
  */
 
-import { fleetNames } from "../components/lib/fleetNames";
-import { pickInstance } from "../components/lib/pinning";
+import { fleetNames } from "../components/fleet/names";
+import { pickInstance } from "../components/fleet/pinning";
 
 /** A source of uniform numbers in `[0, 1)`. */
 export type Rng = () => number;

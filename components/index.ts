@@ -1,22 +1,46 @@
-export { BuildkitCertificateAuthority } from "./certificateAuthority";
-export type { BuildkitCertificateAuthorityArgs } from "./certificateAuthority";
-export { EarthlyAllInOneJob } from "./earthlyAllInOneJob";
-export type { EarthlyAllInOneJobArgs } from "./earthlyAllInOneJob";
-export { EarthlyRemoteJob, clientBuildkitHost, earthlyClientConfig } from "./earthlyRemoteJob";
-export type { EarthlyRemoteJobArgs } from "./earthlyRemoteJob";
-export { KindCluster } from "./kindCluster";
-export type { KindClusterArgs } from "./kindCluster";
-export { RemoteBuildkitd } from "./remoteBuildkitd";
-export type { FleetConnection, FleetTls, RemoteBuildkitdArgs } from "./remoteBuildkitd";
-export * from "./lib/earthlyPod";
-export * from "./lib/fleetNames";
-export { cacheSizeMbFor, clientLabelsFor } from "./lib/fleetSpec";
-export type { PersistentCache } from "./lib/fleetSpec";
-export * from "./lib/kindConfig";
-export * from "./lib/kindNodes";
-export * from "./lib/labels";
-export * from "./lib/pinning";
-export * from "./lib/scheduling";
-export { InvalidArgumentsError } from "./lib/validation";
-export type { Problem } from "./lib/validation";
-export * from "./lib/namespaces";
+/**
+ * The package's public API: the five components, their argument and output types, the enums their
+ * arguments take, the refusal error, and the default Earthly release. Everything else under
+ * components/ is internal and may change in any release; test/packaging.test.ts keeps this list
+ * deliberate.
+ */
+export { KindCluster } from "./kind/kindCluster";
+export type { KindClusterArgs } from "./kind/kindCluster";
+export { IpFamily, KubeProxyMode } from "./kind/config";
+export type { KindNetworking } from "./kind/config";
+export type { KindNode, KindNodeRole } from "./kind/nodes";
+
+export { BuildkitCertificateAuthority, KeyAlgorithm } from "./tls/buildkitCertificateAuthority";
+export type {
+  BuildkitCertificateAuthorityArgs,
+  ExistingCa,
+  IssuedCertificate,
+  ServerCertificateSpec,
+} from "./tls/buildkitCertificateAuthority";
+
+export { BuildkitdFleet } from "./fleet/buildkitdFleet";
+export type { BuildkitdFleetArgs, FleetConnection, FleetTls } from "./fleet/buildkitdFleet";
+export type { PersistentCache } from "./fleet/objects";
+
+export { EarthlyAllInOneJob } from "./jobs/earthlyAllInOneJob";
+export type { EarthlyAllInOneJobArgs } from "./jobs/earthlyAllInOneJob";
+export { EarthlyRemoteJob } from "./jobs/earthlyRemoteJob";
+export type { EarthlyRemoteJobArgs } from "./jobs/earthlyRemoteJob";
+export type { EarthlyJobArgs } from "./jobs/job";
+
+export { DEFAULT_EARTHLY_VERSION } from "./kubernetes/images";
+export { StorageMedium } from "./kubernetes/pod";
+export type {
+  ComputeResources,
+  EmptyDirVolume,
+  EnvVar,
+  EphemeralVolume,
+  KeyReference,
+  Resources,
+  VolumeChoice,
+} from "./kubernetes/pod";
+export { TaintEffect, TolerationOperator } from "./kubernetes/scheduling";
+export type { NodePool, Scheduling, Taint, Toleration } from "./kubernetes/scheduling";
+
+export { InvalidArgumentsError } from "./validation/errors";
+export type { Problem } from "./validation/errors";

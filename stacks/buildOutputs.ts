@@ -6,7 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { toolError } from "../components/lib/validation";
+import { toolError } from "../components/validation/errors";
 import { BUILD_RESULT_COMMAND, BuildResult, buildResultEnvironment, parseBuildResult } from "./buildResult";
 
 /** How many log lines the `buildLog` output and a failure message keep. */

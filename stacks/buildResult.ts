@@ -10,7 +10,7 @@
  * values arrive as environment variables, are re-validated, and every expansion is quoted.
  * Inside the template literal below, `\${` is a shell expansion, not a TypeScript one.
  */
-import { LOWER_ALNUM, SCRIPT_PRELUDE } from "../components/lib/kindScripts";
+import { LOWER_ALNUM, SCRIPT_PRELUDE } from "../components/kind/scripts";
 
 /**
  * What the Command runs: the script from {@link BUILD_RESULT_SCRIPT}, passed in the environment (as

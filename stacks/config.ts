@@ -2,18 +2,16 @@
  * The demo's configuration, read from the stack and checked by the same validation layer as the
  * components, so a bad value stops the preview before anything is created.
  */
+import { Problem, Rule, assertNoProblems } from "../components/validation/errors";
 import {
-  Problem,
-  Rule,
-  assertNoProblems,
   earthlyVersion as earthlyVersionRule,
   integerBetween,
   kindClusterName,
   oneOf,
   printableText,
-} from "../components/lib/validation";
-import { cniMtuRule } from "../components/lib/earthlyPod";
-import { DEFAULT_EARTHLY_VERSION } from "../components/lib/labels";
+} from "../components/validation/rules";
+import { cniMtuRule } from "../components/kubernetes/pod";
+import { DEFAULT_EARTHLY_VERSION } from "../components/kubernetes/images";
 
 /** How the demo builds. */
 export type DemoMode = "aio" | "remote";

@@ -2,7 +2,6 @@
  * The demo program: a kind cluster with a tainted builder pool, and an Earthly build in it, either
  * all-in-one (stack `aio`) or on a remote buildkitd fleet over mTLS (stack `remote`).
  */
-import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   BuildkitCertificateAuthority,
@@ -10,10 +9,10 @@ import {
   EarthlyRemoteJob,
   KindCluster,
   NodePool,
-  RemoteBuildkitd,
+  BuildkitdFleet,
   TaintEffect,
-  podSecurityNamespace,
 } from "../components";
+import { securedNamespace } from "./namespaces";
 import { buildOutputs } from "./buildOutputs";
 import { DemoConfig } from "./config";
 
@@ -44,20 +43,6 @@ export const CLIENT_NAME = "earthly";
 const BUILD_TIMEOUT_MINUTES = 30;
 /** Minutes the demo waits: a little longer, so a build that runs out of time is reported as failed. */
 const BUILD_WAIT_MINUTES = BUILD_TIMEOUT_MINUTES + 1;
-
-/** A namespace enforcing a Pod Security level. */
-export function securedNamespace(
-  name: string,
-  level: "privileged" | "baseline" | "restricted",
-  opts: pulumi.CustomResourceOptions,
-): kubernetes.core.v1.Namespace {
-  const object = podSecurityNamespace(name, level);
-  return new kubernetes.core.v1.Namespace(
-    name,
-    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
-    opts,
-  );
-}
 
 /** What both demo Jobs share: the demo waits for the build itself, and `rebuild` reruns it. */
 function buildJobArgs(config: DemoConfig) {
@@ -105,7 +90,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
     server: { fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: config.replicas },
     clients: [CLIENT_NAME],
   });
-  const fleet = new RemoteBuildkitd(
+  const fleet = new BuildkitdFleet(
     FLEET_NAME,
     {
       namespace: BUILDER_NAMESPACE,
@@ -153,7 +138,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
  * How a developer uses the fleet from a laptop: Earthly treats localhost as local and would start
  * its own daemon, so the fleet's DNS name is pointed at 127.0.0.1 and reached via port-forward.
  */
-function laptopSetup(cluster: KindCluster, fleet: RemoteBuildkitd): pulumi.Output<string> {
+function laptopSetup(cluster: KindCluster, fleet: BuildkitdFleet): pulumi.Output<string> {
   return pulumi.interpolate`# 1. Forward the fleet's port (keep it running):
 kubectl --context ${cluster.kubeContext} --namespace ${BUILDER_NAMESPACE} port-forward service/${fleet.serviceName} 8372:8372
 # 2. Make the certificate's name resolve to the forward (Earthly treats localhost as local):

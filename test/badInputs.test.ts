@@ -6,13 +6,13 @@
 import { recorded, resetRecord, settle } from "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BuildkitCertificateAuthority } from "../components/certificateAuthority";
-import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/earthlyAllInOneJob";
-import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/earthlyRemoteJob";
-import { KindCluster, KindClusterArgs } from "../components/kindCluster";
-import { FleetConnection, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
-import { InvalidArgumentsError } from "../components/lib/validation";
-import { TaintEffect } from "../components/lib/scheduling";
+import { BuildkitCertificateAuthority } from "../components/tls/buildkitCertificateAuthority";
+import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
+import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
+import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
+import { FleetConnection, BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { InvalidArgumentsError } from "../components/validation/errors";
+import { TaintEffect } from "../components/kubernetes/scheduling";
 
 const aio = (extra: Partial<EarthlyAllInOneJobArgs>) => () =>
   new EarthlyAllInOneJob("aio", {
@@ -23,8 +23,8 @@ const aio = (extra: Partial<EarthlyAllInOneJobArgs>) => () =>
 const kind = (extra: Partial<KindClusterArgs>) => () =>
   new KindCluster("kind", { clusterName: "demo", ...extra } as KindClusterArgs);
 const TLS = { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "key" };
-const fleet = (extra: Partial<RemoteBuildkitdArgs>) => () =>
-  new RemoteBuildkitd("fleet", { namespace: "builds", tls: TLS, ...extra } as RemoteBuildkitdArgs);
+const fleet = (extra: Partial<BuildkitdFleetArgs>) => () =>
+  new BuildkitdFleet("fleet", { namespace: "builds", tls: TLS, ...extra } as BuildkitdFleetArgs);
 const CONNECTION: FleetConnection = {
   fleetName: "buildkitd",
   namespace: "builds",
@@ -73,7 +73,7 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     "namespace with a dot",
     fleet({ namespace: "a.b" }),
-    /RemoteBuildkitd "fleet": invalid namespace: got "a.b"/,
+    /BuildkitdFleet "fleet": invalid namespace: got "a.b"/,
   ],
   [
     "fleet name starting with a digit",

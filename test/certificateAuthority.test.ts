@@ -13,8 +13,8 @@ import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import * as mod from "../components/certificateAuthority";
-import { InvalidArgumentsError } from "../components/lib/validation";
+import * as mod from "../components/tls/buildkitCertificateAuthority";
+import { InvalidArgumentsError } from "../components/validation/errors";
 import {
   CERT_REQUEST,
   CLIENT_AUTH,

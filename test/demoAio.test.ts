@@ -15,7 +15,7 @@ import { auditInputs, auditOutputs } from "./support/secretsAudit";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { demo } from "../stacks/demo";
-import { KIND_CREATE_COMMAND } from "../components/lib/kindScripts";
+import { KIND_CREATE_COMMAND } from "../components/kind/scripts";
 import { plain } from "./support/tlsEmulator";
 import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult";
 

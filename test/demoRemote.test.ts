@@ -9,7 +9,7 @@ import { auditInputs, auditOutputs } from "./support/secretsAudit";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { demo } from "../stacks/demo";
-import { pickInstance } from "../components/lib/pinning";
+import { pickInstance } from "../components/fleet/pinning";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

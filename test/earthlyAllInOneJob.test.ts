@@ -4,8 +4,8 @@ import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { recorded, resetRecord, settle, valueOf, ofType } from "./support/mocks";
 import { validateKubeObject } from "./support/kubeSchema";
-import { EarthlyAllInOneJob, allInOneJobObject } from "../components/earthlyAllInOneJob";
-import { InvalidArgumentsError } from "../components/lib/validation";
+import { EarthlyAllInOneJob, allInOneJobObject } from "../components/jobs/earthlyAllInOneJob";
+import { InvalidArgumentsError } from "../components/validation/errors";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -11,10 +11,10 @@ import * as YAML from "yaml";
 import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
 import { assertRefused as assertRefusedWith } from "./support/refusals";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
-import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/earthlyRemoteJob";
-import { FleetConnection } from "../components/remoteBuildkitd";
-import { pickInstance } from "../components/lib/pinning";
-import { InvalidArgumentsError } from "../components/lib/validation";
+import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
+import { FleetConnection } from "../components/fleet/buildkitdFleet";
+import { pickInstance } from "../components/fleet/pinning";
+import { InvalidArgumentsError } from "../components/validation/errors";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

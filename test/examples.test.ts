@@ -35,7 +35,7 @@ test("the TypeScript example type-checks with the repository's compiler options"
   });
   assert.deepEqual(diagnostics, []);
   const source = readFileSync(TS_EXAMPLE, "utf8");
-  for (const component of ["BuildkitCertificateAuthority", "RemoteBuildkitd", "EarthlyRemoteJob"]) {
+  for (const component of ["BuildkitCertificateAuthority", "BuildkitdFleet", "EarthlyRemoteJob"]) {
     assert.match(source, new RegExp(`new ${component}\\(`), `${component} is not used`);
   }
   // Its own provider from config, passed to everything that talks to the cluster.

@@ -11,8 +11,8 @@ import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import * as YAML from "yaml";
 import { FAKE_KUBECONFIG, RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
 import { validatedObjects } from "./support/kubeSchema";
-import { KindCluster, KindClusterArgs } from "../components/kindCluster";
-import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/lib/kindConfig";
+import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
+import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/kind/config";
 import {
   KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,
@@ -20,7 +20,7 @@ import {
   KIND_DELETE_SCRIPT,
   kindCreateEnvironment,
   kindDeleteEnvironment,
-} from "../components/lib/kindScripts";
+} from "../components/kind/scripts";
 import { assertRefused as assertRefusedWith, escapeRegExp } from "./support/refusals";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -11,7 +11,7 @@ import {
   buildKindConfig,
   kindConfigHash,
   renderKindConfig,
-} from "../components/lib/kindConfig";
+} from "../components/kind/config";
 import { validatedObjects } from "./support/kubeSchema";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CONFIG_HASH_LABEL, kindConfigHash, renderKindConfig } from "../components/lib/kindConfig";
-import { CONTROL_PLANE_TAINT, kindNodes, kindNodesFromConfig } from "../components/lib/kindNodes";
+import { CONFIG_HASH_LABEL, kindConfigHash, renderKindConfig } from "../components/kind/config";
+import { CONTROL_PLANE_TAINT, kindNodes, kindNodesFromConfig } from "../components/kind/nodes";
 import {
   NodePool,
   SchedulableNode,
@@ -16,7 +16,7 @@ import {
   schedulingForPool,
   schedulingMismatches,
   toleratesTaint,
-} from "../components/lib/scheduling";
+} from "../components/kubernetes/scheduling";
 
 const BUILDERS: NodePool = {
   name: "builders",

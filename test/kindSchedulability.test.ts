@@ -17,10 +17,10 @@ import { test } from "node:test";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { BUILDER_POOL, GENERAL_POOL, demo } from "../stacks/demo";
-import { kindConfigInputOf } from "../components/kindCluster";
-import { KindNode, kindNodes, kindNodesFromConfig } from "../components/lib/kindNodes";
-import { KIND_CREATE_COMMAND } from "../components/lib/kindScripts";
-import { Scheduling, nodesAccepting, schedulingMismatches } from "../components/lib/scheduling";
+import { kindConfigInputOf } from "../components/kind/kindCluster";
+import { KindNode, kindNodes, kindNodesFromConfig } from "../components/kind/nodes";
+import { KIND_CREATE_COMMAND } from "../components/kind/scripts";
+import { Scheduling, nodesAccepting, schedulingMismatches } from "../components/kubernetes/scheduling";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

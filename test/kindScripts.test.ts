@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CONFIG_HASH_LABEL } from "../components/lib/kindConfig";
+import { CONFIG_HASH_LABEL } from "../components/kind/config";
 import {
   KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,
@@ -18,7 +18,7 @@ import {
   KIND_DELETE_SCRIPT,
   kindCreateEnvironment,
   kindDeleteEnvironment,
-} from "../components/lib/kindScripts";
+} from "../components/kind/scripts";
 import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult";
 import { SHELLS, Shell, linkSystemTools, which } from "./support/shells";
 

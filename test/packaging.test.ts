@@ -103,3 +103,29 @@ test("nothing from the tests, demo stacks, benchmark, examples, scripts or CI is
   );
   assert.deepEqual(strayBin, []);
 });
+
+test("the package exports a deliberate list of runtime names, every one a promise semver must keep", async () => {
+  const pkg = (await import("../index")) as { [name: string]: unknown };
+  assert.deepEqual(Object.keys(pkg).sort(), [
+    "BuildkitCertificateAuthority",
+    "BuildkitdFleet",
+    "DEFAULT_EARTHLY_VERSION",
+    "EarthlyAllInOneJob",
+    "EarthlyRemoteJob",
+    "InvalidArgumentsError",
+    "IpFamily",
+    "KeyAlgorithm",
+    "KindCluster",
+    "KubeProxyMode",
+    "StorageMedium",
+    "TaintEffect",
+    "TolerationOperator",
+  ]);
+  // The enums are the values their argument types accept, not a second spelling of them.
+  assert.deepEqual(pkg.TaintEffect, {
+    NoSchedule: "NoSchedule",
+    PreferNoSchedule: "PreferNoSchedule",
+    NoExecute: "NoExecute",
+  });
+  assert.equal(pkg.DEFAULT_EARTHLY_VERSION, "v0.8.16");
+});

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pickInstance, rankInstances, rendezvousScore } from "../components/lib/pinning";
-import { fleetNames } from "../components/lib/fleetNames";
+import { pickInstance, rankInstances, rendezvousScore } from "../components/fleet/pinning";
+import { fleetNames } from "../components/fleet/names";
 
 /** The instance names of a fleet of `replicas` instances, as the StatefulSet names its pods. */
 function instances(replicas: number): string[] {

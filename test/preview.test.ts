@@ -55,7 +55,7 @@ import { settle } from "./support/rejections";
 import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, demo } from "../stacks/demo";
-import { EarthlyAllInOneJob, EarthlyRemoteJob, RemoteBuildkitd } from "../components";
+import { EarthlyAllInOneJob, EarthlyRemoteJob, BuildkitdFleet } from "../components";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 
@@ -280,7 +280,7 @@ test("a CA read from an existing Secret is secret only where it is carried", asy
     caIsSecret = pulumi.isSecret(caCertPem);
     // A server key and certificate not created yet: unknown at preview.
     const serverKey = new tls.PrivateKey("server-key", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const fleet = new RemoteBuildkitd("buildkitd", {
+    const fleet = new BuildkitdFleet("buildkitd", {
       namespace: "earthly",
       replicas: 2,
       tls: { caCertPem, serverCertPem: serverKey.publicKeyPem, serverPrivateKeyPem: serverKey.privateKeyPem },
@@ -327,7 +327,7 @@ test("an argument not known at preview is unknown at the leaves it feeds, and no
       env: later([{ name: "EARTHLY_TOKEN", value: "t" }]),
       rebuildTrigger: later("1"),
     });
-    new RemoteBuildkitd("fleet", {
+    new BuildkitdFleet("fleet", {
       namespace: "builds",
       insecureDisableTls: true,
       cniMtu: later(1440),

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { recorded, refusedInApply, resetRecord } from "./support/mocks";
-import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster, RemoteBuildkitd } from "../components";
+import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster, BuildkitdFleet } from "../components";
 import { readDemoConfig } from "../stacks/config";
 import { fleetPems } from "./engine/certificates";
 import { componentProvider, tokenOf } from "../scripts/schema";
@@ -63,9 +63,9 @@ test("an Output refused on resolution keeps every object of the component out of
   const cases: [string, () => pulumi.Output<unknown>, RegExp][] = [
     [
       // With TLS: not even the Secret with the server's private key is registered.
-      "earthly-kubernetes:index:RemoteBuildkitd",
+      "earthly-kubernetes:index:BuildkitdFleet",
       () =>
-        new RemoteBuildkitd("tls-fleet", {
+        new BuildkitdFleet("tls-fleet", {
           namespace: "ns",
           tls: {
             caCertPem: pems.caCertPem,
@@ -74,17 +74,17 @@ test("an Output refused on resolution keeps every object of the component out of
           },
           env: pulumi.output([{ name: "SRC_DIR", value: "x" }]),
         }).connection,
-      /^RemoteBuildkitd "tls-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
+      /^BuildkitdFleet "tls-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
     ],
     [
-      "earthly-kubernetes:index:RemoteBuildkitd",
+      "earthly-kubernetes:index:BuildkitdFleet",
       () =>
-        new RemoteBuildkitd("late-fleet", {
+        new BuildkitdFleet("late-fleet", {
           namespace: "ns",
           insecureDisableTls: true,
           env: pulumi.output([{ name: "SRC_DIR", value: "x" }]),
         }).connection,
-      /^RemoteBuildkitd "late-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
+      /^BuildkitdFleet "late-fleet": invalid env\[0\]\.name: got "SRC_DIR"; allowed: a name other than/,
     ],
     [
       "earthly-kubernetes:index:EarthlyAllInOneJob",

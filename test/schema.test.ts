@@ -27,10 +27,10 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const COMPONENTS = [
   "BuildkitCertificateAuthority",
+  "BuildkitdFleet",
   "EarthlyAllInOneJob",
   "EarthlyRemoteJob",
   "KindCluster",
-  "RemoteBuildkitd",
 ];
 
 let provider: ComponentProvider;
@@ -122,7 +122,7 @@ test("every input, output and type property has a description", () => {
 });
 
 test("exact property types", () => {
-  const fleet = schema.resources[tokenOf("RemoteBuildkitd")];
+  const fleet = schema.resources[tokenOf("BuildkitdFleet")];
   assert.deepEqual(fleet.inputProperties.replicas, {
     type: "number",
     optional: true,
@@ -279,8 +279,8 @@ test("construct rejects YAML inputs the component refuses, before anything is re
   assert.equal(recorded.length, 0);
 });
 
-test("construct RemoteBuildkitd with insecureDisableTls: a fleet without TLS material", async () => {
-  const result = await construct("fleet", "RemoteBuildkitd", {
+test("construct BuildkitdFleet with insecureDisableTls: a fleet without TLS material", async () => {
+  const result = await construct("fleet", "BuildkitdFleet", {
     namespace: "earthly-builds",
     replicas: 2,
     insecureDisableTls: true,
@@ -288,7 +288,7 @@ test("construct RemoteBuildkitd with insecureDisableTls: a fleet without TLS mat
   });
   assert.deepEqual(
     Object.keys(result.state).sort(),
-    Object.keys(schema.resources[tokenOf("RemoteBuildkitd")].properties).sort(),
+    Object.keys(schema.resources[tokenOf("BuildkitdFleet")].properties).sort(),
   );
   const connection = await valueOf(result.state.connection as pulumi.Output<Obj>);
   assert.equal(connection.tlsEnabled, false);

@@ -1,14 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ArgChecks,
-  NOT_YET_KNOWN,
-  argProblems,
-  requiredFields,
-  rfc1123Label,
-  uniqueBy,
-} from "../components/lib/validation";
+import { ArgChecks, NOT_YET_KNOWN, argProblems } from "../components/validation/checks";
+import { requiredFields } from "../components/validation/checks";
+import { rfc1123Label, uniqueBy } from "../components/validation/rules";
 
 test("rfc1123Label accepts a label and refuses an upper-case one", () => {
   assert.deepEqual(rfc1123Label("ok-name", "f"), []);

@@ -14,7 +14,7 @@ import {
   simulateWarmHits,
   tallyBuilds,
 } from "../bench/warmCacheModel";
-import { pickInstance } from "../components/lib/pinning";
+import { pickInstance } from "../components/fleet/pinning";
 
 const close = (actual: number, expected: number, what: string): void =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} ≠ ${expected}`);

@@ -8,12 +8,7 @@
  */
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  BuildkitCertificateAuthority,
-  EarthlyRemoteJob,
-  RemoteBuildkitd,
-  podSecurityNamespace,
-} from "../../components";
+import { BuildkitCertificateAuthority, EarthlyRemoteJob, BuildkitdFleet } from "../../components";
 
 const config = new pulumi.Config();
 const builderNamespace = config.get("builderNamespace") ?? "earthly-builders";
@@ -26,13 +21,14 @@ const clientName = "ci";
 // The cluster's kubeconfig holds credentials (or an exec plugin such as `aws eks get-token`): secret.
 const provider = new kubernetes.Provider("cluster", { kubeconfig: config.requireSecret("kubeconfig") });
 
+// Pod Security Admission: the daemons need `privileged`; the clients run under `baseline`.
 function namespace(name: string, level: "privileged" | "baseline"): kubernetes.core.v1.Namespace {
-  const object = podSecurityNamespace(name, level);
-  return new kubernetes.core.v1.Namespace(
-    name,
-    { metadata: object.metadata as kubernetes.types.input.meta.v1.ObjectMeta },
-    { provider },
-  );
+  const labels = {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/warn": "baseline",
+    "pod-security.kubernetes.io/audit": "baseline",
+  };
+  return new kubernetes.core.v1.Namespace(name, { metadata: { name, labels } }, { provider });
 }
 const builders = namespace(builderNamespace, "privileged");
 const clients = namespace(clientNamespace, "baseline");
@@ -43,7 +39,7 @@ const ca = new BuildkitCertificateAuthority("buildkit-ca", {
   clients: [clientName],
 });
 
-const fleet = new RemoteBuildkitd(
+const fleet = new BuildkitdFleet(
   fleetName,
   {
     namespace: builderNamespace,

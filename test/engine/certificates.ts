@@ -6,7 +6,10 @@
 import "reflect-metadata";
 import * as crypto from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import { ServerCertificateSpec, serverCertificateNames } from "../../components/certificateAuthority";
+import {
+  ServerCertificateSpec,
+  serverCertificateNames,
+} from "../../components/tls/buildkitCertificateAuthority";
 
 x509.cryptoProvider.set(crypto.webcrypto);
 

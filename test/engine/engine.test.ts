@@ -12,8 +12,8 @@ import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
-import { kindConfigInputOf } from "../../components/kindCluster";
-import { kindNodes } from "../../components/lib/kindNodes";
+import { kindConfigInputOf } from "../../components/kind/kindCluster";
+import { kindNodes } from "../../components/kind/nodes";
 import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
 import { RunWaiter, buildOutputs } from "../../stacks/buildOutputs";
 import {
@@ -22,8 +22,8 @@ import {
   CLIENT_NAMESPACE,
   FLEET_NAME,
   GENERAL_POOL,
-  securedNamespace,
 } from "../../stacks/demo";
+import { securedNamespace } from "../../stacks/namespaces";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";

@@ -9,16 +9,11 @@ import {
   EarthlyAllInOneJob,
   EarthlyAllInOneJobArgs,
   EarthlyRemoteJob,
-  RemoteBuildkitd,
-  schedulingForPool,
+  BuildkitdFleet,
 } from "../../components";
-import {
-  BUILDER_NAMESPACE,
-  BUILDER_POOL,
-  CLIENT_NAMESPACE,
-  FLEET_NAME,
-  securedNamespace,
-} from "../../stacks/demo";
+import { schedulingForPool } from "../../components/kubernetes/scheduling";
+import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import { securedNamespace } from "../../stacks/namespaces";
 import { FleetPems } from "./certificates";
 import { ControlPlane } from "./controlPlane";
 
@@ -67,7 +62,7 @@ export function remoteProgram(cp: ControlPlane, options: RemoteProgramOptions): 
     const k8s = { provider: engineProvider(cp) };
     const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
     const clients = securedNamespace(CLIENT_NAMESPACE, "baseline", k8s);
-    const fleet = new RemoteBuildkitd(
+    const fleet = new BuildkitdFleet(
       FLEET_NAME,
       {
         namespace: BUILDER_NAMESPACE,

@@ -4,7 +4,7 @@
  * all is registered.
  */
 import assert from "node:assert/strict";
-import { InvalidArgumentsError } from "../../components/lib/validation";
+import { InvalidArgumentsError } from "../../components/validation/errors";
 import { recorded, resetRecord, settle } from "./mocks";
 
 /** One expected problem: the field, the value as the message prints it, and what is allowed. */

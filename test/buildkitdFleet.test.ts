@@ -1,5 +1,5 @@
 /**
- * RemoteBuildkitd under Pulumi mocks, with real TLS material: a self-signed CA and a server
+ * BuildkitdFleet under Pulumi mocks, with real TLS material: a self-signed CA and a server
  * certificate issued by it with @peculiar/x509, whose SANs are `fleetNames(...).dnsNames`. Every
  * Kubernetes object the component registers is asserted field by field and validated against the
  * Kubernetes API schema.
@@ -14,14 +14,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
 import { assertRefused, escapeRegExp } from "./support/refusals";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
-import { FleetTls, RemoteBuildkitd, RemoteBuildkitdArgs } from "../components/remoteBuildkitd";
-import { fleetNames } from "../components/lib/fleetNames";
-import { tlsChecksum } from "../components/lib/fleetSpec";
-import { InvalidArgumentsError } from "../components/lib/validation";
+import { FleetTls, BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { fleetNames } from "../components/fleet/names";
+import { tlsChecksum } from "../components/fleet/objects";
+import { InvalidArgumentsError } from "../components/validation/errors";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
+const TYPE = "earthly-kubernetes:index:BuildkitdFleet";
 const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
 const SERVICE = "kubernetes:core/v1:Service";
 const SECRET = "kubernetes:core/v1:Secret";
@@ -188,7 +188,7 @@ let validated = 0;
 describe("a TLS fleet of 3 with a persistent cache", () => {
   const names = fleetNames({ fleetName: FLEET, namespace: NAMESPACE, replicas: 3 });
   let tls: FleetTls & { keyPem: string };
-  let fleet: RemoteBuildkitd;
+  let fleet: BuildkitdFleet;
   let objects: { statefulSet: Obj; service: Obj; headless: Obj; policy: Obj; secret: Obj };
 
   test("setup: a real CA-issued server certificate covering every fleet name", async () => {
@@ -205,7 +205,7 @@ describe("a TLS fleet of 3 with a persistent cache", () => {
     assert.equal(names.dnsNames.length, 16);
 
     resetRecord();
-    fleet = new RemoteBuildkitd(FLEET, {
+    fleet = new BuildkitdFleet(FLEET, {
       namespace: NAMESPACE,
       replicas: 3,
       tls,
@@ -483,7 +483,7 @@ describe("options", () => {
     const names = fleetNames({ fleetName, namespace: NAMESPACE, replicas: 1 });
     const tls = await makeServerTls(await makeCa(), names.dnsNames);
     resetRecord();
-    const fleet = new RemoteBuildkitd(fleetName, {
+    const fleet = new BuildkitdFleet(fleetName, {
       namespace: NAMESPACE,
       tls,
       sessionAffinityTimeoutSeconds: 3600,
@@ -534,7 +534,7 @@ describe("options", () => {
     assert.notEqual(first.serverCertPem, second.serverCertPem);
     const checksumFor = async (resourceName: string, tls: FleetTls): Promise<string> => {
       resetRecord();
-      const fleet = new RemoteBuildkitd(resourceName, {
+      const fleet = new BuildkitdFleet(resourceName, {
         fleetName: "bk-roll",
         namespace: NAMESPACE,
         replicas: 2,
@@ -555,7 +555,7 @@ describe("options", () => {
 
   test("insecureDisableTls: BUILDKIT_TLS_ENABLED=false, no Secret, no TLS mounts, empty CA", async () => {
     resetRecord();
-    const fleet = new RemoteBuildkitd("plain", {
+    const fleet = new BuildkitdFleet("plain", {
       namespace: NAMESPACE,
       insecureDisableTls: true,
       scratchVolume: { emptyDir: { sizeLimit: "20Gi" } },
@@ -589,7 +589,7 @@ describe("options", () => {
 
   test("an explicit CACHE_SIZE_MB wins over the derived one; image repository and version", async () => {
     resetRecord();
-    const fleet = new RemoteBuildkitd("mirror", {
+    const fleet = new BuildkitdFleet("mirror", {
       namespace: NAMESPACE,
       insecureDisableTls: true,
       persistentCache: { size: "100Gi" },
@@ -614,11 +614,11 @@ describe("options", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("refused arguments", () => {
-  const base: RemoteBuildkitdArgs = { namespace: NAMESPACE, insecureDisableTls: true };
+  const base: BuildkitdFleetArgs = { namespace: NAMESPACE, insecureDisableTls: true };
 
   test("replicas 0", async () => {
     await assertRefused(
-      () => new RemoteBuildkitd("r0", { ...base, replicas: 0 }),
+      () => new BuildkitdFleet("r0", { ...base, replicas: 0 }),
       [{ field: "replicas", got: "0", allowed: /an integer from 1 to 100/ }],
     );
   });
@@ -626,7 +626,7 @@ describe("refused arguments", () => {
   test("sessionAffinityTimeoutSeconds 0 and 86401", async () => {
     for (const value of [0, 86401]) {
       await assertRefused(
-        () => new RemoteBuildkitd("t", { ...base, sessionAffinityTimeoutSeconds: value }),
+        () => new BuildkitdFleet("t", { ...base, sessionAffinityTimeoutSeconds: value }),
         [
           {
             field: "sessionAffinityTimeoutSeconds",
@@ -640,7 +640,7 @@ describe("refused arguments", () => {
 
   test("TLS missing without insecureDisableTls", async () => {
     await assertRefused(
-      () => new RemoteBuildkitd("no-tls", { namespace: NAMESPACE }),
+      () => new BuildkitdFleet("no-tls", { namespace: NAMESPACE }),
       ["tls.caCertPem", "tls.serverCertPem", "tls.serverPrivateKeyPem"].map((field) => ({
         field,
         got: "nothing",
@@ -649,7 +649,7 @@ describe("refused arguments", () => {
     );
     await assertRefused(
       () =>
-        new RemoteBuildkitd("half-tls", {
+        new BuildkitdFleet("half-tls", {
           namespace: NAMESPACE,
           tls: { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "" },
         }),
@@ -660,7 +660,7 @@ describe("refused arguments", () => {
   test("tls given together with insecureDisableTls", async () => {
     await assertRefused(
       () =>
-        new RemoteBuildkitd("both", {
+        new BuildkitdFleet("both", {
           ...base,
           tls: { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "key" },
         }),
@@ -671,7 +671,7 @@ describe("refused arguments", () => {
   test("persistentCache together with scratchVolume", async () => {
     await assertRefused(
       () =>
-        new RemoteBuildkitd("two-caches", {
+        new BuildkitdFleet("two-caches", {
           ...base,
           persistentCache: { size: "50Gi" },
           scratchVolume: { emptyDir: { sizeLimit: "10Gi" } },
@@ -695,7 +695,7 @@ describe("refused arguments", () => {
     };
     await assertRefused(
       () =>
-        new RemoteBuildkitd("two-caches-tls", {
+        new BuildkitdFleet("two-caches-tls", {
           namespace: NAMESPACE,
           tls,
           persistentCache: { size: "50Gi" },
@@ -704,12 +704,12 @@ describe("refused arguments", () => {
       [{ field: "scratchVolume", got: '{"emptyDir":{}}', allowed: /not together with persistentCache/ }],
     );
     await assertRefused(
-      () => new RemoteBuildkitd("both-tls", { ...base, tls }),
+      () => new BuildkitdFleet("both-tls", { ...base, tls }),
       [{ field: "tls", got: '"(given)"', allowed: /no tls together with insecureDisableTls/ }],
     );
     await assertRefused(
       () =>
-        new RemoteBuildkitd("no-key", {
+        new BuildkitdFleet("no-key", {
           namespace: NAMESPACE,
           tls: { caCertPem: tls.caCertPem, serverCertPem: tls.serverCertPem, serverPrivateKeyPem: "" },
         }),
@@ -719,20 +719,20 @@ describe("refused arguments", () => {
 
   test("fleetName with upper case, and longer than 40 characters", async () => {
     await assertRefused(
-      () => new RemoteBuildkitd("upper", { ...base, fleetName: "BuildKit" }),
+      () => new BuildkitdFleet("upper", { ...base, fleetName: "BuildKit" }),
       [{ field: "fleetName", got: '"BuildKit"', allowed: /RFC 1035 label/ }],
     );
     // The resource name is the default fleet name, so it is checked the same way.
-    await assertRefused(() => new RemoteBuildkitd("Fleet", base), [{ field: "fleetName", got: '"Fleet"' }]);
+    await assertRefused(() => new BuildkitdFleet("Fleet", base), [{ field: "fleetName", got: '"Fleet"' }]);
     const long = `b${"k".repeat(40)}`;
     assert.equal(long.length, 41);
     await assertRefused(
-      () => new RemoteBuildkitd("long", { ...base, fleetName: long }),
+      () => new BuildkitdFleet("long", { ...base, fleetName: long }),
       [{ field: "fleetName", got: JSON.stringify(long), allowed: /at most 40 characters/ }],
     );
     // 40 is still accepted.
     resetRecord();
-    const fleet = new RemoteBuildkitd("forty", { ...base, fleetName: long.slice(0, 40) });
+    const fleet = new BuildkitdFleet("forty", { ...base, fleetName: long.slice(0, 40) });
     assert.equal((await valueOf(fleet.connection)).fleetName, long.slice(0, 40));
     await settle();
     validated += validateAllRecorded();
@@ -745,7 +745,7 @@ describe("refused arguments", () => {
     const tls = await makeServerTls(await makeCa(), covered.dnsNames);
     resetRecord();
     const { error: connectionError, rejections } = await refusedInApply(
-      () => new RemoteBuildkitd(fleetName, { namespace: NAMESPACE, replicas: 3, tls }).connection,
+      () => new BuildkitdFleet(fleetName, { namespace: NAMESPACE, replicas: 3, tls }).connection,
     );
     const missing = [
       "short-sans-2.short-sans-instances",
@@ -756,7 +756,7 @@ describe("refused arguments", () => {
     // The message names component, field and value (the value is cut at 200 characters).
     const expected = new RegExp(
       escapeRegExp(
-        `RemoteBuildkitd "short-sans": invalid tls.serverCertPem: got "a certificate whose SANs miss ${missing.slice(0, 3).join(", ")}`,
+        `BuildkitdFleet "short-sans": invalid tls.serverCertPem: got "a certificate whose SANs miss ${missing.slice(0, 3).join(", ")}`,
       ) + ".*; allowed: a server certificate whose SANs cover every Service and instance name",
     );
     const assertTheCertificateProblem = (reason: unknown) => {

@@ -16,9 +16,9 @@
  *   exactly one node: once a cluster has workers, its control plane takes no ordinary pod.
  */
 import * as YAML from "yaml";
-import { sortedByKey } from "./objects";
-import { KindConfigInput, renderKindConfig } from "./kindConfig";
-import { Taint, TaintEffect } from "./scheduling";
+import { sortedByKey } from "../kubernetes/objects";
+import { KindConfigInput, renderKindConfig } from "./config";
+import { Taint, TaintEffect } from "../kubernetes/scheduling";
 
 /** A kind node's role. */
 export type KindNodeRole = "control-plane" | "worker";

@@ -1,13 +1,6 @@
 /**
- * Labels and image names shared by every workload.
+ * The labels and annotations every workload shares.
  */
-
-/** The Earthly release used when none is given. Client and daemon always share one version. */
-export const DEFAULT_EARTHLY_VERSION = "v0.8.16";
-/** The default repository of the Earthly client / all-in-one image. */
-export const DEFAULT_EARTHLY_IMAGE_REPOSITORY = "earthly/earthly";
-/** The default repository of the buildkitd daemon image. */
-export const DEFAULT_BUILDKITD_IMAGE_REPOSITORY = "earthly/buildkitd";
 
 /** The label that marks a pod as a client of a buildkitd fleet; the fleet's NetworkPolicy admits these. */
 export const CLIENT_OF_LABEL = "earthly-kubernetes/client-of";
@@ -37,26 +30,6 @@ export function recommendedLabels(args: {
 /** The labels that select a workload's pods; stable across version upgrades (no version label). */
 export function selectorLabels(app: "earthly" | "buildkitd", instance: string): { [key: string]: string } {
   return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": instance };
-}
-
-/** An image reference from a repository and a version tag. */
-export function imageFor(repository: string, version: string): string {
-  return `${repository}:${version}`;
-}
-
-/** The Earthly client / all-in-one image: the override if given, else repository and version. */
-export function earthlyImage(args: {
-  image?: string;
-  imageRepository?: string;
-  earthlyVersion?: string;
-}): string {
-  return (
-    args.image ??
-    imageFor(
-      args.imageRepository ?? DEFAULT_EARTHLY_IMAGE_REPOSITORY,
-      args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
-    )
-  );
 }
 
 /** A label value derived from arbitrary text: truncated to 63 and trimmed to alphanumerics at both ends. */

@@ -8,9 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { concatLists, lift } from "./inputs";
 import { pruneUndefined } from "./objects";
 import { Scheduling } from "./scheduling";
+import { Problem, Rule } from "../validation/errors";
 import {
-  Problem,
-  Rule,
   allOf,
   eachOf,
   envVarName,
@@ -22,7 +21,7 @@ import {
   quantity,
   rfc1123Subdomain,
   uniqueBy,
-} from "./validation";
+} from "../validation/rules";
 
 /** Plain Kubernetes JSON, as the API server sees it. */
 export type KubeObject = { [key: string]: unknown };
@@ -353,46 +352,4 @@ export function buildPodSpec(input: {
     containers: [...input.containers],
     volumes: concatLists<KubeObject>([input.volumes]),
   });
-}
-
-/** Options of a build Job. */
-export interface JobInput {
-  namespace: pulumi.Input<string>;
-  labels: pulumi.Input<{ [key: string]: string }>;
-  annotations?: { [key: string]: string };
-  /** Annotations of the pod template (a change replaces the Job: its template is immutable). */
-  templateAnnotations?: pulumi.Input<{ [key: string]: string } | undefined>;
-  podSpec: KubeObject;
-  backoffLimit: number;
-  ttlSecondsAfterFinished?: number;
-  activeDeadlineSeconds?: number;
-}
-
-/** A `batch/v1` Job around a pod spec. The name is left to Pulumi's auto-naming (Jobs are immutable). */
-export function buildJob(input: JobInput): KubeObject {
-  const labels = () => lift(input.labels, (labels) => ({ ...labels }));
-  return {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: pruneUndefined({
-      namespace: input.namespace,
-      labels: labels(),
-      annotations:
-        input.annotations && Object.keys(input.annotations).length > 0 ? input.annotations : undefined,
-    }),
-    spec: pruneUndefined({
-      backoffLimit: input.backoffLimit,
-      ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
-      activeDeadlineSeconds: input.activeDeadlineSeconds,
-      template: {
-        metadata: pruneUndefined({
-          labels: labels(),
-          annotations: lift(input.templateAnnotations, (annotations) =>
-            annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
-          ),
-        }),
-        spec: input.podSpec,
-      },
-    }),
-  };
 }

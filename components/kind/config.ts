@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
-import { pruneUndefined, sortedByKey } from "./objects";
-import { NodePool, poolNodeLabels } from "./scheduling";
+import { pruneUndefined, sortedByKey } from "../kubernetes/objects";
+import { NodePool, poolNodeLabels } from "../kubernetes/scheduling";
 
 /** kube-proxy's mode in a kind cluster. */
 export const KubeProxyMode = {

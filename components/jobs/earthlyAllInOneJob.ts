@@ -9,12 +9,13 @@ import {
   distinctDirectories,
   toKubeVolumeSource,
   volumeChoiceRule,
-} from "./lib/earthlyPod";
-import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
-import { concatLists, lift, registeredAfter } from "./lib/inputs";
-import { newBuildJob } from "./lib/jobResource";
-import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "./lib/labels";
-import { ArgChecks, checkKnownArgs, checkedArgs, mountPath } from "./lib/validation";
+} from "../kubernetes/pod";
+import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./job";
+import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
+import { newBuildJob } from "./job";
+import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../kubernetes/images";
+import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
+import { mountPath } from "../validation/rules";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
 export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {

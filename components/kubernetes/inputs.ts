@@ -5,7 +5,7 @@
  * use them stay pure and deterministic.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { containsUnknown } from "./validation";
+import { containsUnknown } from "../validation/checks";
 
 /**
  * `fn` of a value: applied at once when the value holds no Output or Promise, else an Output that

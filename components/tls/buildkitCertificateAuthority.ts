@@ -8,14 +8,10 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { fleetNameRule, fleetNames } from "./lib/fleetNames";
+import { fleetNameRule, fleetNames } from "../fleet/names";
+import { ArgChecks, checkKnownArgs, containsUnknown } from "../validation/checks";
+import { Problem, Rule, assertNoProblems } from "../validation/errors";
 import {
-  ArgChecks,
-  Problem,
-  Rule,
-  assertNoProblems,
-  checkKnownArgs,
-  containsUnknown,
   dnsName,
   eachOf,
   integerBetween,
@@ -24,10 +20,10 @@ import {
   oneOf,
   printableText,
   required,
-  requiredFields,
   uniqueBy,
   rfc1123Label,
-} from "./lib/validation";
+} from "../validation/rules";
+import { requiredFields } from "../validation/checks";
 
 /** The component's type token. */
 export const BUILDKIT_CERTIFICATE_AUTHORITY_TYPE = "earthly-kubernetes:index:BuildkitCertificateAuthority";

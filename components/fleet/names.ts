@@ -4,7 +4,8 @@
  * server certificate's SANs, so the two can never disagree.
  */
 
-import { Rule, rfc1035Label } from "./validation";
+import { Rule } from "../validation/errors";
+import { rfc1035Label } from "../validation/rules";
 
 /** Longest fleet name: keeps `<fleet>-instances` and the pods' controller-revision labels within 63. */
 export const MAX_FLEET_NAME = 40;

@@ -1,31 +1,26 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { connectionFieldsOf, FleetConnectionInputs } from "./lib/connection";
-import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./lib/earthlyJob";
-import { EnvVar, Resources, envListRule } from "./lib/earthlyPod";
-import { buildkitHostUrl } from "./lib/fleetNames";
-import { lift, registeredAfter } from "./lib/inputs";
-import { newBuildJob } from "./lib/jobResource";
-import { sortedByKey } from "./lib/objects";
-import { pickInstance } from "./lib/pinning";
-import { Scheduling } from "./lib/scheduling";
-import {
-  ArgChecks,
-  assertNoProblems,
-  checkKnownArgs,
-  checkedArgs,
-  containsUnknown,
-  printableText,
-  requiredFields,
-} from "./lib/validation";
-import { FleetConnection } from "./remoteBuildkitd";
+import { connectionFieldsOf, FleetConnectionInputs } from "../fleet/connection";
+import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./job";
+import { EnvVar, Resources, envListRule } from "../kubernetes/pod";
+import { buildkitHostUrl } from "../fleet/names";
+import { lift, registeredAfter } from "../kubernetes/inputs";
+import { newBuildJob } from "./job";
+import { sortedByKey } from "../kubernetes/objects";
+import { pickInstance } from "../fleet/pinning";
+import { Scheduling } from "../kubernetes/scheduling";
+import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../validation/checks";
+import { assertNoProblems } from "../validation/errors";
+import { printableText } from "../validation/rules";
+import { requiredFields } from "../validation/checks";
+import { FleetConnection } from "../fleet/buildkitdFleet";
 
 /** Arguments of {@link EarthlyRemoteJob}. */
 export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
   /** Namespace the Job runs in; it must exist. The pod needs no privilege (`baseline` is enough). */
   namespace: pulumi.Input<string>;
-  /** The fleet to build on: a `RemoteBuildkitd`'s `connection` output. */
+  /** The fleet to build on: a `BuildkitdFleet`'s `connection` output. */
   fleet: pulumi.Input<FleetConnection>;
   /**
    * Pins builds with this key (e.g. the repository) to one instance, chosen by rendezvous hashing,
@@ -96,7 +91,7 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
   cross: [
     ...earthlyJobChecks.cross,
     requiredFields<EarthlyRemoteJobArgs>({
-      fleet: "a fleet connection, e.g. a RemoteBuildkitd's connection output",
+      fleet: "a fleet connection, e.g. a BuildkitdFleet's connection output",
     }),
     {
       reads: ["earthlyVersion", "fleet"],
@@ -221,7 +216,7 @@ export function remoteJobObject(
 }
 
 /**
- * An unprivileged Earthly client Job that builds on a `RemoteBuildkitd` fleet over mTLS
+ * An unprivileged Earthly client Job that builds on a `BuildkitdFleet` fleet over mTLS
  * (`NO_BUILDKIT=1`, `BUILDKIT_HOST` from the fleet), optionally pinned to one instance by a cache key.
  */
 export class EarthlyRemoteJob extends pulumi.ComponentResource {

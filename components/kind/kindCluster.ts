@@ -8,14 +8,14 @@ import {
   KubeProxyMode,
   kindConfigHash,
   renderKindConfig,
-} from "./lib/kindConfig";
-import { kindNodes } from "./lib/kindNodes";
+} from "./config";
+import { kindNodes } from "./nodes";
 import {
   KIND_CREATE_COMMAND,
   KIND_DELETE_COMMAND,
   kindCreateEnvironment,
   kindDeleteEnvironment,
-} from "./lib/kindScripts";
+} from "./scripts";
 import {
   NodePool,
   Scheduling,
@@ -23,12 +23,11 @@ import {
   nodePoolRule,
   nodesAccepting,
   schedulingForPool,
-} from "./lib/scheduling";
+} from "../kubernetes/scheduling";
+import { ArgChecks, checkKnownArgs } from "../validation/checks";
+import { Rule } from "../validation/errors";
 import {
-  ArgChecks,
-  Rule,
   allOf,
-  checkKnownArgs,
   cidr,
   eachOf,
   imageReference,
@@ -38,9 +37,9 @@ import {
   labelMap,
   objectOf,
   oneOf,
-  requiredFields,
   uniqueBy,
-} from "./lib/validation";
+} from "../validation/rules";
+import { requiredFields } from "../validation/checks";
 
 /** Arguments of {@link KindCluster}. */
 export interface KindClusterArgs {

@@ -1,6 +1,6 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { registerConnectionFields } from "./lib/connection";
+import { registerConnectionFields } from "./connection";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   EnvVar,
@@ -10,8 +10,8 @@ import {
   envListRule,
   resourcesRule,
   volumeChoiceRule,
-} from "./lib/earthlyPod";
-import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNameRule, fleetNames } from "./lib/fleetNames";
+} from "../kubernetes/pod";
+import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNameRule, fleetNames } from "./names";
 import {
   FleetSpecInput,
   PersistentCache,
@@ -22,17 +22,13 @@ import {
   clientLabelsFor,
   namesNotCoveredBy,
   tlsChecksum,
-} from "./lib/fleetSpec";
-import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "./lib/labels";
-import { registeredAfter } from "./lib/inputs";
-import { Scheduling, schedulingRule } from "./lib/scheduling";
+} from "./objects";
+import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../kubernetes/images";
+import { registeredAfter } from "../kubernetes/inputs";
+import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
+import { ArgChecks, ArgRules, checkKnownArgs, checkedArgs } from "../validation/checks";
+import { requiredFields } from "../validation/checks";
 import {
-  ArgChecks,
-  ArgRules,
-  requiredFields,
-  assertNoProblems,
-  checkKnownArgs,
-  checkedArgs,
   cidr,
   dnsName,
   eachOf,
@@ -45,7 +41,8 @@ import {
   quantity,
   rfc1123Label,
   rfc1123Subdomain,
-} from "./lib/validation";
+} from "../validation/rules";
+import { assertNoProblems } from "../validation/errors";
 
 /** The fleet's TLS material: the CA and the server certificate and key every instance shares. */
 export interface FleetTls {
@@ -79,8 +76,8 @@ export interface FleetConnection {
   clientLabels: { [key: string]: string };
 }
 
-/** Arguments of {@link RemoteBuildkitd}. */
-export interface RemoteBuildkitdArgs {
+/** Arguments of {@link BuildkitdFleet}. */
+export interface BuildkitdFleetArgs {
   /** The namespace the fleet runs in; it must exist and allow privileged pods. */
   namespace: string;
   /** The fleet's name: Service and StatefulSet name (an RFC 1035 label of at most 40; default: the resource name). */
@@ -131,12 +128,14 @@ export interface RemoteBuildkitdArgs {
 }
 
 /** The component's type token. */
-export const REMOTE_BUILDKITD_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
+export const BUILDKITD_FLEET_TYPE = "earthly-kubernetes:index:BuildkitdFleet";
+/** The token before the component was renamed (0.1.0); an alias, so existing stacks keep their fleet. */
+export const FORMER_FLEET_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
 
 const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageClassName: rfc1123Subdomain });
 
 /** Validation rules for each argument. */
-const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
+const buildkitdFleetRules: Partial<ArgRules<BuildkitdFleetArgs>> = {
   namespace: rfc1123Label,
   fleetName: fleetNameRule,
   replicas: integerBetween(1, 100),
@@ -161,10 +160,10 @@ const remoteBuildkitdRules: Partial<ArgRules<RemoteBuildkitdArgs>> = {
 };
 
 /** The checks of every argument, and across arguments. */
-export const remoteBuildkitdChecks: Required<ArgChecks<RemoteBuildkitdArgs>> = {
-  rules: remoteBuildkitdRules,
+export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
+  rules: buildkitdFleetRules,
   cross: [
-    requiredFields<RemoteBuildkitdArgs>({ namespace: "a namespace" }),
+    requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
     // Presence only: the TLS material is usually Outputs, yet whether it is given is known now.
     {
       reads: ["insecureDisableTls"],
@@ -208,7 +207,7 @@ export const remoteBuildkitdChecks: Required<ArgChecks<RemoteBuildkitdArgs>> = {
  * with mTLS from one shared CA, a ClusterIP Service with ClientIP session affinity, a headless
  * Service naming each instance, and a NetworkPolicy admitting only this fleet's clients.
  */
-export class RemoteBuildkitd extends pulumi.ComponentResource {
+export class BuildkitdFleet extends pulumi.ComponentResource {
   /** `tcp://<service>.<namespace>.svc.<domain>:8372`. */
   public readonly buildkitHost: pulumi.Output<string>;
   /** `tcp://<instance FQDN>:8372` for each instance, in ordinal order. */
@@ -222,11 +221,19 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
   /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
   public readonly connection: pulumi.Output<FleetConnection>;
 
-  constructor(name: string, args: RemoteBuildkitdArgs, opts?: pulumi.ComponentResourceOptions) {
-    const component = `RemoteBuildkitd "${name}"`;
+  constructor(name: string, args: BuildkitdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    const component = `BuildkitdFleet "${name}"`;
     const fleetName = args.fleetName ?? name;
-    checkKnownArgs(component, { ...args, fleetName }, remoteBuildkitdChecks);
-    super(REMOTE_BUILDKITD_TYPE, name, {}, opts);
+    checkKnownArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
+    super(
+      BUILDKITD_FLEET_TYPE,
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [{ type: FORMER_FLEET_TYPE }, ...(opts?.aliases ?? [])],
+      },
+    );
 
     const replicas = args.replicas ?? 1;
     const version = args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION;
@@ -269,7 +276,7 @@ export class RemoteBuildkitd extends pulumi.ComponentResource {
     // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
     // preview, and the TLS material (unknown until the certificate authority exists, and secret)
     // reaches only the Secret and, as a digest, the pods' checksum annotation.
-    const { fields: checked, all } = checkedArgs(component, { ...args, fleetName }, remoteBuildkitdChecks);
+    const { fields: checked, all } = checkedArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
     const secret = tlsMaterial
       ? new kubernetes.core.v1.Secret(
           `${name}-tls`,

@@ -14,18 +14,18 @@ import {
   buildPodSpec,
   mergeResources,
   toKubeVolumeSource,
-} from "./earthlyPod";
-import { BUILDKIT_PORT, FleetNames } from "./fleetNames";
-import { concatLists, lift } from "./inputs";
-import { pruneUndefined } from "./objects";
+} from "../kubernetes/pod";
+import { BUILDKIT_PORT, FleetNames } from "./names";
+import { concatLists, lift } from "../kubernetes/inputs";
+import { pruneUndefined } from "../kubernetes/objects";
 import {
   CLIENT_OF_LABEL,
   SKIP_AWAIT_ANNOTATION,
   recommendedLabels,
   selectorLabels,
   toLabelValue,
-} from "./labels";
-import { Scheduling } from "./scheduling";
+} from "../kubernetes/labels";
+import { Scheduling } from "../kubernetes/scheduling";
 
 /** Defaults for a buildkitd container (as in EarthBuild's own chart). */
 export const BUILDKITD_DEFAULT_RESOURCES: Resources = {

@@ -2,7 +2,7 @@
  * What the two Earthly Jobs (all-in-one and remote client) have in common: their arguments, the
  * rules for them, and the Job object around an Earthly container.
  */
-import type * as kubernetes from "@pulumi/kubernetes";
+import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_SRC_DIR,
@@ -12,19 +12,20 @@ import {
   VolumeChoice,
   argsRule,
   buildContainer,
-  buildJob,
   buildPodSpec,
   envListRule,
   mergeResources,
   resourcesRule,
   toKubeVolumeSource,
   volumeChoiceRule,
-} from "./earthlyPod";
-import { concatLists, lift } from "./inputs";
-import { SKIP_AWAIT_ANNOTATION, WorkloadRole, earthlyImage, recommendedLabels, toLabelValue } from "./labels";
-import { Scheduling, schedulingRule } from "./scheduling";
+} from "../kubernetes/pod";
+import { pruneUndefined } from "../kubernetes/objects";
+import { concatLists, lift } from "../kubernetes/inputs";
+import { SKIP_AWAIT_ANNOTATION, WorkloadRole, recommendedLabels, toLabelValue } from "../kubernetes/labels";
+import { earthlyImage } from "../kubernetes/images";
+import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
+import { ArgChecks } from "../validation/checks";
 import {
-  ArgChecks,
   booleanValue,
   earthlyVersion,
   imageReference,
@@ -33,9 +34,9 @@ import {
   labelMap,
   mountPath,
   printableText,
-  requiredFields,
   rfc1123Label,
-} from "./validation";
+} from "../validation/rules";
+import { requiredFields } from "../validation/checks";
 
 /** Arguments both Earthly Jobs take. */
 export interface EarthlyJobArgs {
@@ -208,4 +209,69 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     }),
   });
   return job as unknown as EarthlyJobObject;
+}
+
+/** Options of a build Job. */
+export interface JobInput {
+  namespace: pulumi.Input<string>;
+  labels: pulumi.Input<{ [key: string]: string }>;
+  annotations?: { [key: string]: string };
+  /** Annotations of the pod template (a change replaces the Job: its template is immutable). */
+  templateAnnotations?: pulumi.Input<{ [key: string]: string } | undefined>;
+  podSpec: KubeObject;
+  backoffLimit: number;
+  ttlSecondsAfterFinished?: number;
+  activeDeadlineSeconds?: number;
+}
+
+/** A `batch/v1` Job around a pod spec. The name is left to Pulumi's auto-naming (Jobs are immutable). */
+export function buildJob(input: JobInput): KubeObject {
+  const labels = () => lift(input.labels, (labels) => ({ ...labels }));
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: pruneUndefined({
+      namespace: input.namespace,
+      labels: labels(),
+      annotations:
+        input.annotations && Object.keys(input.annotations).length > 0 ? input.annotations : undefined,
+    }),
+    spec: pruneUndefined({
+      backoffLimit: input.backoffLimit,
+      ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
+      activeDeadlineSeconds: input.activeDeadlineSeconds,
+      template: {
+        metadata: pruneUndefined({
+          labels: labels(),
+          annotations: lift(input.templateAnnotations, (annotations) =>
+            annotations && Object.keys(annotations).length > 0 ? annotations : undefined,
+          ),
+        }),
+        spec: input.podSpec,
+      },
+    }),
+  };
+}
+
+/** Minutes `pulumi up` waits for a build when the caller says nothing. */
+export const DEFAULT_JOB_TIMEOUT_MINUTES = 30;
+
+/**
+ * Registers a Job from a built object, as a child of `parent`. The object's fields are typed args
+ * whose leaves are Outputs only where the arguments were, so a preview shows the Job; `dependsOn`
+ * holds the registration until the arguments are checked (see `registeredAfter`).
+ */
+export function newBuildJob(
+  name: string,
+  object: EarthlyJobObject,
+  timeoutMinutes: number | undefined,
+  parent: pulumi.Resource,
+  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>,
+): kubernetes.batch.v1.Job {
+  const timeout = `${timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES}m`;
+  return new kubernetes.batch.v1.Job(
+    name,
+    { metadata: object.metadata, spec: object.spec },
+    { parent, dependsOn, customTimeouts: { create: timeout, update: timeout } },
+  );
 }

@@ -2,8 +2,8 @@
  * Node pools, taints and the scheduling (nodeSelector + tolerations) that lands a pod on them.
  * Shared by the kind cluster (which creates tainted pools) and every workload (which tolerates them).
  */
+import { Rule } from "../validation/errors";
 import {
-  Rule,
   eachOf,
   integerBetween,
   labelKey,
@@ -12,7 +12,7 @@ import {
   objectOf,
   oneOf,
   rfc1123Label,
-} from "./validation";
+} from "../validation/rules";
 
 /** How a taint repels pods that do not tolerate it. */
 export const TaintEffect = {

@@ -4,13 +4,13 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { FleetConnection } from "../remoteBuildkitd";
+import type { FleetConnection } from "./buildkitdFleet";
 
 /** A fleet connection whose fields may each be an Input. */
 export type FleetConnectionInputs = { [K in keyof FleetConnection]: pulumi.Input<FleetConnection[K]> };
 
 /**
- * The fields of each `RemoteBuildkitd.connection` Output, as the fleet built them. An Output is known
+ * The fields of each `BuildkitdFleet.connection` Output, as the fleet built them. An Output is known
  * (or secret) as a whole: a connection whose CA is not known yet is unknown, though its names are.
  */
 const connectionFields = new WeakMap<object, FleetConnectionInputs>();

@@ -1,0 +1,144 @@
+/**
+ * How components run their rules: synchronously in the constructor on every argument whose value is
+ * already known (so a bad literal stops the preview before any child resource exists), and again
+ * once `Input`s resolve.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Problem, Rule, assertNoProblems } from "./errors";
+import { required } from "./rules";
+
+/** True when the value, or anything inside it, is not yet known (an Output or a Promise). */
+export function containsUnknown(value: unknown): boolean {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+/** Per-field rules for an arguments object. */
+export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };
+
+/**
+ * A rule across fields. At construction it runs as soon as the fields it `reads` are known; fields
+ * it only tests for presence need not be listed: there, a value not known yet stands as
+ * {@link NOT_YET_KNOWN}, which is present but has no fields.
+ */
+export interface CrossRule<A> {
+  /** Fields whose values the rule looks into or compares. */
+  reads: readonly (keyof A)[];
+  check: (args: pulumi.Unwrap<A>) => Problem[];
+}
+
+/** Everything checked about an arguments object: a rule per field and rules across fields. */
+export interface ArgChecks<A> {
+  rules: Partial<ArgRules<A>>;
+  cross?: readonly CrossRule<A>[];
+}
+
+/** What a cross-field rule sees, at construction, in place of a value not known yet. */
+export const NOT_YET_KNOWN: { readonly notYetKnown: true } = Object.freeze({ notYetKnown: true });
+
+/** The arguments with every value not known yet replaced by {@link NOT_YET_KNOWN}. */
+function knownView(value: unknown): unknown {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return NOT_YET_KNOWN;
+  if (Array.isArray(value)) return value.map(knownView);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownView(v)]));
+  }
+  return value;
+}
+
+/**
+ * Every problem the checks find in an arguments object. With `knownOnly`, a field rule skips a
+ * field holding an Output, and a cross-field rule waits for the fields it reads. Cross-field rules
+ * run only when every field rule passed, so one mistake gives one message.
+ */
+export function argProblems<A extends object>(args: A, checks: ArgChecks<A>, knownOnly = false): Problem[] {
+  const fields = args as Record<string, unknown>;
+  const problems: Problem[] = [];
+  for (const [key, rule] of Object.entries(checks.rules) as [string, Rule<unknown> | undefined][]) {
+    const value = fields[key];
+    if (rule === undefined || value === undefined || value === null) continue;
+    if (knownOnly && containsUnknown(value)) continue;
+    problems.push(...rule(value, key));
+  }
+  if (problems.length > 0) return problems;
+  const view = (knownOnly ? knownView(args) : args) as pulumi.Unwrap<A>;
+  for (const rule of checks.cross ?? []) {
+    if (knownOnly && rule.reads.some((field) => containsUnknown(fields[field as string]))) continue;
+    problems.push(...rule.check(view));
+  }
+  return problems;
+}
+
+/** Checks the arguments whose values are known now; call it before creating any child resource. */
+export function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
+  assertNoProblems(component, argProblems(args, checks, true));
+}
+
+/** Checks fully resolved arguments (inside the `apply` that builds a spec). */
+function checkResolvedArgs<A extends object>(
+  component: string,
+  args: pulumi.Unwrap<A>,
+  checks: ArgChecks<A>,
+): void {
+  assertNoProblems(component, argProblems(args as A, checks));
+}
+
+/** Arguments that may hold Outputs, checked (see {@link checkedArgs}). */
+export interface CheckedArgs<A> {
+  /**
+   * The arguments, with every field not known yet replaced by an Output checked by that field's rule
+   * once it resolves: objects built from them refuse a bad value at the leaves it feeds.
+   */
+  fields: A;
+  /**
+   * The whole arguments, once every rule (rules across fields included) passed. Built from `fields`,
+   * so a bad field fails both with one error, which the SDK reports once. Hold a resource's
+   * registration on it (`registeredAfter`) so nothing of a refused component reaches the cluster.
+   */
+  all: pulumi.Output<pulumi.Unwrap<A>>;
+}
+
+/**
+ * Checks arguments whose known values {@link checkKnownArgs} already passed: each field not known
+ * yet when it resolves, and all of them together.
+ */
+export function checkedArgs<A extends object>(
+  component: string,
+  args: A,
+  checks: ArgChecks<A>,
+): CheckedArgs<A> {
+  const fields = checkedFields(component, args, checks);
+  const all = pulumi.output(fields).apply((resolved) => {
+    checkResolvedArgs(component, resolved as pulumi.Unwrap<A>, checks);
+    return resolved as pulumi.Unwrap<A>;
+  });
+  return { fields, all };
+}
+
+function checkedFields<A extends object>(component: string, args: A, checks: ArgChecks<A>): A {
+  const rules = checks.rules as Record<string, Rule<unknown> | undefined>;
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => {
+      const rule = rules[key];
+      if (rule === undefined || !containsUnknown(value)) return [key, value];
+      const checked = pulumi.output(value).apply((resolved: unknown) => {
+        if (resolved !== undefined && resolved !== null) assertNoProblems(component, rule(resolved, key));
+        return resolved;
+      });
+      return [key, checked];
+    }),
+  ) as A;
+}
+
+/** A cross-field rule refusing missing required fields (programs in other languages can omit them). */
+export function requiredFields<A>(what: { [K in keyof A]?: string }): CrossRule<A> {
+  return {
+    reads: [],
+    check: (args) =>
+      (Object.entries(what) as [string, string][]).flatMap(([field, allowed]) =>
+        required(field, (args as Record<string, unknown>)[field], allowed),
+      ),
+  };
+}
