@@ -19,7 +19,8 @@ export type {
 } from "./tls/buildkitCertificateAuthority";
 
 export { BuildkitdFleet } from "./fleet/buildkitdFleet";
-export type { BuildkitdFleetArgs, FleetConnection, FleetTls } from "./fleet/buildkitdFleet";
+export type { BuildkitdFleetArgs, FleetTls } from "./fleet/buildkitdFleet";
+export type { FleetConnection } from "./fleet/connection";
 export type { PersistentCache } from "./fleet/objects";
 
 export { EarthlyAllInOneJob } from "./jobs/earthlyAllInOneJob";

@@ -10,7 +10,8 @@ import { BuildkitCertificateAuthority } from "../components/tls/buildkitCertific
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
 import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
-import { FleetConnection, BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { FleetConnection } from "../components/fleet/connection";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import { TaintEffect } from "../components/kubernetes/scheduling";
 

@@ -12,7 +12,7 @@ import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInAppl
 import { assertRefused as assertRefusedWith } from "./support/refusals";
 import { validateKubeObject, validatedObjects } from "./support/kubeSchema";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
-import { FleetConnection } from "../components/fleet/buildkitdFleet";
+import { FleetConnection } from "../components/fleet/connection";
 import { pickInstance } from "../components/fleet/pinning";
 import { InvalidArgumentsError } from "../components/validation/errors";
 

@@ -1,6 +1,6 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { registerConnectionFields } from "./connection";
+import { FleetConnection, registerConnectionFields } from "./connection";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   EnvVar,
@@ -52,28 +52,6 @@ export interface FleetTls {
   serverCertPem: pulumi.Input<string>;
   /** The server private key (PEM); kept a secret. */
   serverPrivateKeyPem: pulumi.Input<string>;
-}
-
-/** Everything a client needs to reach a fleet. */
-export interface FleetConnection {
-  /** The fleet's name. */
-  fleetName: string;
-  /** The fleet's namespace. */
-  namespace: string;
-  /** `tcp://<service FQDN>:8372`: the ClientIP-affine Service. */
-  buildkitHost: string;
-  /** Instance (pod) names, in ordinal order; used to pin a cache key to an instance. */
-  instanceNames: string[];
-  /** Each instance's FQDN behind the headless Service, in the same order. */
-  instanceHosts: string[];
-  /** The Earthly version the daemons run; clients must use the same. */
-  earthlyVersion: string;
-  /** Whether the daemons require mTLS. */
-  tlsEnabled: boolean;
-  /** The CA certificate (PEM) the server certificate chains to; empty without TLS. */
-  caCertPem: string;
-  /** Labels a client pod must carry to pass the fleet's NetworkPolicy. */
-  clientLabels: { [key: string]: string };
 }
 
 /** Arguments of {@link BuildkitdFleet}. */

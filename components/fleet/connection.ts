@@ -4,7 +4,28 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { FleetConnection } from "./buildkitdFleet";
+
+/** Everything a client needs to reach a fleet. */
+export interface FleetConnection {
+  /** The fleet's name. */
+  fleetName: string;
+  /** The fleet's namespace. */
+  namespace: string;
+  /** `tcp://<service FQDN>:8372`: the ClientIP-affine Service. */
+  buildkitHost: string;
+  /** Instance (pod) names, in ordinal order; used to pin a cache key to an instance. */
+  instanceNames: string[];
+  /** Each instance's FQDN behind the headless Service, in the same order. */
+  instanceHosts: string[];
+  /** The Earthly version the daemons run; clients must use the same. */
+  earthlyVersion: string;
+  /** Whether the daemons require mTLS. */
+  tlsEnabled: boolean;
+  /** The CA certificate (PEM) the server certificate chains to; empty without TLS. */
+  caCertPem: string;
+  /** Labels a client pod must carry to pass the fleet's NetworkPolicy. */
+  clientLabels: { [key: string]: string };
+}
 
 /** A fleet connection whose fields may each be an Input. */
 export type FleetConnectionInputs = { [K in keyof FleetConnection]: pulumi.Input<FleetConnection[K]> };

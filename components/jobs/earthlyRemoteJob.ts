@@ -14,7 +14,7 @@ import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../vali
 import { assertNoProblems } from "../validation/errors";
 import { printableText } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
-import { FleetConnection } from "../fleet/buildkitdFleet";
+import { FleetConnection } from "../fleet/connection";
 
 /** Arguments of {@link EarthlyRemoteJob}. */
 export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
