@@ -10,18 +10,19 @@ export { IpFamily, KubeProxyMode } from "./kind/config";
 export type { KindNetworking } from "./kind/config";
 export type { KindNode, KindNodeRole } from "./kind/nodes";
 
-export { BuildkitCertificateAuthority, KeyAlgorithm } from "./tls/buildkitCertificateAuthority";
+export { BuildkitCertificateAuthority } from "./tls/buildkitCertificateAuthority";
 export type {
   BuildkitCertificateAuthorityArgs,
   ExistingCa,
   IssuedCertificate,
-  ServerCertificateSpec,
 } from "./tls/buildkitCertificateAuthority";
+export { KeyAlgorithm } from "./tls/issuer";
+export type { CertificateIssuer } from "./tls/issuer";
 
 export { BuildkitdFleet } from "./fleet/buildkitdFleet";
-export type { BuildkitdFleetArgs, FleetTls } from "./fleet/buildkitdFleet";
+export type { BuildkitdFleetArgs, ExistingTlsSecret, FleetTls } from "./fleet/buildkitdFleet";
 export type { FleetConnection } from "./fleet/connection";
-export type { PersistentCache } from "./fleet/objects";
+export type { DisruptionBudget, NodeSpread, PersistentCache } from "./fleet/objects";
 
 export { EarthlyAllInOneJob } from "./jobs/earthlyAllInOneJob";
 export type { EarthlyAllInOneJobArgs } from "./jobs/earthlyAllInOneJob";
@@ -31,7 +32,9 @@ export type { EarthlyJobArgs } from "./jobs/job";
 
 export { DEFAULT_EARTHLY_VERSION } from "./kubernetes/images";
 export { StorageMedium } from "./kubernetes/pod";
+export type { EgressRules } from "./kubernetes/network";
 export type {
+  ClientSecurity,
   ComputeResources,
   EmptyDirVolume,
   EnvVar,

@@ -5,6 +5,7 @@
 import { Problem, Rule, assertNoProblems } from "../components/validation/errors";
 import {
   earthlyVersion as earthlyVersionRule,
+  imageDigest,
   integerBetween,
   kindClusterName,
   oneOf,
@@ -28,6 +29,10 @@ export interface DemoConfig {
   sessionAffinityTimeoutSeconds: number;
   /** Any text; a new value runs the build again (see `REBUILD_COMMAND` in demo.ts). */
   rebuild?: string;
+  /** Pins the `earthly/earthly` image (all-in-one and client) to this digest, `sha256:<64 hex>`. */
+  earthlyImageDigest?: string;
+  /** Pins the fleet's `earthly/buildkitd` image to this digest, `sha256:<64 hex>`. */
+  buildkitdImageDigest?: string;
 }
 
 /** The example the upstream Kubernetes guide builds. */
@@ -54,6 +59,8 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     cacheKey: get("cacheKey"),
     sessionAffinityTimeoutSeconds: integer(get("sessionAffinityTimeoutSeconds")) ?? 600,
     rebuild: get("rebuild"),
+    earthlyImageDigest: get("earthlyImageDigest"),
+    buildkitdImageDigest: get("buildkitdImageDigest"),
   };
   const rules: { [K in keyof DemoConfig]?: Rule<NonNullable<DemoConfig[K]>> } = {
     mode: oneOf<DemoMode>(["aio", "remote"]),
@@ -65,6 +72,8 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     cacheKey: printableText,
     sessionAffinityTimeoutSeconds: integerBetween(1, 86400),
     rebuild: printableText,
+    earthlyImageDigest: imageDigest,
+    buildkitdImageDigest: imageDigest,
   };
   const problems: Problem[] = (Object.entries(rules) as [keyof DemoConfig, Rule<unknown>][]).flatMap(
     ([key, rule]) => {
@@ -86,6 +95,8 @@ const KEYS_BY_MODE: { [key: string]: readonly DemoMode[] } = {
   target: ["aio", "remote"],
   cniMtu: ["aio", "remote"],
   rebuild: ["aio", "remote"],
+  earthlyImageDigest: ["aio", "remote"],
+  buildkitdImageDigest: ["remote"],
   replicas: ["remote"],
   cacheKey: ["remote"],
   sessionAffinityTimeoutSeconds: ["remote"],

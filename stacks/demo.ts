@@ -76,6 +76,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
         namespace: builders.metadata.name,
         target: config.target,
         earthlyVersion: config.earthlyVersion,
+        imageDigest: config.earthlyImageDigest,
         cniMtu: config.cniMtu,
         scheduling: builderScheduling,
         ...buildJobArgs(config),
@@ -85,11 +86,9 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
     return { ...common, ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }) };
   }
 
-  const clients = securedNamespace(CLIENT_NAMESPACE, "baseline", k8s);
-  const ca = new BuildkitCertificateAuthority("buildkit-ca", {
-    server: { fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: config.replicas },
-    clients: [CLIENT_NAME],
-  });
+  // The client needs no privilege: its namespace enforces Pod Security `restricted`.
+  const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
+  const ca = new BuildkitCertificateAuthority("buildkit-ca", { clients: [CLIENT_NAME] });
   const fleet = new BuildkitdFleet(
     FLEET_NAME,
     {
@@ -99,12 +98,10 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       cniMtu: config.cniMtu,
       scheduling: builderScheduling,
       sessionAffinityTimeoutSeconds: config.sessionAffinityTimeoutSeconds,
-      tls: {
-        caCertPem: ca.caCertPem,
-        serverCertPem: ca.serverCertPem,
-        serverPrivateKeyPem: ca.serverPrivateKeyPem,
-      },
+      // The fleet issues its own server certificate from the CA, for exactly the names it serves.
+      tls: { issuer: ca.issuer },
       clientNamespaces: [CLIENT_NAMESPACE],
+      imageDigest: config.buildkitdImageDigest,
     },
     { ...k8s, dependsOn: [builders] },
   );
@@ -116,6 +113,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       target: config.target,
       fleet: fleet.connection,
       cacheKey: config.cacheKey,
+      imageDigest: config.earthlyImageDigest,
       clientCertPem: clientCertificate.certPem,
       clientPrivateKeyPem: clientCertificate.privateKeyPem,
       ...buildJobArgs(config),

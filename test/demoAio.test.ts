@@ -79,6 +79,7 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   ]);
   assert.deepEqual(pod.containers[0].env, [
     { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
+    { name: "CACHE_SIZE_MB", value: "32768" },
     { name: "CNI_MTU", value: "1440" },
     { name: "SRC_DIR", value: "/workspace" },
   ]);
@@ -96,7 +97,11 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
     validateKubeObject(r.inputs);
   }
   t.diagnostic(`kubernetes objects validated: ${validatedObjects()}`);
-  assert.equal(validatedObjects(), 2);
+  // The namespace, the Job and the Job's NetworkPolicy (no ingress; DNS and the internet out).
+  assert.equal(validatedObjects(), 3);
+  const [policy] = ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+  assert.equal((policy.inputs as Obj).metadata.namespace, "earthly-builds");
+  assert.deepEqual((policy.inputs as Obj).spec.policyTypes, ["Ingress", "Egress"]);
   // Every Kubernetes resource goes through the cluster's provider, never an ambient kubeconfig.
   for (const r of recorded.filter(
     (r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes",

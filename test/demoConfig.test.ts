@@ -15,6 +15,8 @@ test("defaults follow the stack: aio and remote", () => {
     cacheKey: undefined,
     sessionAffinityTimeoutSeconds: 600,
     rebuild: undefined,
+    earthlyImageDigest: undefined,
+    buildkitdImageDigest: undefined,
   });
   assert.equal(readDemoConfig(from({}), "remote").mode, "remote");
   assert.equal(readDemoConfig(from({}), "remote").clusterName, "earthlydemo-remote");
@@ -41,6 +43,10 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ replicas: "0" }, /invalid replicas: got 0; allowed: an integer from 1 to 10/],
   [{ target: "+build\nrm -rf /" }, /invalid target/],
   [{ sessionAffinityTimeoutSeconds: "86401" }, /invalid sessionAffinityTimeoutSeconds: got 86401/],
+  [
+    { earthlyImageDigest: "sha256:abc" },
+    /invalid earthlyImageDigest: got "sha256:abc"; allowed: an image digest/,
+  ],
 ];
 for (const [values, message] of bad) {
   test(`refuses ${JSON.stringify(values)}`, () => {
@@ -57,7 +63,7 @@ test("config keys the demo will not read are named: a typo, another project's ke
   ];
   assert.deepEqual(unreadConfigWarnings(keys, "earthly-kubernetes-demo", "aio"), [
     "stack config key 'earthly-kubernetes-demo:cacheKey' is ignored in mode 'aio'; it is read in mode 'remote'",
-    "stack config key 'earthly-kubernetes-demo:replica' is not one the demo reads, so it is ignored; the keys are: mode, clusterName, earthlyVersion, target, cniMtu, rebuild, replicas, cacheKey, sessionAffinityTimeoutSeconds",
+    "stack config key 'earthly-kubernetes-demo:replica' is not one the demo reads, so it is ignored; the keys are: mode, clusterName, earthlyVersion, target, cniMtu, rebuild, earthlyImageDigest, buildkitdImageDigest, replicas, cacheKey, sessionAffinityTimeoutSeconds",
   ]);
   assert.deepEqual(unreadConfigWarnings(keys.slice(1, 3), "earthly-kubernetes-demo", "remote"), []);
 });

@@ -33,7 +33,7 @@ test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client p
   const namespaces = ofType("kubernetes:core/v1:Namespace").map((n) => (n.inputs.metadata as Obj).labels);
   assert.deepEqual(
     namespaces.map((l) => l["pod-security.kubernetes.io/enforce"]),
-    ["privileged", "baseline"],
+    ["privileged", "restricted"],
   );
 
   const [fleet] = ofType("kubernetes:apps/v1:StatefulSet");
@@ -46,6 +46,15 @@ test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client p
   const clientPod = (job.inputs as Obj).spec.template.spec;
   const container = clientPod.containers[0];
   assert.equal(container.securityContext.privileged, false);
+  assert.equal(clientPod.securityContext.runAsNonRoot, true);
+  // Every build pod has a NetworkPolicy, and the fleet a disruption budget.
+  assert.deepEqual(
+    ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .map((p) => `${(p.inputs as Obj).metadata.namespace} ${p.name}`)
+      .sort(),
+    ["earthly-builds buildkitd-clients", "earthly-builds buildkitd-egress", "earthly-clients build-network"],
+  );
+  assert.equal(ofType("kubernetes:policy/v1:PodDisruptionBudget").length, 1);
   assert.equal(clientPod.tolerations, undefined, "the client runs on ordinary nodes");
   const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.value]));
   assert.equal(env.NO_BUILDKIT, "1");
@@ -83,7 +92,8 @@ test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client p
     validateKubeObject(inputs);
   }
   t.diagnostic(`kubernetes objects validated: ${validatedObjects()}`);
-  assert.equal(validatedObjects(), 10);
+  // 10, plus the fleet's egress policy, its disruption budget and the client's policy.
+  assert.equal(validatedObjects(), 13);
 });
 
 test("secrets audit (remote): every key and kubeconfig, in inputs and outputs, is a Pulumi secret", async (t) => {

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import * as YAML from "yaml";
+import { fleetNames } from "../components/fleet/names";
 import {
   API_END,
   API_START,
@@ -200,4 +202,19 @@ test("the link checker finds links and anchors the way GitHub renders them", () 
     ["title", "kinds-taint-rule", "when-the-build-fails", "code-and-a-link", "twice", "twice-1"],
   );
   assert.deepEqual(relativeLinks(sample), ["x.md", "a.md", "img/b.png", "#twice-1"]);
+});
+
+test("the remote guide's cert-manager Certificate lists exactly the names the fleet serves", () => {
+  const guide = readFileSync(path.join(REPO_ROOT, "docs", "remote.md"), "utf8");
+  const block = /```yaml\n(apiVersion: cert-manager\.io\/v1[\s\S]*?)```/.exec(guide);
+  assert.ok(block, "docs/remote.md has a cert-manager Certificate");
+  const certificate = YAML.parse(block[1]) as {
+    metadata: { namespace: string };
+    spec: { secretName: string; dnsNames: string[] };
+  };
+  assert.deepEqual(
+    certificate.spec.dnsNames,
+    fleetNames({ fleetName: "buildkitd", namespace: certificate.metadata.namespace, replicas: 2 }).dnsNames,
+  );
+  assert.match(guide, new RegExp(`existingSecret: \\{ name: "${certificate.spec.secretName}" \\}`));
 });

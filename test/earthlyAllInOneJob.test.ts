@@ -1,7 +1,6 @@
 import "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
 import { recorded, resetRecord, settle, valueOf, ofType } from "./support/mocks";
 import { validateKubeObject } from "./support/kubeSchema";
 import { EarthlyAllInOneJob, allInOneJobObject } from "../components/jobs/earthlyAllInOneJob";
@@ -27,11 +26,13 @@ test("defaults: privileged earthly container, scratch and workspace volumes, env
   assert.deepEqual(c.securityContext, { privileged: true });
   assert.deepEqual(c.env, [
     { name: "EARTHLY_TMP_DIR", value: "/tmp/earthly" },
+    // 80% of the default 40Gi scratch volume, in MiB.
+    { name: "CACHE_SIZE_MB", value: "32768" },
     { name: "SRC_DIR", value: "/workspace" },
   ]);
   assert.deepEqual(pod.volumes, [
-    { name: "workspace", emptyDir: {} },
-    { name: "earthly-tmp", emptyDir: {} },
+    { name: "workspace", emptyDir: { sizeLimit: "4Gi" } },
+    { name: "earthly-tmp", emptyDir: { sizeLimit: "40Gi" } },
   ]);
   assert.equal(c.workingDir, "/workspace");
   assert.deepEqual(c.volumeMounts, [
@@ -53,7 +54,21 @@ test("a bad cniMtu is refused before anything is created", () => {
   );
 });
 
-test("pure builder is deterministic", () => {
-  const args = { namespace: "ns", target: "+build", cniMtu: 1440 } as pulumi.Unwrap<never>;
-  assert.equal(JSON.stringify(allInOneJobObject("x", args)), JSON.stringify(allInOneJobObject("x", args)));
+test("the pure builder: plain data whose content comes from the arguments, the same for the same arguments", () => {
+  const args = { namespace: "ns", target: "+build", cniMtu: 1440, earthlyTmpDir: "/scratch" };
+  const object = allInOneJobObject("x", args) as Obj;
+  // Plain data, no Output or function anywhere: it survives a JSON round trip unchanged.
+  assert.deepEqual(JSON.parse(JSON.stringify(object)), object);
+  const container = object.spec.template.spec.containers[0];
+  assert.equal(container.image, "earthly/earthly:v0.8.16");
+  assert.deepEqual(container.args, ["+build"]);
+  assert.deepEqual(container.env, [
+    { name: "EARTHLY_TMP_DIR", value: "/scratch" },
+    { name: "CACHE_SIZE_MB", value: "32768" },
+    { name: "CNI_MTU", value: "1440" },
+    { name: "SRC_DIR", value: "/workspace" },
+  ]);
+  assert.equal(object.metadata.namespace, "ns");
+  assert.equal(object.metadata.labels["app.kubernetes.io/instance"], "x");
+  assert.deepEqual(allInOneJobObject("x", { ...args }), object);
 });

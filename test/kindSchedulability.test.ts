@@ -77,13 +77,21 @@ function demoNodes(resources: readonly RecordedResource[]): { clusterName: strin
 function assertEveryPodHasANode(pods: readonly DemoPod[], nodes: readonly KindNode[]): void {
   for (const pod of pods) {
     // The model checks nodeSelector and taints: a pod must not rely on anything else to be placed.
-    for (const unmodelled of ["affinity", "nodeName", "topologySpreadConstraints"]) {
+    for (const unmodelled of ["affinity", "nodeName"]) {
       assert.equal(
         pod.spec[unmodelled],
         undefined,
         `${pod.owner} sets ${unmodelled}, which the model ignores`,
       );
     }
+    // A spread the scheduler only prefers (ScheduleAnyway) never leaves a pod without a node.
+    assert.deepEqual(
+      ((pod.spec.topologySpreadConstraints ?? []) as Obj[]).filter(
+        (c) => c.whenUnsatisfiable !== "ScheduleAnyway",
+      ),
+      [],
+      `${pod.owner} sets a required topology spread, which the model ignores`,
+    );
     const why = nodes.map(
       (n) => `${n.name}: ${schedulingMismatches(pod.scheduling, n).join("; ") || "fits"}`,
     );

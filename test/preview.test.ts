@@ -159,7 +159,10 @@ test("remote demo: every object previews known, but the TLS material and its dig
       "core/v1:Secret buildkitd-tls",
       "core/v1:Service buildkitd",
       "core/v1:Service buildkitd-instances",
+      "networking.k8s.io/v1:NetworkPolicy build-network",
       "networking.k8s.io/v1:NetworkPolicy buildkitd-clients",
+      "networking.k8s.io/v1:NetworkPolicy buildkitd-egress",
+      "policy/v1:PodDisruptionBudget buildkitd-budget",
     ],
   );
   // The certificate authority's outputs are unknown: that is what this preview is about.
@@ -169,7 +172,7 @@ test("remote demo: every object previews known, but the TLS material and its dig
     "core/v1:Secret build-certs: stringData",
     "core/v1:Secret buildkitd-tls: stringData",
   ]);
-  assertNamesAndNamespaces(records, ["build", "build-config", "build-certs"]);
+  assertNamesAndNamespaces(records, ["build", "build-config", "build-certs", "build-network"]);
 
   const ss = inputsOf(records, STATEFUL_SET, "buildkitd");
   assert.deepEqual(ss.metadata.name, "buildkitd");
@@ -196,12 +199,12 @@ test("remote demo: every object previews known, but the TLS material and its dig
   assert.deepEqual(daemon.readinessProbe.tcpSocket, { port: 8372 });
   assert.deepEqual(
     daemon.env.map((e: Obj) => e.name),
-    ["BUILDKIT_TCP_TRANSPORT_ENABLED", "BUILDKIT_TLS_ENABLED", "EARTHLY_TMP_DIR"],
+    ["BUILDKIT_TCP_TRANSPORT_ENABLED", "BUILDKIT_TLS_ENABLED", "EARTHLY_TMP_DIR", "CACHE_SIZE_MB"],
   );
   assert.deepEqual(ss.spec.template.spec.nodeSelector, BUILDER_SCHEDULING.nodeSelector);
   assert.deepEqual(ss.spec.template.spec.tolerations, BUILDER_SCHEDULING.tolerations);
   assert.deepEqual(ss.spec.template.spec.volumes, [
-    { name: "earthly-tmp", emptyDir: {} },
+    { name: "earthly-tmp", emptyDir: { sizeLimit: "40Gi" } },
     { name: "tls", secret: { secretName: "buildkitd-tls", defaultMode: 0o400 } },
   ]);
 
@@ -241,7 +244,7 @@ test("remote demo: every object previews known, but the TLS material and its dig
   assert.equal(client.image, "earthly/earthly:v0.8.16");
   assert.deepEqual(
     client.env.map((e: Obj) => e.name),
-    ["NO_BUILDKIT", "BUILDKIT_HOST", "SRC_DIR"],
+    ["NO_BUILDKIT", "BUILDKIT_HOST", "HOME", "SRC_DIR"],
   );
   assert.match(
     client.env[1].value,
@@ -250,7 +253,12 @@ test("remote demo: every object previews known, but the TLS material and its dig
   assert.deepEqual(job.spec.template.metadata.labels["earthly-kubernetes/client-of"], "buildkitd");
   assert.deepEqual(
     job.spec.template.spec.volumes.map((v: Obj) => v.name),
-    ["workspace", "earthly-config", "earthly-certs"],
+    ["workspace", "earthly-home", "tmp", "earthly-config", "earthly-certs"],
+  );
+  // The client's egress names the fleet's namespace at preview.
+  assert.deepEqual(
+    inputsOf(records, NETWORK_POLICY, "build-network").spec.egress[1].to[0].namespaceSelector,
+    { matchLabels: { "kubernetes.io/metadata.name": BUILDER_NAMESPACE } },
   );
 });
 
@@ -260,10 +268,14 @@ test("all-in-one demo: every Kubernetes object previews fully known", async () =
     kubeObjects(records)
       .map((r) => `${kindOf(r)} ${r.name}`)
       .sort(),
-    ["batch/v1:Job build", "core/v1:Namespace earthly-builds"],
+    [
+      "batch/v1:Job build",
+      "core/v1:Namespace earthly-builds",
+      "networking.k8s.io/v1:NetworkPolicy build-network",
+    ],
   );
   assert.deepEqual(unknownLeaves(records), []);
-  assertNamesAndNamespaces(records, ["build"]);
+  assertNamesAndNamespaces(records, ["build", "build-network"]);
   const job = inputsOf(records, JOB, "build");
   assert.equal(job.metadata.namespace, BUILDER_NAMESPACE);
   const pod = job.spec.template.spec;
@@ -341,5 +353,5 @@ test("an argument not known at preview is unknown at the leaves it feeds, and no
     "batch/v1:Job aio: spec.template.metadata.annotations",
     "batch/v1:Job aio: spec.template.spec.containers[0].env",
   ]);
-  assertNamesAndNamespaces(records, ["aio"]);
+  assertNamesAndNamespaces(records, ["aio", "aio-network"]);
 });

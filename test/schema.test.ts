@@ -164,7 +164,15 @@ test("exact property types", () => {
   assert.equal(client.inputProperties.fleet.$ref, `#/types/${tokenOf("FleetConnection")}`);
   assert.equal(client.inputProperties.fleet.plain, undefined);
   assert.deepEqual(client.requiredInputs, ["fleet", "namespace", "target"]);
-  assert.deepEqual(schema.resources[tokenOf("BuildkitCertificateAuthority")].requiredInputs, ["server"]);
+  assert.deepEqual(schema.resources[tokenOf("BuildkitCertificateAuthority")].requiredInputs ?? [], []);
+  // The issuer a fleet issues its server certificate from: an Input, so another language can wire it.
+  const fleetTls = schema.types[tokenOf("FleetTls")];
+  assert.equal(fleetTls.properties?.issuer.$ref, `#/types/${tokenOf("CertificateIssuer")}`);
+  assert.equal(fleetTls.properties?.issuer.plain, undefined);
+  assert.equal(
+    schema.resources[tokenOf("BuildkitCertificateAuthority")].properties.issuer.$ref,
+    `#/types/${tokenOf("CertificateIssuer")}`,
+  );
   assert.deepEqual(schema.resources[tokenOf("EarthlyAllInOneJob")].requiredInputs, ["namespace", "target"]);
 });
 
@@ -308,7 +316,8 @@ test("construct BuildkitdFleet with insecureDisableTls: a fleet without TLS mate
   const services = ofType("kubernetes:core/v1:Service").map((s) => s.inputs as Obj);
   const affine = services.find((s) => s.spec.sessionAffinity === "ClientIP");
   assert.equal(affine?.spec.sessionAffinityConfig.clientIP.timeoutSeconds, 1200);
-  assert.equal(ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").length, 1);
+  // The clients' ingress policy and the daemons' egress policy.
+  assert.equal(ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").length, 2);
 });
 
 test("construct KindCluster: the kind command with the pools' taints, and a provider for the cluster", async () => {
@@ -351,4 +360,36 @@ test("construct KindCluster: the kind command with the pools' taints, and a prov
   // one from the kubeconfig).
   assert.equal(ofType("pulumi:providers:kubernetes").length, 1);
   assert.equal("provider" in result.state, false);
+});
+
+test("the arguments that are Inputs are the ones docs/contributing.md's rule names, and no others", () => {
+  // The rule: what decides which objects exist, their names or their count is plain; what only fills
+  // a field may be an Input. A change to this list is a decision about the API, not a side effect.
+  const inputs = Object.fromEntries(
+    Object.entries(schema.resources).map(([token, resource]) => [
+      token.split(":")[2],
+      Object.entries(resource.inputProperties)
+        .filter(([, property]) => property.plain !== true)
+        .map(([name]) => name)
+        .sort(),
+    ]),
+  );
+  assert.deepEqual(inputs, {
+    BuildkitCertificateAuthority: [],
+    BuildkitdFleet: ["cniMtu", "env", "scheduling"],
+    EarthlyAllInOneJob: ["cniMtu", "env", "flags", "namespace", "rebuildTrigger", "scheduling", "target"],
+    EarthlyRemoteJob: [
+      "cacheKey",
+      "clientCertPem",
+      "clientPrivateKeyPem",
+      "env",
+      "flags",
+      "fleet",
+      "namespace",
+      "rebuildTrigger",
+      "scheduling",
+      "target",
+    ],
+    KindCluster: [],
+  });
 });

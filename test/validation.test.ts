@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecks, NOT_YET_KNOWN, argProblems } from "../components/validation/checks";
 import { requiredFields } from "../components/validation/checks";
-import { rfc1123Label, uniqueBy } from "../components/validation/rules";
+import { anyValue, rfc1123Label, uniqueBy } from "../components/validation/rules";
 
 test("rfc1123Label accepts a label and refuses an upper-case one", () => {
   assert.deepEqual(rfc1123Label("ok-name", "f"), []);
@@ -14,7 +14,7 @@ test("a cross-field rule waits for the fields it reads, and sees others only as 
   type Args = { a?: pulumi.Input<string>; b?: pulumi.Input<string> };
   const seen: unknown[] = [];
   const checks: ArgChecks<Args> = {
-    rules: {},
+    rules: { a: anyValue, b: anyValue },
     cross: [
       {
         reads: ["a"],

@@ -11,7 +11,26 @@ import {
   resourcesRule,
   volumeChoiceRule,
 } from "../kubernetes/pod";
-import { DEFAULT_CLUSTER_DOMAIN, buildkitHostUrl, fleetNameRule, fleetNames } from "./names";
+import {
+  DEFAULT_CLUSTER_DOMAIN,
+  ServerCertificateNames,
+  buildkitHostUrl,
+  clusterDomainRule,
+  fleetNameRule,
+  fleetNames,
+  serverCertificateNames,
+} from "./names";
+import {
+  CertificateIssuer,
+  DEFAULT_CERTIFICATE_VALIDITY_HOURS,
+  DEFAULT_EARLY_RENEWAL_HOURS,
+  KeyAlgorithm,
+  SERVER_ALLOWED_USES,
+  issueCertificate,
+  issuerRule,
+  keyAlgorithmSettings,
+  subjectFor,
+} from "../tls/issuer";
 import {
   FleetSpecInput,
   PersistentCache,
@@ -24,17 +43,32 @@ import {
   tlsChecksum,
 } from "./objects";
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../kubernetes/images";
-import { registeredAfter } from "../kubernetes/inputs";
+import { fieldsOf, lift, registeredAfter } from "../kubernetes/inputs";
 import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
-import { ArgChecks, ArgRules, checkKnownArgs, checkedArgs } from "../validation/checks";
+import {
+  DisruptionBudget,
+  NodeSpread,
+  buildkitdDisruptionBudget,
+  buildkitdEgressPolicy,
+  buildkitdResources,
+  cacheVolumeSize,
+  fleetScratchVolume,
+} from "./objects";
+import { EgressRules, egressRulesRule } from "../kubernetes/network";
+import { cacheSizeProblems, ephemeralStorageProblems } from "../kubernetes/storage";
+import { imageDigest, labelKey } from "../validation/rules";
+import { ArgChecks, ArgRules, NOT_YET_KNOWN, checkKnownArgs, checkedArgs } from "../validation/checks";
 import { requiredFields } from "../validation/checks";
 import {
+  anyValue,
+  booleanValue,
   cidr,
   dnsName,
   eachOf,
   earthlyVersion,
   imageRepository,
   integerBetween,
+  ipAddress,
   labelMap,
   mountPath,
   objectOf,
@@ -42,16 +76,47 @@ import {
   rfc1123Label,
   rfc1123Subdomain,
 } from "../validation/rules";
-import { assertNoProblems } from "../validation/errors";
+import { Problem, Rule, assertNoProblems } from "../validation/errors";
 
-/** The fleet's TLS material: the CA and the server certificate and key every instance shares. */
+/** An existing Secret in the fleet's namespace with the server certificate, its key and the CA. */
+export interface ExistingTlsSecret {
+  /** The Secret's name, e.g. a cert-manager `Certificate`'s `secretName`. */
+  name: string;
+  /** The key holding the CA certificate (default `ca.crt`, as cert-manager writes it). */
+  caKey?: string;
+  /** The key holding the server certificate (default `tls.crt`). */
+  certKey?: string;
+  /** The key holding the server private key (default `tls.key`). */
+  privateKeyKey?: string;
+}
+
+/**
+ * The fleet's server certificate, in exactly one of three ways: issued by the fleet from an
+ * `issuer` (the usual way: its SANs are then the fleet's own names), given as ready PEMs, or read by
+ * the pods from an existing Secret (so no private key passes through Pulumi at all).
+ */
 export interface FleetTls {
-  /** The CA certificate (PEM) clients are issued from. */
-  caCertPem: pulumi.Input<string>;
-  /** The server certificate (PEM); its SANs must cover every Service and instance name. */
-  serverCertPem: pulumi.Input<string>;
-  /** The server private key (PEM); kept a secret. */
-  serverPrivateKeyPem: pulumi.Input<string>;
+  /**
+   * A CA to issue the server certificate from: a `BuildkitCertificateAuthority`'s `issuer`. The fleet
+   * creates the key and certificate itself (with the tls provider), covering every name it serves.
+   */
+  issuer?: pulumi.Input<CertificateIssuer>;
+  /** Further DNS names the issued certificate covers, e.g. an external load balancer's. Only with `issuer`. */
+  extraDnsNames?: string[];
+  /** IP addresses the issued certificate covers, for clients that dial one. Only with `issuer`. */
+  extraIpAddresses?: string[];
+  /** The CA certificate (PEM) clients trust. With ready PEMs or `existingSecret`; not with `issuer`. */
+  caCertPem?: pulumi.Input<string>;
+  /** A ready server certificate (PEM); its SANs must cover every Service and instance name. */
+  serverCertPem?: pulumi.Input<string>;
+  /** The ready certificate's private key (PEM); kept a secret. */
+  serverPrivateKeyPem?: pulumi.Input<string>;
+  /**
+   * An existing Secret the pods mount, e.g. kept by cert-manager; `caCertPem` is then still needed,
+   * for the clients. Its certificate must cover the fleet's names (see the remote guide); a renewed
+   * certificate takes effect when the pods restart.
+   */
+  existingSecret?: ExistingTlsSecret;
 }
 
 /** Arguments of {@link BuildkitdFleet}. */
@@ -68,7 +133,10 @@ export interface BuildkitdFleetArgs {
   imageRepository?: string;
   /** The cluster DNS domain (default `cluster.local`). */
   clusterDomain?: string;
-  /** The TLS material, e.g. from a `BuildkitCertificateAuthority`. Required unless `insecureDisableTls`. */
+  /**
+   * The server certificate: `{ issuer: ca.issuer }` from a `BuildkitCertificateAuthority`, ready
+   * PEMs, or an existing Secret. Required unless `insecureDisableTls`.
+   */
   tls?: FleetTls;
   /**
    * Runs the daemons WITHOUT mTLS. buildkitd executes arbitrary code for whoever reaches it: only for
@@ -77,11 +145,14 @@ export interface BuildkitdFleetArgs {
   insecureDisableTls?: boolean;
   /** The daemon's scratch and cache directory, `EARTHLY_TMP_DIR` (default `/tmp/earthly`). */
   earthlyTmpDir?: string;
-  /** Where the cache lives when not persistent (default: an `emptyDir`). Not with `persistentCache`. */
+  /**
+   * Where the cache lives when not persistent (default: an `emptyDir` of at most 40Gi; an `emptyDir`
+   * given without `sizeLimit` gets 40Gi too). Not with `persistentCache`.
+   */
   scratchVolume?: VolumeChoice;
   /** A PersistentVolumeClaim per instance, so a rollout or node restart keeps the cache. */
   persistentCache?: PersistentCache;
-  /** `CACHE_SIZE_MB`; by default 80% of the cache volume's size when that size is known. */
+  /** `CACHE_SIZE_MB`; by default 80% of the cache volume's size when that size is known; at most that size. */
   cacheSizeMb?: number;
   /** `CACHE_SIZE_PCT`: the cache's share of the volume, 1 to 100. */
   cacheSizePct?: number;
@@ -89,7 +160,11 @@ export interface BuildkitdFleetArgs {
   cniMtu?: pulumi.Input<number>;
   /** Extra environment for the daemons, e.g. `BUILDKIT_SESSION_TIMEOUT`. */
   env?: pulumi.Input<EnvVar[]>;
-  /** Requests and limits (defaults: requests 500m CPU / 1Gi, limits 2 CPU / 4Gi). */
+  /**
+   * Requests and limits (defaults: requests 500m CPU / 1Gi / 10Gi ephemeral storage, limits 2 CPU /
+   * 4Gi / 42Gi ephemeral storage). Without an ephemeral-storage limit, the default is raised to an
+   * `emptyDir` cache's size plus 2Gi; a limit given below that cache's size is refused.
+   */
   resources?: Resources;
   /** Node selector and tolerations, e.g. a `KindCluster` builder pool's scheduling. */
   scheduling?: pulumi.Input<Scheduling>;
@@ -103,6 +178,25 @@ export interface BuildkitdFleetArgs {
   allowedCidrs?: string[];
   /** Annotations for the daemon pods, e.g. for a service mesh. */
   podAnnotations?: { [key: string]: string };
+
+  // Least privilege and bounded resources.
+
+  /**
+   * Pins the daemon image to this digest (`sha256:<64 hex>`): the image becomes
+   * `<imageRepository>:<earthlyVersion>@<digest>`. The daemons are privileged, so what they run
+   * should not change when a tag is re-pushed.
+   */
+  imageDigest?: string;
+  /**
+   * Where the daemons may connect (a NetworkPolicy `<fleet>-egress`). Default: DNS and the internet
+   * (sources, base images), not the cluster's private ranges nor link-local metadata addresses;
+   * `allowedCidrs` / `allowedNamespaces` open an internal registry.
+   */
+  egress?: EgressRules;
+  /** The PodDisruptionBudget `<fleet>` (default: created, at most 1 instance down at a time). */
+  disruptionBudget?: DisruptionBudget;
+  /** How instances spread over nodes (default: preferred, one per `kubernetes.io/hostname`). */
+  spread?: NodeSpread;
 }
 
 /** The component's type token. */
@@ -113,13 +207,16 @@ export const FORMER_FLEET_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
 const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageClassName: rfc1123Subdomain });
 
 /** Validation rules for each argument. */
-const buildkitdFleetRules: Partial<ArgRules<BuildkitdFleetArgs>> = {
+const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
   namespace: rfc1123Label,
   fleetName: fleetNameRule,
   replicas: integerBetween(1, 100),
   earthlyVersion,
   imageRepository,
-  clusterDomain: dnsName,
+  clusterDomain: clusterDomainRule,
+  // Which way the certificate is given is checked across fields; the material once it resolves.
+  tls: anyValue,
+  insecureDisableTls: booleanValue,
   earthlyTmpDir: mountPath,
   scratchVolume: volumeChoiceRule,
   persistentCache: persistentCacheRule,
@@ -135,6 +232,18 @@ const buildkitdFleetRules: Partial<ArgRules<BuildkitdFleetArgs>> = {
   allowedCidrs: eachOf(cidr),
   podAnnotations: (value, field) =>
     Object.keys(value).flatMap((k) => labelMap({ [k]: "" }, field).filter((p) => p.field.endsWith("key"))),
+  imageDigest,
+  egress: egressRulesRule,
+  disruptionBudget: objectOf<DisruptionBudget>({
+    enabled: booleanValue,
+    maxUnavailable: integerBetween(1, 100),
+  }),
+  spread: objectOf<NodeSpread>({
+    enabled: booleanValue,
+    topologyKey: labelKey,
+    maxSkew: integerBetween(1, 100),
+    required: booleanValue,
+  }),
 };
 
 /** The checks of every argument, and across arguments. */
@@ -142,22 +251,10 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
   rules: buildkitdFleetRules,
   cross: [
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
-    // Presence only: the TLS material is usually Outputs, yet whether it is given is known now.
+    // Presence only: the TLS material is usually Outputs, yet which of it is given is known now.
     {
       reads: ["insecureDisableTls"],
-      check: ({ insecureDisableTls, tls }) =>
-        insecureDisableTls === true
-          ? tls !== undefined
-            ? [{ field: "tls", value: "(given)", allowed: "no tls together with insecureDisableTls" }]
-            : []
-          : (["caCertPem", "serverCertPem", "serverPrivateKeyPem"] as const)
-              .filter((key) => !tls?.[key])
-              .map((key) => ({
-                field: `tls.${key}`,
-                value: undefined,
-                allowed:
-                  "a PEM value (mTLS is on by default; set insecureDisableTls only for throw-away clusters)",
-              })),
+      check: ({ insecureDisableTls, tls }) => tlsProblems(insecureDisableTls, tls),
     },
     {
       reads: ["persistentCache", "scratchVolume"],
@@ -177,6 +274,24 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
           : []),
       ],
     },
+    {
+      reads: ["cacheSizeMb", "persistentCache", "scratchVolume"],
+      check: (args) =>
+        cacheSizeProblems(
+          args.cacheSizeMb,
+          args.persistentCache ? "persistentCache.size" : "scratchVolume",
+          cacheVolumeSize(args),
+        ),
+    },
+    {
+      reads: ["resources", "persistentCache", "scratchVolume"],
+      check: (args) =>
+        ephemeralStorageProblems(
+          args.resources,
+          args.persistentCache ? [] : [{ field: "scratchVolume", choice: fleetScratchVolume(args) }],
+          buildkitdResources(args),
+        ),
+    },
   ],
 };
 
@@ -194,6 +309,8 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
   public readonly caCertPem: pulumi.Output<string>;
   /** The ClusterIP Service's name. */
   public readonly serviceName: pulumi.Output<string>;
+  /** The DNS names a server certificate must cover, in order (with an issuer: the ones it does cover). */
+  public readonly serverDnsNames: pulumi.Output<string[]>;
   /** The labels a client pod needs to pass the NetworkPolicy. */
   public readonly clientLabels: pulumi.Output<{ [key: string]: string }>;
   /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
@@ -222,47 +339,29 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       clusterDomain: args.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
     });
     const tlsEnabled = args.insecureDisableTls !== true;
-    const tlsSecretName = `${fleetName}-tls`;
-
-    // The server certificate must cover every name a client dials; refuse it before it is deployed.
     const tls = tlsEnabled ? args.tls : undefined;
-    const tlsMaterial = tls
-      ? pulumi.all([tls.caCertPem, tls.serverCertPem, tls.serverPrivateKeyPem]).apply(([ca, cert, key]) => {
-          const missing = namesNotCoveredBy(cert, names.dnsNames);
-          assertNoProblems(
-            component,
-            missing.length === 0
-              ? []
-              : [
-                  {
-                    field: "tls.serverCertPem",
-                    value: `a certificate whose SANs miss ${missing.join(", ")}`,
-                    allowed: "a server certificate whose SANs cover every Service and instance name",
-                  },
-                ],
-          );
-          return { ca, cert, key };
-        })
-      : undefined;
-
-    // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
-    const checksum = tlsMaterial
-      ? pulumi.unsecret(tlsMaterial.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
-      : undefined;
 
     // The arguments that may be Outputs are checked once they resolve, and each feeds only its own
     // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
-    // preview, and the TLS material (unknown until the certificate authority exists, and secret)
-    // reaches only the Secret and, as a digest, the pods' checksum annotation.
+    // preview, and the TLS material (unknown until the certificate exists, and secret) reaches only
+    // the Secret and, as a digest, the pods' checksum annotation.
     const { fields: checked, all } = checkedArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
-    const secret = tlsMaterial
+    const serverNames = serverCertificateNames(fleetName, names, tls?.extraDnsNames, tls?.extraIpAddresses);
+    const material = tls ? fleetTlsMaterial(this, name, component, tls, serverNames, all) : undefined;
+    const tlsSecretName = tls?.existingSecret?.name ?? `${fleetName}-tls`;
+
+    // A digest of the material, not the material: safe to show in diffs, and it rolls the pods.
+    const checksum = material?.bundle
+      ? pulumi.unsecret(material.bundle.apply((m) => tlsChecksum(m.ca, m.cert, m.key)))
+      : undefined;
+    const secret = material?.bundle
       ? new kubernetes.core.v1.Secret(
           `${name}-tls`,
           {
             metadata: { name: tlsSecretName, namespace: args.namespace },
             type: "Opaque",
             stringData: pulumi.secret(
-              tlsMaterial.apply((m) => ({ "ca.pem": m.ca, "cert.pem": m.cert, "key.pem": m.key })),
+              material.bundle.apply((m) => ({ "ca.pem": m.ca, "cert.pem": m.cert, "key.pem": m.key })),
             ),
           },
           // Not before every argument passed its checks: no key reaches a cluster for a refused fleet.
@@ -275,7 +374,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       namespace: args.namespace,
       replicas,
       version,
-      image: imageFor(args.imageRepository ?? DEFAULT_BUILDKITD_IMAGE_REPOSITORY, version),
+      image: imageFor(args.imageRepository ?? DEFAULT_BUILDKITD_IMAGE_REPOSITORY, version, args.imageDigest),
       earthlyTmpDir: args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR,
       scratchVolume: args.scratchVolume,
       persistentCache: args.persistentCache,
@@ -287,27 +386,48 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       scheduling: checked.scheduling,
       tlsEnabled,
       tlsSecretName,
+      tlsSecretKeys: tls?.existingSecret ? existingSecretKeys(tls.existingSecret) : undefined,
       tlsChecksum: checksum,
       podAnnotations: args.podAnnotations,
       sessionAffinityTimeoutSeconds: args.sessionAffinityTimeoutSeconds ?? 600,
       clientNamespaces: args.clientNamespaces ?? [args.namespace],
       allowedNamespaces: args.allowedNamespaces ?? [],
       allowedCidrs: args.allowedCidrs ?? [],
+      egress: args.egress,
+      disruptionBudget: args.disruptionBudget,
+      spread: args.spread,
     };
 
     // No object is registered until the arguments are checked and the certificate covers the names.
-    const checkedAll = pulumi.all([all, tlsMaterial ?? pulumi.output(undefined)]);
+    const checkedAll = pulumi.all([all, material?.bundle ?? pulumi.output(undefined)]);
     const child = { parent: this, dependsOn: registeredAfter(checkedAll) };
     const statefulSet = buildkitdStatefulSet(input);
     const service = buildkitdService(input);
     const headless = buildkitdHeadlessService(input);
     const policy = buildkitdNetworkPolicy(input);
+    const egress = buildkitdEgressPolicy(input);
+    const budget = buildkitdDisruptionBudget(input);
 
     new kubernetes.networking.v1.NetworkPolicy(
       `${name}-clients`,
       { metadata: policy.metadata, spec: policy.spec },
       child,
     );
+    // Created before the daemons, so no instance runs without its egress rules.
+    const egressPolicy = egress
+      ? new kubernetes.networking.v1.NetworkPolicy(
+          `${name}-egress`,
+          { metadata: egress.metadata, spec: egress.spec },
+          child,
+        )
+      : undefined;
+    if (budget) {
+      new kubernetes.policy.v1.PodDisruptionBudget(
+        `${name}-budget`,
+        { metadata: budget.metadata, spec: budget.spec },
+        child,
+      );
+    }
     const headlessService = new kubernetes.core.v1.Service(
       `${name}-instances`,
       { metadata: headless.metadata, spec: headless.spec },
@@ -324,7 +444,12 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       { metadata: statefulSet.metadata, spec: statefulSet.spec },
       {
         parent: this,
-        dependsOn: registeredAfter(checkedAll, headlessService, ...(secret ? [secret] : [])),
+        dependsOn: registeredAfter(
+          checkedAll,
+          headlessService,
+          ...(secret ? [secret] : []),
+          ...(egressPolicy ? [egressPolicy] : []),
+        ),
       },
     );
 
@@ -333,7 +458,8 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
     this.buildkitHost = ready.apply(() => buildkitHostUrl(names.serviceHost));
     this.instanceHosts = ready.apply(() => names.instanceHosts.map(buildkitHostUrl));
     // The CA certificate is public: taken from its own input, not from the (secret) bundle with the key.
-    this.caCertPem = tls ? pulumi.output(tls.caCertPem) : pulumi.output("");
+    this.caCertPem = material ? material.caCertPem : pulumi.output("");
+    this.serverDnsNames = pulumi.output(serverNames.dnsNames);
     this.clientLabels = pulumi.output(clientLabelsFor(names.serviceName));
     this.connection = pulumi.all([ready, this.caCertPem]).apply(([, ca]) => ({
       fleetName,
@@ -364,8 +490,204 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       instanceHosts: this.instanceHosts,
       caCertPem: this.caCertPem,
       serviceName: this.serviceName,
+      serverDnsNames: this.serverDnsNames,
       clientLabels: this.clientLabels,
       connection: this.connection,
     });
   }
+}
+
+/** The keys the pods read from an existing TLS Secret. */
+function existingSecretKeys(secret: ExistingTlsSecret): { ca: string; cert: string; key: string } {
+  return {
+    ca: secret.caKey ?? "ca.crt",
+    cert: secret.certKey ?? "tls.crt",
+    key: secret.privateKeyKey ?? "tls.key",
+  };
+}
+
+/** What the fleet's TLS Secret holds: the CA certificate, the server certificate and its key. */
+interface TlsBundle {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** The CA clients trust, and the bundle the fleet writes to its Secret (none for an existing one). */
+interface FleetTlsMaterial {
+  caCertPem: pulumi.Output<string>;
+  bundle?: pulumi.Output<TlsBundle>;
+}
+
+const ISSUER_FIELDS: readonly (keyof CertificateIssuer)[] = [
+  "caCertPem",
+  "caPrivateKeyPem",
+  "keyAlgorithm",
+  "organization",
+  "certificateValidityHours",
+  "earlyRenewalHours",
+];
+
+/**
+ * The fleet's TLS material in the way `tls` gives it: issued here from an issuer, ready PEMs whose
+ * certificate must cover every name a client dials (refused before anything is deployed), or an
+ * existing Secret the pods read (then only the CA certificate passes through Pulumi).
+ */
+function fleetTlsMaterial(
+  parent: pulumi.Resource,
+  name: string,
+  component: string,
+  tls: FleetTls,
+  serverNames: ServerCertificateNames,
+  checked: pulumi.Output<unknown>,
+): FleetTlsMaterial {
+  if (tls.issuer !== undefined) {
+    const issuer = fieldsOf(tls.issuer, ISSUER_FIELDS);
+    const issuerChecked = pulumi.output(tls.issuer).apply((resolved) => {
+      assertNoProblems(component, issuerRule(resolved, "tls.issuer"));
+      return true;
+    });
+    const leaf = issueCertificate(
+      parent,
+      { certPem: issuer.caCertPem, privateKeyPem: issuer.caPrivateKeyPem },
+      {
+        resourceName: `${name}-server`,
+        key: lift(issuer.keyAlgorithm, (algorithm) =>
+          keyAlgorithmSettings(algorithm ?? KeyAlgorithm.ECDSA_P256),
+        ),
+        subject: subjectFor(serverNames.commonName, issuer.organization),
+        dnsNames: serverNames.dnsNames,
+        ipAddresses: serverNames.ipAddresses,
+        allowedUses: SERVER_ALLOWED_USES,
+        validityHours: lift(issuer.certificateValidityHours, (h) => h ?? DEFAULT_CERTIFICATE_VALIDITY_HOURS),
+        earlyRenewalHours: lift(issuer.earlyRenewalHours, (h) => h ?? DEFAULT_EARLY_RENEWAL_HOURS),
+      },
+      // Nothing is issued for a refused fleet, nor from an issuer that is not a CA with its key.
+      registeredAfter(pulumi.all([checked, issuerChecked])),
+    );
+    // A CA certificate is public, even when it came inside the (secret) issuer.
+    const caCertPem = pulumi.unsecret(pulumi.output(issuer.caCertPem));
+    return {
+      caCertPem,
+      bundle: pulumi
+        .all([caCertPem, leaf.certPem, leaf.privateKeyPem])
+        .apply(([ca, cert, key]) => ({ ca, cert, key })),
+    };
+  }
+  const caCertPem = pulumi.output(tls.caCertPem ?? "");
+  if (tls.existingSecret !== undefined) return { caCertPem };
+  // The server certificate must cover every name a client dials; refuse it before it is deployed.
+  const bundle = pulumi
+    .all([caCertPem, tls.serverCertPem ?? "", tls.serverPrivateKeyPem ?? ""])
+    .apply(([ca, cert, key]) => {
+      const missing = namesNotCoveredBy(cert, serverNames.dnsNames);
+      assertNoProblems(
+        component,
+        missing.length === 0
+          ? []
+          : [
+              {
+                field: "tls.serverCertPem",
+                value: `a certificate whose SANs miss ${missing.join(", ")}`,
+                allowed: "a server certificate whose SANs cover every Service and instance name",
+              },
+            ],
+      );
+      return { ca, cert, key };
+    });
+  return { caCertPem, bundle };
+}
+
+/** A Secret data key: letters, digits, `-`, `_` or `.`. */
+const secretDataKey: Rule<string> = (value, field) =>
+  typeof value === "string" && /^[-._a-zA-Z0-9]{1,253}$/.test(value)
+    ? []
+    : [{ field, value, allowed: "a Secret data key: letters, digits, '-', '_' or '.'" }];
+
+const existingSecretRule = objectOf<ExistingTlsSecret>({
+  name: rfc1123Subdomain,
+  caKey: secretDataKey,
+  certKey: secretDataKey,
+  privateKeyKey: secretDataKey,
+});
+
+/** Whether a field of `tls` is given. */
+function given(tls: FleetTls, key: keyof FleetTls): boolean {
+  const value = tls[key];
+  return value !== undefined && value !== null && value !== "";
+}
+
+/** Which way the server certificate is given, and what each way needs (presence only: see the caller). */
+function tlsProblems(insecureDisableTls: boolean | undefined, tls: FleetTls | undefined): Problem[] {
+  if (insecureDisableTls === true) {
+    return tls !== undefined
+      ? [{ field: "tls", value: "(given)", allowed: "no tls together with insecureDisableTls" }]
+      : [];
+  }
+  if (tls === undefined || tls === null) {
+    return [
+      {
+        field: "tls",
+        value: undefined,
+        allowed:
+          "the server certificate: tls.issuer (a BuildkitCertificateAuthority's issuer), ready PEMs or tls.existingSecret (mTLS is on by default; set insecureDisableTls only for throw-away clusters)",
+      },
+    ];
+  }
+  // Given as one Output (from another language): checked once it resolves.
+  if ((tls as unknown) === NOT_YET_KNOWN) return [];
+  const ways = [
+    given(tls, "issuer") ? "tls.issuer" : undefined,
+    given(tls, "serverCertPem") || given(tls, "serverPrivateKeyPem") ? "tls.serverCertPem" : undefined,
+    given(tls, "existingSecret") ? "tls.existingSecret" : undefined,
+  ].filter((way): way is string => way !== undefined);
+  if (ways.length !== 1) {
+    return [
+      {
+        field: "tls",
+        value: ways.length === 0 ? "none of them" : ways.join(" and "),
+        allowed:
+          "exactly one of tls.issuer, tls.serverCertPem with tls.serverPrivateKeyPem, or tls.existingSecret",
+      },
+    ];
+  }
+  const missing = (field: keyof FleetTls, what: string): Problem[] =>
+    given(tls, field) ? [] : [{ field: `tls.${field}`, value: undefined, allowed: what }];
+  const caForClients = "the CA certificate (PEM) clients trust";
+  if (ways[0] === "tls.issuer") {
+    return [
+      ...(given(tls, "caCertPem")
+        ? [
+            {
+              field: "tls.caCertPem",
+              value: "(given)",
+              allowed: "nothing with tls.issuer: the issuer's CA is used",
+            },
+          ]
+        : []),
+      ...eachOf(dnsName)(tls.extraDnsNames ?? [], "tls.extraDnsNames"),
+      ...eachOf(ipAddress)(tls.extraIpAddresses ?? [], "tls.extraIpAddresses"),
+    ];
+  }
+  const extras = (["extraDnsNames", "extraIpAddresses"] as const)
+    .filter((field) => given(tls, field))
+    .map((field) => ({
+      field: `tls.${field}`,
+      value: tls[field],
+      allowed: "only with tls.issuer (a ready certificate's names are its own)",
+    }));
+  if (ways[0] === "tls.existingSecret") {
+    return [
+      ...extras,
+      ...missing("caCertPem", `${caForClients}, which signed the Secret's certificate`),
+      ...existingSecretRule(tls.existingSecret as ExistingTlsSecret, "tls.existingSecret"),
+      ...missing("existingSecret", "a Secret"),
+    ];
+  }
+  return [
+    ...extras,
+    ...missing("caCertPem", caForClients),
+    ...missing("serverCertPem", "a PEM certificate"),
+    ...missing("serverPrivateKeyPem", "the certificate's PEM private key"),
+  ];
 }

@@ -4,6 +4,7 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { InputFields, fieldsOf, recordFields } from "../kubernetes/inputs";
 
 /** Everything a client needs to reach a fleet. */
 export interface FleetConnection {
@@ -28,20 +29,26 @@ export interface FleetConnection {
 }
 
 /** A fleet connection whose fields may each be an Input. */
-export type FleetConnectionInputs = { [K in keyof FleetConnection]: pulumi.Input<FleetConnection[K]> };
+export type FleetConnectionInputs = InputFields<FleetConnection>;
 
-/**
- * The fields of each `BuildkitdFleet.connection` Output, as the fleet built them. An Output is known
- * (or secret) as a whole: a connection whose CA is not known yet is unknown, though its names are.
- */
-const connectionFields = new WeakMap<object, FleetConnectionInputs>();
+const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
+  "fleetName",
+  "namespace",
+  "buildkitHost",
+  "instanceNames",
+  "instanceHosts",
+  "earthlyVersion",
+  "tlsEnabled",
+  "caCertPem",
+  "clientLabels",
+];
 
 /** Records the fields a fleet's `connection` Output is made of. */
 export function registerConnectionFields(
   connection: pulumi.Output<FleetConnection>,
   fields: FleetConnectionInputs,
 ): void {
-  connectionFields.set(connection, fields);
+  recordFields(connection, fields);
 }
 
 /**
@@ -49,19 +56,5 @@ export function registerConnectionFields(
  * it is; any other Output each field read from it (known, and secret, as that Output is).
  */
 export function connectionFieldsOf(fleet: pulumi.Input<FleetConnection>): FleetConnectionInputs {
-  const recorded = connectionFields.get(fleet as object);
-  if (recorded !== undefined) return recorded;
-  if (!pulumi.Output.isInstance(fleet) && !(fleet instanceof Promise)) return fleet;
-  const whole = pulumi.output(fleet);
-  return {
-    fleetName: whole.fleetName,
-    namespace: whole.namespace,
-    buildkitHost: whole.buildkitHost,
-    instanceNames: whole.instanceNames,
-    instanceHosts: whole.instanceHosts,
-    earthlyVersion: whole.earthlyVersion,
-    tlsEnabled: whole.tlsEnabled,
-    caCertPem: whole.caCertPem,
-    clientLabels: whole.clientLabels,
-  };
+  return fieldsOf(fleet, CONNECTION_FIELDS);
 }

@@ -1,11 +1,10 @@
 /**
  * The names of a buildkitd fleet: its Services, its instances and every DNS name a client may dial.
- * The fleet uses them to create objects; the certificate authority uses the same function for the
- * server certificate's SANs, so the two can never disagree.
+ * The fleet uses them both to create its objects and for its server certificate's SANs, so the two
+ * can never disagree.
  */
-
 import { Rule } from "../validation/errors";
-import { rfc1035Label } from "../validation/rules";
+import { dnsName, rfc1035Label } from "../validation/rules";
 
 /** Longest fleet name: keeps `<fleet>-instances` and the pods' controller-revision labels within 63. */
 export const MAX_FLEET_NAME = 40;
@@ -27,6 +26,12 @@ export const BUILDKIT_PORT = 8372;
 
 /** The default Kubernetes cluster DNS domain. */
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+/** A cluster DNS domain: a DNS name, never a wildcard (every name of the fleet ends with it). */
+export const clusterDomainRule: Rule<string> = (value, field) =>
+  dnsName(value, field).length === 0 && !value.includes("*")
+    ? []
+    : [{ field, value, allowed: "a DNS domain such as 'cluster.local' (no wildcard)" }];
 
 /** What identifies a fleet's names. */
 export interface FleetIdentity {
@@ -87,4 +92,46 @@ export function fleetNames(identity: FleetIdentity): FleetNames {
 /** The `BUILDKIT_HOST` value for a host name. */
 export function buildkitHostUrl(host: string): string {
   return `tcp://${host}:${BUILDKIT_PORT}`;
+}
+
+/** X.509's upper bound for a common name (RFC 5280, ub-common-name). */
+const MAX_COMMON_NAME = 64;
+
+/** The names in a fleet's server certificate. */
+export interface ServerCertificateNames {
+  /** The subject CN: the Service's FQDN, or the fleet name when the FQDN exceeds 64 characters. */
+  commonName: string;
+  /** Every DNS name a client may dial, the fleet's first, then the extras; no duplicates. */
+  dnsNames: string[];
+  /** The IP address SANs, without duplicates. */
+  ipAddresses: string[];
+}
+
+/** Keeps the first of each value (compared by `key`), in order. */
+function distinct(values: readonly string[], key: (value: string) => string = (v) => v): string[] {
+  const seen = new Set<string>();
+  return values.filter((value) => {
+    const k = key(value);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * The server certificate's names: the fleet's, then extra names clients dial (a load balancer's).
+ * TLS clients check the SANs only; the CN is for people reading the certificate.
+ */
+export function serverCertificateNames(
+  fleetName: string,
+  names: FleetNames,
+  extraDnsNames: readonly string[] = [],
+  extraIpAddresses: readonly string[] = [],
+): ServerCertificateNames {
+  return {
+    commonName: names.serviceHost.length <= MAX_COMMON_NAME ? names.serviceHost : fleetName,
+    // DNS names compare case-insensitively; keep the first spelling.
+    dnsNames: distinct([...names.dnsNames, ...extraDnsNames], (n) => n.toLowerCase()),
+    ipAddresses: distinct(extraIpAddresses),
+  };
 }

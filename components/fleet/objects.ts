@@ -26,15 +26,27 @@ import {
   toLabelValue,
 } from "../kubernetes/labels";
 import { Scheduling } from "../kubernetes/scheduling";
+import { EgressRules, egressRules } from "../kubernetes/network";
+import {
+  CacheSize,
+  DEFAULT_SCRATCH_SIZE,
+  effectiveCacheSize as effectiveCacheSizeOf,
+  volumeSize,
+  withDefaultSize,
+  withEphemeralStorage,
+} from "../kubernetes/storage";
 
 /** Defaults for a buildkitd container (as in EarthBuild's own chart). */
 export const BUILDKITD_DEFAULT_RESOURCES: Resources = {
-  requests: { cpu: "500m", memory: "1Gi" },
-  limits: { cpu: "2", memory: "4Gi" },
+  requests: { cpu: "500m", memory: "1Gi", ephemeralStorage: "10Gi" },
+  // 40Gi scratch (the default emptyDir) + 2Gi for the writable layer and logs.
+  limits: { cpu: "2", memory: "4Gi", ephemeralStorage: "42Gi" },
 };
 
-/** Share of a cache volume buildkitd may fill; the rest is headroom for metadata and layers in flight. */
-export const CACHE_SHARE_OF_VOLUME = 0.8;
+/** Ephemeral storage a daemon needs beyond its node-disk cache volume: writable layer and logs. */
+export const BUILDKITD_STORAGE_HEADROOM = "2Gi";
+
+export { CACHE_SHARE_OF_VOLUME, cacheSizeMbFor, quantityToBytes } from "../kubernetes/storage";
 
 /** Where the daemon expects its TLS files (the rest of `/etc` stays the image's). */
 export const DAEMON_TLS_FILES = { ca: "/etc/ca.pem", cert: "/etc/cert.pem", key: "/etc/key.pem" } as const;
@@ -42,35 +54,38 @@ export const DAEMON_TLS_FILES = { ca: "/etc/ca.pem", cert: "/etc/cert.pem", key:
 /** The annotation whose change rolls the fleet when its certificates change. */
 export const TLS_CHECKSUM_ANNOTATION = "earthly-kubernetes/tls-checksum";
 
-const BINARY_SUFFIX: { [suffix: string]: number } = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-};
-const DECIMAL_SUFFIX: { [suffix: string]: number } = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
-
-/** A Kubernetes storage quantity in bytes, or undefined when it is not a plain size. */
-export function quantityToBytes(quantity: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(quantity);
-  if (!match) return undefined;
-  const unit = match[2] ?? "";
-  return Number(match[1]) * (BINARY_SUFFIX[unit] ?? DECIMAL_SUFFIX[unit]);
-}
-
-/** `CACHE_SIZE_MB` for a cache volume of the given size: {@link CACHE_SHARE_OF_VOLUME} of it, in MiB. */
-export function cacheSizeMbFor(volumeSize: string): number | undefined {
-  const bytes = quantityToBytes(volumeSize);
-  return bytes === undefined ? undefined : Math.floor((bytes / 2 ** 20) * CACHE_SHARE_OF_VOLUME);
-}
-
 /** A per-instance PersistentVolumeClaim for the cache. */
 export interface PersistentCache {
   /** Size of each instance's claim, e.g. `50Gi`. */
   size: string;
   /** StorageClass for the claims; the cluster default when unset. */
   storageClassName?: string;
+}
+
+/** A PodDisruptionBudget for the fleet, so that a node drain never takes every instance at once. */
+export interface DisruptionBudget {
+  /** Whether to create it (default `true`). */
+  enabled?: boolean;
+  /**
+   * How many instances a voluntary disruption (a drain, an upgrade) may take down at once, 1 to 100
+   * (default 1). An unready instance may always be evicted, so a broken pod never blocks a drain.
+   */
+  maxUnavailable?: number;
+}
+
+/** How the scheduler spreads the fleet's instances over nodes (a topology spread constraint). */
+export interface NodeSpread {
+  /** Whether to spread at all (default `true`). */
+  enabled?: boolean;
+  /** The node label whose values are spread over (default `kubernetes.io/hostname`: one node each). */
+  topologyKey?: string;
+  /** The largest allowed difference in instances between two values of the key, 1 to 100 (default 1). */
+  maxSkew?: number;
+  /**
+   * `true` refuses to schedule an instance that would break the spread (`DoNotSchedule`); by
+   * default the spread is preferred only (`ScheduleAnyway`), so a fleet larger than the pool still runs.
+   */
+  required?: boolean;
 }
 
 /**
@@ -96,6 +111,8 @@ export interface FleetSpecInput {
   tlsEnabled: boolean;
   /** Name of the Secret holding `ca.pem`, `cert.pem`, `key.pem`. */
   tlsSecretName: string;
+  /** The Secret's keys for the CA, the certificate and the key (default `ca.pem`, `cert.pem`, `key.pem`). */
+  tlsSecretKeys?: { ca: string; cert: string; key: string };
   /** The digest of the TLS material (usually not known at preview: the one leaf it feeds). */
   tlsChecksum?: pulumi.Input<string>;
   podAnnotations?: { [key: string]: string };
@@ -103,6 +120,9 @@ export interface FleetSpecInput {
   clientNamespaces: string[];
   allowedNamespaces: string[];
   allowedCidrs: string[];
+  egress?: EgressRules;
+  disruptionBudget?: DisruptionBudget;
+  spread?: NodeSpread;
 }
 
 /** Labels a client pod must carry to reach this fleet through its NetworkPolicy. */
@@ -113,19 +133,32 @@ export function clientLabelsFor(fleetName: string): { [key: string]: string } {
 /** The cache size the daemon is told: explicit values first, else derived from the volume size. */
 export function effectiveCacheSize(
   input: Pick<FleetSpecInput, "cacheSizeMb" | "cacheSizePct" | "persistentCache" | "scratchVolume">,
-): {
-  cacheSizeMb?: number;
-  cacheSizePct?: number;
-} {
-  if (input.cacheSizeMb !== undefined || input.cacheSizePct !== undefined) {
-    return pruneUndefined({ cacheSizeMb: input.cacheSizeMb, cacheSizePct: input.cacheSizePct });
-  }
-  const size =
-    input.persistentCache?.size ??
-    input.scratchVolume?.ephemeral?.size ??
-    input.scratchVolume?.emptyDir?.sizeLimit;
-  const derived = size === undefined ? undefined : cacheSizeMbFor(size);
-  return derived === undefined ? {} : { cacheSizeMb: derived };
+): CacheSize {
+  return effectiveCacheSizeOf(input, cacheVolumeSize(input));
+}
+
+/** The cache volume when it is not a claim per instance: the one given, or an `emptyDir`, sized by default. */
+export function fleetScratchVolume(input: Pick<FleetSpecInput, "scratchVolume">): VolumeChoice {
+  return withDefaultSize(input.scratchVolume, DEFAULT_SCRATCH_SIZE);
+}
+
+/** The size of an instance's cache volume, when known: its claim's, or the scratch volume's. */
+export function cacheVolumeSize(
+  input: Pick<FleetSpecInput, "persistentCache" | "scratchVolume">,
+): string | undefined {
+  return input.persistentCache?.size ?? volumeSize(fleetScratchVolume(input));
+}
+
+/** The daemon's requests and limits: the defaults, the user's, and ephemeral storage for its volume. */
+export function buildkitdResources(
+  input: Pick<FleetSpecInput, "resources" | "persistentCache" | "scratchVolume">,
+): Resources {
+  return withEphemeralStorage(
+    mergeResources(BUILDKITD_DEFAULT_RESOURCES, input.resources),
+    input.resources,
+    input.persistentCache ? [] : [fleetScratchVolume(input)],
+    BUILDKITD_STORAGE_HEADROOM,
+  );
 }
 
 /** SHA-256 over the TLS material, for the pod template annotation. */
@@ -189,7 +222,7 @@ export function buildkitdStatefulSet(
     ? (["ca", "cert", "key"] as const).map((file) => ({
         name: "tls",
         mountPath: DAEMON_TLS_FILES[file],
-        subPath: `${file}.pem`,
+        subPath: input.tlsSecretKeys?.[file] ?? `${file}.pem`,
         readOnly: true,
       }))
     : [];
@@ -199,7 +232,7 @@ export function buildkitdStatefulSet(
     image: input.image,
     env,
     extraEnv: input.env,
-    resources: mergeResources(BUILDKITD_DEFAULT_RESOURCES, input.resources),
+    resources: buildkitdResources(input),
     privileged: true,
     ports: [{ name: "tcp-buildkitd", containerPort: BUILDKIT_PORT, protocol: "TCP" }],
     readinessProbe: { ...probe, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
@@ -207,7 +240,9 @@ export function buildkitdStatefulSet(
     volumeMounts: [{ name: "earthly-tmp", mountPath: input.earthlyTmpDir }, ...tlsMounts],
   });
   const volumes: KubeObject[] = [
-    ...(input.persistentCache ? [] : [{ name: "earthly-tmp", ...toKubeVolumeSource(input.scratchVolume) }]),
+    ...(input.persistentCache
+      ? []
+      : [{ name: "earthly-tmp", ...toKubeVolumeSource(fleetScratchVolume(input)) }]),
     ...(input.tlsEnabled
       ? [{ name: "tls", secret: { secretName: input.tlsSecretName, defaultMode: 0o400 } }]
       : []),
@@ -238,6 +273,7 @@ export function buildkitdStatefulSet(
           volumes,
           scheduling: input.scheduling,
           terminationGracePeriodSeconds: 60,
+          topologySpreadConstraints: spreadConstraints(input),
         }) as unknown as kubernetes.types.input.core.v1.PodSpec,
       },
       volumeClaimTemplates: input.persistentCache
@@ -257,6 +293,64 @@ export function buildkitdStatefulSet(
         ? { whenDeleted: "Delete", whenScaled: "Retain" }
         : undefined,
     }),
+  };
+}
+
+/** The spread of the instances over nodes: preferred by default, one per node where there are enough. */
+function spreadConstraints(input: FleetSpecInput): KubeObject[] {
+  const spread = input.spread;
+  if (spread?.enabled === false) return [];
+  return [
+    {
+      maxSkew: spread?.maxSkew ?? 1,
+      topologyKey: spread?.topologyKey ?? DEFAULT_SPREAD_TOPOLOGY_KEY,
+      whenUnsatisfiable: spread?.required === true ? "DoNotSchedule" : "ScheduleAnyway",
+      labelSelector: { matchLabels: fleetSelector(input) },
+    },
+  ];
+}
+
+/** The node label instances are spread over by default: the node's name, so one instance per node. */
+export const DEFAULT_SPREAD_TOPOLOGY_KEY = "kubernetes.io/hostname";
+
+/**
+ * The fleet's PodDisruptionBudget (undefined when disabled): at most `maxUnavailable` (default 1)
+ * instances down through voluntary disruptions; unready instances may always be evicted.
+ */
+export function buildkitdDisruptionBudget(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.policy.v1.PodDisruptionBudgetSpec> | undefined {
+  if (input.disruptionBudget?.enabled === false) return undefined;
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: input.names.statefulSetName, namespace: input.namespace, labels: fleetLabels(input) },
+    spec: {
+      maxUnavailable: input.disruptionBudget?.maxUnavailable ?? 1,
+      selector: { matchLabels: fleetSelector(input) },
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    },
+  };
+}
+
+/**
+ * The daemons' egress: DNS and the internet (sources, base images), not the cluster's private
+ * ranges nor link-local metadata addresses, plus what `egress` opens. Undefined with `restrict: false`.
+ * Their ingress is the clients' policy ({@link buildkitdNetworkPolicy}).
+ */
+export function buildkitdEgressPolicy(
+  input: FleetSpecInput,
+): FleetObject<kubernetes.types.input.networking.v1.NetworkPolicySpec> | undefined {
+  if (input.egress?.restrict === false) return undefined;
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: `${input.names.serviceName}-egress`, namespace: input.namespace },
+    spec: {
+      podSelector: { matchLabels: fleetSelector(input) },
+      policyTypes: ["Egress"],
+      egress: egressRules(input.egress, true),
+    },
   };
 }
 

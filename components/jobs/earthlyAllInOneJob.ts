@@ -10,12 +10,36 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
 } from "../kubernetes/pod";
-import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./job";
+import {
+  EarthlyJobArgs,
+  EarthlyJobObject,
+  EarthlyJobShape,
+  earthlyJobChecks,
+  earthlyJobObject,
+  jobPodSelector,
+  jobResources,
+  newBuildNetworkPolicy,
+  sourceVolumeOf,
+} from "./job";
+import {
+  EgressRules,
+  NetworkPolicyObject,
+  buildPodNetworkPolicy,
+  egressRulesRule,
+} from "../kubernetes/network";
+import {
+  DEFAULT_SCRATCH_SIZE,
+  cacheSizeProblems,
+  effectiveCacheSize,
+  ephemeralStorageProblems,
+  volumeSize,
+  withDefaultSize,
+} from "../kubernetes/storage";
 import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
 import { newBuildJob } from "./job";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../kubernetes/images";
 import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
-import { mountPath } from "../validation/rules";
+import { integerBetween, mountPath } from "../validation/rules";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
 export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
@@ -26,12 +50,31 @@ export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
   namespace: pulumi.Input<string>;
   /** Earthly's scratch directory: `EARTHLY_TMP_DIR` and the scratch volume's mount path (default `/tmp/earthly`). */
   earthlyTmpDir?: string;
-  /** Where the scratch directory's data lives (default: an `emptyDir`). */
+  /**
+   * Where the scratch directory's data lives: buildkitd's cache and build layers (default: an
+   * `emptyDir` of at most 40Gi; an `emptyDir` given without `sizeLimit` gets 40Gi too).
+   */
   scratchVolume?: VolumeChoice;
   /** Forces the MTU of buildkitd's CNI bridge (`CNI_MTU`), e.g. 1440 under Calico; 576 to 9216. */
   cniMtu?: pulumi.Input<number>;
-  /** Requests and limits (defaults: requests 500m CPU / 1Gi, limits 2 CPU / 4Gi; given fields replace them). */
+  /**
+   * Requests and limits (defaults: requests 500m CPU / 1Gi / 10Gi ephemeral storage, limits 2 CPU /
+   * 4Gi / 46Gi ephemeral storage; given fields replace them). Without an ephemeral-storage limit, the
+   * default is raised to the node-disk volumes plus 2Gi; a limit given below the volumes is refused.
+   */
   resources?: Resources;
+  /**
+   * `CACHE_SIZE_MB` of the embedded buildkitd. Default: 80% of the scratch volume's size when it is
+   * known (an `emptyDir`'s `sizeLimit` or an ephemeral claim's size); at most that size.
+   */
+  cacheSizeMb?: number;
+  /** `CACHE_SIZE_PCT`: the cache's share of the scratch volume, 1 to 100 (instead of the derived `cacheSizeMb`). */
+  cacheSizePct?: number;
+  /**
+   * Where the build may connect (an egress NetworkPolicy; no pod may connect to it in any case).
+   * Default: DNS and the internet, not the cluster's private ranges nor link-local metadata addresses.
+   */
+  egress?: EgressRules;
 }
 
 /** The component's type token. */
@@ -39,9 +82,13 @@ export const EARTHLY_ALL_IN_ONE_JOB_TYPE = "earthly-kubernetes:index:EarthlyAllI
 
 /** Defaults for the all-in-one container (a whole buildkitd runs inside it). */
 export const ALL_IN_ONE_DEFAULT_RESOURCES: Resources = {
-  requests: { cpu: "500m", memory: "1Gi" },
-  limits: { cpu: "2", memory: "4Gi" },
+  requests: { cpu: "500m", memory: "1Gi", ephemeralStorage: "10Gi" },
+  // 40Gi scratch + 4Gi workspace + 2Gi for the writable layer (buildkitd's log) and logs.
+  limits: { cpu: "2", memory: "4Gi", ephemeralStorage: "46Gi" },
 };
+
+/** Ephemeral storage the all-in-one container needs beyond its volumes: buildkitd's log and the container's. */
+export const ALL_IN_ONE_STORAGE_HEADROOM = "2Gi";
 
 /** The checks of every argument, and across arguments. */
 export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
@@ -50,6 +97,9 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
     earthlyTmpDir: mountPath,
     scratchVolume: volumeChoiceRule,
     cniMtu: cniMtuRule,
+    cacheSizeMb: integerBetween(1, 100_000_000),
+    cacheSizePct: integerBetween(1, 100),
+    egress: egressRulesRule,
   },
   cross: [
     ...earthlyJobChecks.cross,
@@ -63,8 +113,53 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
           args.srcDir ?? DEFAULT_SRC_DIR,
         ),
     },
+    {
+      reads: ["cacheSizeMb", "scratchVolume"],
+      check: (args) =>
+        cacheSizeProblems(args.cacheSizeMb, "scratchVolume", volumeSize(scratchVolumeOf(args))),
+    },
+    {
+      reads: ["resources", "scratchVolume", "sourceVolume"],
+      check: (args) =>
+        ephemeralStorageProblems(
+          args.resources,
+          [
+            { field: "sourceVolume", choice: sourceVolumeOf(args) },
+            { field: "scratchVolume", choice: scratchVolumeOf(args) },
+          ],
+          jobResources(args, allInOneShape(args)),
+        ),
+    },
   ],
 };
+
+/** The scratch volume in force: the one given, or an `emptyDir`, sized by default. */
+export function scratchVolumeOf(args: Pick<EarthlyAllInOneJobArgs, "scratchVolume">): VolumeChoice {
+  return withDefaultSize(args.scratchVolume, DEFAULT_SCRATCH_SIZE);
+}
+
+/** The all-in-one shape's storage parts: its defaults and the scratch volume. */
+function allInOneShape(
+  args: Pick<EarthlyAllInOneJobArgs, "scratchVolume">,
+): Pick<EarthlyJobShape, "defaultResources" | "storageHeadroom" | "volumes"> {
+  return {
+    defaultResources: ALL_IN_ONE_DEFAULT_RESOURCES,
+    storageHeadroom: ALL_IN_ONE_STORAGE_HEADROOM,
+    volumes: [scratchVolumeEntry(args, DEFAULT_EARTHLY_TMP_DIR)],
+  };
+}
+
+function scratchVolumeEntry(
+  args: Pick<EarthlyAllInOneJobArgs, "scratchVolume">,
+  tmpDir: string,
+): EarthlyJobShape["volumes"][number] {
+  const choice = scratchVolumeOf(args);
+  return {
+    volume: { name: "earthly-tmp", ...toKubeVolumeSource(choice) },
+    mount: { name: "earthly-tmp", mountPath: tmpDir },
+    choice,
+  };
+}
 
 /**
  * The Job object for the arguments. Pure and deterministic: the same arguments always give the same
@@ -72,24 +167,41 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
  */
 export function allInOneJobObject(instance: string, args: EarthlyAllInOneJobArgs): EarthlyJobObject {
   const tmpDir = args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR;
+  const cache = effectiveCacheSize(args, volumeSize(scratchVolumeOf(args)));
   return earthlyJobObject(args, {
     instance,
     role: "all-in-one",
     version: args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
     privileged: true,
-    defaultResources: ALL_IN_ONE_DEFAULT_RESOURCES,
+    ...allInOneShape(args),
     env: concatLists<KubeObject>([
-      [{ name: "EARTHLY_TMP_DIR", value: tmpDir }],
+      [
+        { name: "EARTHLY_TMP_DIR", value: tmpDir },
+        ...(cache.cacheSizeMb !== undefined
+          ? [{ name: "CACHE_SIZE_MB", value: String(cache.cacheSizeMb) }]
+          : []),
+        ...(cache.cacheSizePct !== undefined
+          ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
+          : []),
+      ],
       lift(args.cniMtu, (cniMtu): KubeObject[] =>
         cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
       ),
     ]),
-    volumes: [
-      {
-        volume: { name: "earthly-tmp", ...toKubeVolumeSource(args.scratchVolume) },
-        mount: { name: "earthly-tmp", mountPath: tmpDir },
-      },
-    ],
+    volumes: [scratchVolumeEntry(args, tmpDir)],
+  });
+}
+
+/**
+ * The all-in-one pod's NetworkPolicy: no ingress; egress to DNS and the internet unless `egress`
+ * says otherwise. Auto-named; selects the Job's pods by their instance and role labels.
+ */
+export function allInOneNetworkPolicy(instance: string, args: EarthlyAllInOneJobArgs): NetworkPolicyObject {
+  return buildPodNetworkPolicy({
+    namespace: args.namespace,
+    podSelector: jobPodSelector(instance, "all-in-one"),
+    egress: args.egress,
+    internetByDefault: true,
   });
 }
 
@@ -116,7 +228,13 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
     // together (rules across fields included) before the Job is registered.
     const checked = checkedArgs(component, args, allInOneJobChecks);
     const object = allInOneJobObject(name, checked.fields);
-    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked.all));
+    const policy = newBuildNetworkPolicy(
+      name,
+      allInOneNetworkPolicy(name, checked.fields),
+      this,
+      registeredAfter(checked.all),
+    );
+    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked.all, policy));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.image = pulumi.output(earthlyImage(args));

@@ -2,9 +2,39 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { connectionFieldsOf, FleetConnectionInputs } from "../fleet/connection";
-import { EarthlyJobArgs, EarthlyJobObject, earthlyJobChecks, earthlyJobObject } from "./job";
-import { EnvVar, Resources, envListRule } from "../kubernetes/pod";
-import { buildkitHostUrl } from "../fleet/names";
+import {
+  EarthlyJobArgs,
+  EarthlyJobObject,
+  EarthlyJobShape,
+  earthlyJobChecks,
+  earthlyJobObject,
+  jobPodSelector,
+  jobResources,
+  newBuildNetworkPolicy,
+  sourceVolumeOf,
+} from "./job";
+import {
+  ClientSecurity,
+  DEFAULT_SRC_DIR,
+  EnvVar,
+  KubeObject,
+  Resources,
+  VolumeChoice,
+  clientSecurityRule,
+  distinctDirectories,
+  envListRule,
+  restrictedPodSecurityContext,
+  toKubeVolumeSource,
+} from "../kubernetes/pod";
+import {
+  EgressRules,
+  NetworkPolicyObject,
+  buildPodNetworkPolicy,
+  egressRulesRule,
+  namespaceNamed,
+} from "../kubernetes/network";
+import { ephemeralStorageProblems } from "../kubernetes/storage";
+import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
 import { lift, registeredAfter } from "../kubernetes/inputs";
 import { newBuildJob } from "./job";
 import { sortedByKey } from "../kubernetes/objects";
@@ -12,13 +42,16 @@ import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../kubernetes/scheduling";
 import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../validation/checks";
 import { assertNoProblems } from "../validation/errors";
-import { printableText } from "../validation/rules";
+import { anyValue, printableText } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
 import { FleetConnection } from "../fleet/connection";
 
 /** Arguments of {@link EarthlyRemoteJob}. */
 export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
-  /** Namespace the Job runs in; it must exist. The pod needs no privilege (`baseline` is enough). */
+  /**
+   * Namespace the Job runs in; it must exist. The pod needs no privilege and meets Pod Security
+   * `restricted`: label the namespace `pod-security.kubernetes.io/enforce: restricted`.
+   */
   namespace: pulumi.Input<string>;
   /** The fleet to build on: a `BuildkitdFleet`'s `connection` output. */
   fleet: pulumi.Input<FleetConnection>;
@@ -35,12 +68,31 @@ export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
   earthlyVersion?: string;
   /** Extra `global` settings for Earthly's config file (the TLS and host settings are ours). */
   globalConfig?: { [key: string]: string };
-  /** Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG`: use `globalConfig`). */
+  /**
+   * Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG`: use `globalConfig`;
+   * not `HOME`: it is the writable home volume).
+   */
   env?: pulumi.Input<EnvVar[]>;
-  /** Requests and limits (defaults: requests 100m CPU / 256Mi, limits 1 CPU / 1Gi). */
+  /**
+   * Requests and limits (defaults: requests 100m CPU / 256Mi / 1Gi ephemeral storage, limits 1 CPU /
+   * 1Gi / 6Gi ephemeral storage). Without an ephemeral-storage limit, the default is raised to the
+   * node-disk volumes plus 512Mi; a limit given below the volumes is refused.
+   */
   resources?: Resources;
   /** Node selector and tolerations; none needed, the client runs on ordinary nodes. */
   scheduling?: pulumi.Input<Scheduling>;
+  /**
+   * The user the client runs as (default UID and GID 10001, non-root, read-only root filesystem).
+   * Every capability is dropped and privilege escalation is off whatever is set here.
+   */
+  security?: ClientSecurity;
+  /**
+   * Where the client may connect (an egress NetworkPolicy; no pod may connect to it in any case).
+   * Default: DNS and the fleet's port 8372 only. The daemons fetch sources and images, not the
+   * client; set `internet: true` for what the client itself fetches (e.g. Earthly Cloud with
+   * `EARTHLY_TOKEN`).
+   */
+  egress?: EgressRules;
 }
 
 /** The component's type token. */
@@ -48,9 +100,24 @@ export const EARTHLY_REMOTE_JOB_TYPE = "earthly-kubernetes:index:EarthlyRemoteJo
 
 /** Defaults for the client container: it only sends the build to the fleet. */
 export const CLIENT_DEFAULT_RESOURCES: Resources = {
-  requests: { cpu: "100m", memory: "256Mi" },
-  limits: { cpu: "1", memory: "1Gi" },
+  requests: { cpu: "100m", memory: "256Mi", ephemeralStorage: "1Gi" },
+  // 4Gi workspace + 1Gi /tmp + 256Mi home + 768Mi for logs (the root filesystem is read-only).
+  limits: { cpu: "1", memory: "1Gi", ephemeralStorage: "6Gi" },
 };
+
+/** Ephemeral storage the client needs beyond its volumes: its logs (the root filesystem is read-only). */
+export const CLIENT_STORAGE_HEADROOM = "512Mi";
+
+/**
+ * The client's writable directories besides the workspace, each an `emptyDir` of bounded size:
+ * `HOME` (Earthly creates `~/.earthly` there) and `/tmp` (where it writes the Earthfile of a
+ * remote target, among others). The config directory needs none: the config file is mounted, so
+ * the image's entrypoint does not generate one.
+ */
+export const CLIENT_HOME = "/home/earthly";
+export const CLIENT_HOME_SIZE = "256Mi";
+export const CLIENT_TMP = "/tmp";
+export const CLIENT_TMP_SIZE = "1Gi";
 
 /** Where the client's certificates are mounted, and the files Earthly reads there. */
 export const CLIENT_CERT_DIR = "/etc/.earthly/certs";
@@ -69,6 +136,10 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
   rules: {
     ...earthlyJobChecks.rules,
     cacheKey: printableText,
+    // The connection and the client certificate are checked across fields and against the fleet.
+    fleet: anyValue,
+    clientCertPem: anyValue,
+    clientPrivateKeyPem: anyValue,
     globalConfig: (value, field) =>
       Object.keys(value)
         .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
@@ -80,16 +151,37 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
     env: (value, field) => [
       ...envListRule(value, field),
       ...value
-        .filter((e) => e.name === "GLOBAL_CONFIG")
+        .filter((e) => e.name === "GLOBAL_CONFIG" || e.name === "HOME")
         .map((e) => ({
           field: `${field}.name`,
           value: e.name,
-          allowed: "not GLOBAL_CONFIG here: use globalConfig",
+          allowed:
+            e.name === "HOME"
+              ? `not HOME: it is ${CLIENT_HOME}, the client's writable home volume`
+              : "not GLOBAL_CONFIG here: use globalConfig",
         })),
     ],
+    security: clientSecurityRule,
+    egress: egressRulesRule,
   },
   cross: [
     ...earthlyJobChecks.cross,
+    {
+      reads: ["srcDir"],
+      check: (args) => distinctDirectories("srcDir", args.srcDir ?? DEFAULT_SRC_DIR, "home", CLIENT_HOME),
+    },
+    {
+      reads: ["resources", "sourceVolume"],
+      check: (args) =>
+        ephemeralStorageProblems(
+          args.resources,
+          [
+            { field: "sourceVolume", choice: sourceVolumeOf(args) },
+            ...CLIENT_SCRATCH.map((v) => ({ field: v.mount.mountPath as string, choice: v.choice })),
+          ],
+          jobResources(args, clientShape(args.security)),
+        ),
+    },
     requiredFields<EarthlyRemoteJobArgs>({
       fleet: "a fleet connection, e.g. a BuildkitdFleet's connection output",
     }),
@@ -115,6 +207,65 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
     },
   ],
 };
+
+/** The client's home and temporary volumes (see {@link CLIENT_HOME}). */
+const CLIENT_SCRATCH: readonly { volume: KubeObject; mount: KubeObject; choice: VolumeChoice }[] = [
+  { name: "earthly-home", path: CLIENT_HOME, size: CLIENT_HOME_SIZE },
+  { name: "tmp", path: CLIENT_TMP, size: CLIENT_TMP_SIZE },
+].map(({ name, path, size }) => {
+  const choice: VolumeChoice = { emptyDir: { sizeLimit: size } };
+  return { volume: { name, ...toKubeVolumeSource(choice) }, mount: { name, mountPath: path }, choice };
+});
+
+/** The client shape's storage and security parts. */
+function clientShape(
+  security: ClientSecurity | undefined,
+): Pick<
+  EarthlyJobShape,
+  "defaultResources" | "storageHeadroom" | "volumes" | "podSecurityContext" | "readOnlyRootFilesystem"
+> {
+  return {
+    defaultResources: CLIENT_DEFAULT_RESOURCES,
+    storageHeadroom: CLIENT_STORAGE_HEADROOM,
+    volumes: CLIENT_SCRATCH,
+    podSecurityContext: restrictedPodSecurityContext(security),
+    readOnlyRootFilesystem: security?.readOnlyRootFilesystem ?? true,
+  };
+}
+
+/** The labels of every fleet's daemon pods: a client may reach port 8372 of these in its fleet's namespace. */
+export const DAEMON_POD_LABELS = {
+  "app.kubernetes.io/name": "buildkitd",
+  "app.kubernetes.io/part-of": "earthly",
+} as const;
+
+/**
+ * The client pod's NetworkPolicy: no ingress; egress to DNS and to the daemons' port in the fleet's
+ * namespace, plus what `egress` opens. Auto-named; selects the Job's pods by instance and role.
+ */
+export function clientNetworkPolicy(
+  instance: string,
+  args: Pick<EarthlyRemoteJobArgs, "namespace" | "egress">,
+  fleetNamespace: pulumi.Input<string>,
+): NetworkPolicyObject {
+  return buildPodNetworkPolicy({
+    namespace: args.namespace,
+    podSelector: jobPodSelector(instance, "client"),
+    egress: args.egress,
+    internetByDefault: false,
+    requiredEgress: [
+      {
+        to: [
+          {
+            namespaceSelector: namespaceNamed(fleetNamespace),
+            podSelector: { matchLabels: { ...DAEMON_POD_LABELS } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: BUILDKIT_PORT }],
+      },
+    ],
+  });
+}
 
 /** The host a client dials: a pinned instance for a cache key, else the ClientIP-affine Service. */
 export function clientBuildkitHost(fleet: FleetConnection, cacheKey: string | undefined): string {
@@ -184,13 +335,15 @@ export function remoteJobObject(
       role: "client",
       version: args.earthlyVersion ?? fleet.earthlyVersion,
       privileged: false,
-      defaultResources: CLIENT_DEFAULT_RESOURCES,
+      ...clientShape(args.security),
       env: [
         { name: "NO_BUILDKIT", value: "1" },
         { name: "BUILDKIT_HOST", value: clientHostOf(fleet, args.cacheKey) },
+        { name: "HOME", value: CLIENT_HOME },
       ],
       extraLabels: fleet.clientLabels,
       volumes: [
+        ...CLIENT_SCRATCH,
         {
           volume: { name: "earthly-config", configMap: { name: mounted.configMapName } },
           mount: {
@@ -290,7 +443,13 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       configMapName: config.metadata.name,
       certSecretName: certs.metadata.name,
     });
-    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(resolved));
+    const policy = newBuildNetworkPolicy(
+      name,
+      clientNetworkPolicy(name, checked, fleet.namespace),
+      this,
+      registeredAfter(resolved),
+    );
+    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(resolved, policy));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);

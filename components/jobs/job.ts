@@ -20,14 +20,23 @@ import {
   volumeChoiceRule,
 } from "../kubernetes/pod";
 import { pruneUndefined } from "../kubernetes/objects";
+import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../kubernetes/storage";
 import { concatLists, lift } from "../kubernetes/inputs";
-import { SKIP_AWAIT_ANNOTATION, WorkloadRole, recommendedLabels, toLabelValue } from "../kubernetes/labels";
+import {
+  SKIP_AWAIT_ANNOTATION,
+  WorkloadRole,
+  recommendedLabels,
+  selectorLabels,
+  toLabelValue,
+} from "../kubernetes/labels";
+import { NetworkPolicyObject } from "../kubernetes/network";
 import { earthlyImage } from "../kubernetes/images";
 import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
 import { ArgChecks } from "../validation/checks";
 import {
   booleanValue,
   earthlyVersion,
+  imageDigest,
   imageReference,
   imageRepository,
   integerBetween,
@@ -50,15 +59,30 @@ export interface EarthlyJobArgs {
   earthlyVersion?: string;
   /** Image repository: `earthly/earthly` (default), `earthbuild/earthbuild` or a private mirror. */
   imageRepository?: string;
-  /** A full image reference for a custom runner image; replaces `imageRepository` and `earthlyVersion`. */
+  /**
+   * A full image reference for a custom runner image, with a tag, a digest or both
+   * (`repo:tag@sha256:<64 hex>` pins it); replaces `imageRepository`, `earthlyVersion` and `imageDigest`.
+   */
   image?: string;
+  /**
+   * Pins the image to this digest (`sha256:<64 hex>`): the reference becomes
+   * `<imageRepository>:<earthlyVersion>@<digest>`, so a re-pushed tag cannot change what runs.
+   */
+  imageDigest?: string;
   /** Source directory: the container's working directory and `SRC_DIR` (default `/workspace`). */
   srcDir?: string;
-  /** The volume mounted at `srcDir` (default: an empty `emptyDir`, enough for remote targets). */
+  /**
+   * The volume mounted at `srcDir` (default: an `emptyDir` of at most 4Gi, enough for remote targets
+   * and the artifacts a build saves locally; an `emptyDir` given without `sizeLimit` gets 4Gi too).
+   */
   sourceVolume?: VolumeChoice;
   /** Extra environment, e.g. `GLOBAL_CONFIG`, or `EARTHLY_TOKEN` from a Secret. */
   env?: pulumi.Input<EnvVar[]>;
-  /** Requests and limits; fields given replace the defaults one by one. */
+  /**
+   * Requests and limits; fields given replace the defaults one by one. Without an ephemeral-storage
+   * limit, the default is raised to cover the node-disk `emptyDir` volumes; a limit given below
+   * them is refused.
+   */
   resources?: Resources;
   /** Node selector and tolerations, e.g. a `KindCluster` pool's scheduling. */
   scheduling?: pulumi.Input<Scheduling>;
@@ -103,6 +127,7 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
     earthlyVersion,
     imageRepository,
     image: imageReference,
+    imageDigest,
     srcDir: mountPath,
     sourceVolume: volumeChoiceRule,
     env: envListRule,
@@ -119,14 +144,18 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
   cross: [
     requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
     {
-      reads: ["image", "earthlyVersion", "imageRepository"],
+      reads: ["image", "earthlyVersion", "imageRepository", "imageDigest"],
       check: (args) =>
-        args.image !== undefined && (args.earthlyVersion !== undefined || args.imageRepository !== undefined)
+        args.image !== undefined &&
+        (args.earthlyVersion !== undefined ||
+          args.imageRepository !== undefined ||
+          args.imageDigest !== undefined)
           ? [
               {
                 field: "image",
                 value: args.image,
-                allowed: "either image, or earthlyVersion/imageRepository, not both",
+                allowed:
+                  "either image (with its own tag or digest), or earthlyVersion/imageRepository/imageDigest, not both",
               },
             ]
           : [],
@@ -143,12 +172,40 @@ export interface EarthlyJobShape {
   version: pulumi.Input<string>;
   privileged: boolean;
   defaultResources: Resources;
+  /** Ephemeral storage the container needs beyond its node-disk volumes: writable layer and logs. */
+  storageHeadroom: string;
+  /** The pod's security context (the unprivileged client's user and group). */
+  podSecurityContext?: KubeObject;
+  /** For an unprivileged container: a read-only root filesystem. */
+  readOnlyRootFilesystem?: boolean;
   /** Variables set by the package, before `SRC_DIR` and the user's. */
   env: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
   /** Labels the pod needs besides the recommended ones (e.g. the fleet's client label). */
   extraLabels?: pulumi.Input<{ [key: string]: string }>;
-  /** Volumes besides the workspace, each with where it is mounted. */
-  volumes: readonly { volume: KubeObject; mount: KubeObject }[];
+  /**
+   * Volumes besides the workspace, each with where it is mounted, and, for a volume that may take
+   * node disk, its choice (its size then counts towards the container's ephemeral storage).
+   */
+  volumes: readonly { volume: KubeObject; mount: KubeObject; choice?: VolumeChoice }[];
+}
+
+/** The workspace volume in force: the one given, or an `emptyDir`, sized by default. */
+export function sourceVolumeOf(args: Pick<EarthlyJobArgs, "sourceVolume">): VolumeChoice {
+  return withDefaultSize(args.sourceVolume, DEFAULT_SOURCE_SIZE);
+}
+
+/** The requests and limits in force for the common arguments and the Job's shape. */
+export function jobResources(
+  args: Pick<EarthlyJobArgs, "resources" | "sourceVolume">,
+  shape: Pick<EarthlyJobShape, "defaultResources" | "storageHeadroom" | "volumes">,
+): Resources {
+  const volumes = [sourceVolumeOf(args), ...shape.volumes.flatMap((v) => (v.choice ? [v.choice] : []))];
+  return withEphemeralStorage(
+    mergeResources(shape.defaultResources, args.resources),
+    args.resources,
+    volumes,
+    shape.storageHeadroom,
+  );
 }
 
 /** The Job object (`metadata` and `spec` of a `batch/v1` Job) an Earthly Job registers. */
@@ -183,8 +240,9 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [...(flags ?? []), target]),
     env: concatLists<KubeObject>([shape.env, [{ name: "SRC_DIR", value: srcDir }]]),
     extraEnv: args.env,
-    resources: mergeResources(shape.defaultResources, args.resources),
+    resources: jobResources(args, shape),
     privileged: shape.privileged,
+    readOnlyRootFilesystem: shape.readOnlyRootFilesystem,
     workingDir: srcDir,
     volumeMounts: [{ name: "workspace", mountPath: srcDir }, ...shape.volumes.map((v) => v.mount)],
   });
@@ -202,10 +260,11 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       restartPolicy: "Never",
       containers: [container],
       volumes: [
-        { name: "workspace", ...toKubeVolumeSource(args.sourceVolume) },
+        { name: "workspace", ...toKubeVolumeSource(sourceVolumeOf(args)) },
         ...shape.volumes.map((v) => v.volume),
       ],
       scheduling: args.scheduling,
+      securityContext: shape.podSecurityContext,
     }),
   });
   return job as unknown as EarthlyJobObject;
@@ -273,5 +332,30 @@ export function newBuildJob(
     name,
     { metadata: object.metadata, spec: object.spec },
     { parent, dependsOn, customTimeouts: { create: timeout, update: timeout } },
+  );
+}
+
+/** The labels that select an Earthly Job's pods (stable across versions and rebuilds). */
+export function jobPodSelector(instance: string, role: WorkloadRole): { [key: string]: string } {
+  return {
+    ...selectorLabels("earthly", toLabelValue(instance)),
+    "app.kubernetes.io/component": role,
+  };
+}
+
+/**
+ * Registers a Job's NetworkPolicy from a built object, as a child of `parent`: created before the
+ * Job (which depends on it), so no build pod ever runs without it.
+ */
+export function newBuildNetworkPolicy(
+  name: string,
+  object: NetworkPolicyObject,
+  parent: pulumi.Resource,
+  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>,
+): kubernetes.networking.v1.NetworkPolicy {
+  return new kubernetes.networking.v1.NetworkPolicy(
+    `${name}-network`,
+    { metadata: object.metadata, spec: object.spec },
+    { parent, dependsOn },
   );
 }

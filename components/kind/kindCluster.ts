@@ -27,6 +27,7 @@ import {
 import { ArgChecks, checkKnownArgs } from "../validation/checks";
 import { Rule } from "../validation/errors";
 import {
+  booleanValue,
   allOf,
   cidr,
   eachOf,
@@ -86,6 +87,7 @@ const networkingRule: Rule<KindNetworking> = objectOf<KindNetworking>({
 /** The checks of every argument. */
 export const kindClusterChecks: ArgChecks<KindClusterArgs> = {
   rules: {
+    adoptExisting: booleanValue,
     clusterName: kindClusterName,
     nodeImage: imageReference,
     controlPlaneLabels: labelMap,

@@ -42,3 +42,34 @@ export function registeredAfter(
 ): pulumi.Output<pulumi.Resource[]> {
   return pulumi.all([checked, ...resources.map((r) => r.urn)]).apply(() => resources);
 }
+
+/** The fields each Output a component built from fields was made of (see {@link recordFields}). */
+const recordedFields = new WeakMap<object, object>();
+
+/** The fields of an object, each an Input. */
+export type InputFields<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/**
+ * Records the fields an Output object was made of. An Output is known (and public) only as a
+ * whole, so a consumer given this Output reads it back field by field with {@link fieldsOf}: a
+ * field not known yet (a certificate) then leaves the others known at preview, and a secret field
+ * (a key) does not make the others secret.
+ */
+export function recordFields<T extends object>(output: pulumi.Output<T>, fields: InputFields<T>): void {
+  recordedFields.set(output, fields);
+}
+
+/**
+ * The fields of an object Input: those recorded for a component's own Output, a plain object's own
+ * fields, or else each field read from the Output (known, and secret, as the whole is).
+ */
+export function fieldsOf<T extends object>(
+  input: pulumi.Input<T>,
+  keys: readonly (keyof T)[],
+): InputFields<T> {
+  const recorded = recordedFields.get(input as object);
+  if (recorded !== undefined) return recorded as InputFields<T>;
+  if (!pulumi.Output.isInstance(input) && !(input instanceof Promise)) return input as InputFields<T>;
+  const whole = pulumi.output(input) as unknown as pulumi.Output<T>;
+  return Object.fromEntries(keys.map((key) => [key, whole.apply((value) => value[key])])) as InputFields<T>;
+}

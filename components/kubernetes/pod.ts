@@ -11,6 +11,7 @@ import { Scheduling } from "./scheduling";
 import { Problem, Rule } from "../validation/errors";
 import {
   allOf,
+  booleanValue,
   eachOf,
   envVarName,
   integerBetween,
@@ -142,6 +143,8 @@ export const RESERVED_ENV = [
   "BUILDKIT_HOST",
   "BUILDKIT_TCP_TRANSPORT_ENABLED",
   "BUILDKIT_TLS_ENABLED",
+  "CACHE_SIZE_MB",
+  "CACHE_SIZE_PCT",
 ] as const;
 
 export const envVarRule: Rule<EnvVar> = (value, field) => {
@@ -291,7 +294,13 @@ export interface ContainerInput {
   /** User variables, after ours. */
   extraEnv?: pulumi.Input<readonly EnvVar[] | undefined>;
   resources: Resources;
+  /**
+   * Privileged (buildkitd needs it), else the Pod Security `restricted` container context: no
+   * privilege escalation, every capability dropped, the runtime's default seccomp profile.
+   */
   privileged: boolean;
+  /** For an unprivileged container: a read-only root filesystem (default true). */
+  readOnlyRootFilesystem?: boolean;
   workingDir?: string;
   volumeMounts: readonly KubeObject[];
   ports?: readonly KubeObject[];
@@ -307,6 +316,8 @@ export function buildContainer(input: ContainerInput): KubeObject {
     : {
         privileged: false,
         allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        readOnlyRootFilesystem: input.readOnlyRootFilesystem ?? true,
         seccompProfile: { type: "RuntimeDefault" },
       };
   return pruneUndefined({
@@ -332,6 +343,10 @@ export function buildPodSpec(input: {
   scheduling?: pulumi.Input<Scheduling | undefined>;
   restartPolicy: "Never" | "Always";
   terminationGracePeriodSeconds?: number;
+  /** The pod's security context (an unprivileged pod's user, group and seccomp profile). */
+  securityContext?: KubeObject;
+  /** How the scheduler spreads the workload's pods, e.g. across nodes. */
+  topologySpreadConstraints?: readonly KubeObject[];
 }): KubeObject {
   return pruneUndefined({
     restartPolicy: input.restartPolicy,
@@ -339,6 +354,7 @@ export function buildPodSpec(input: {
     automountServiceAccountToken: false,
     enableServiceLinks: false,
     terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
+    securityContext: input.securityContext,
     nodeSelector: lift(input.scheduling, (scheduling) => {
       const nodeSelector = scheduling?.nodeSelector;
       return nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined;
@@ -349,7 +365,51 @@ export function buildPodSpec(input: {
         ? tolerations.map((t) => pruneUndefined({ ...t }))
         : undefined;
     }),
+    topologySpreadConstraints:
+      input.topologySpreadConstraints && input.topologySpreadConstraints.length > 0
+        ? [...input.topologySpreadConstraints]
+        : undefined,
     containers: [...input.containers],
     volumes: concatLists<KubeObject>([input.volumes]),
   });
+}
+
+/**
+ * The user and group an unprivileged Earthly client runs as. The `earthly/earthly` image defines no
+ * user (it runs as root unless told otherwise) and needs none: any non-root UID works once `HOME`,
+ * `/tmp` and the working directory are writable volumes.
+ */
+export interface ClientSecurity {
+  /** The UID (default 10001); not 0, the pod runs with `runAsNonRoot`. */
+  runAsUser?: number;
+  /** The primary GID, also the pod's `fsGroup`, which makes mounted Secrets group-readable (default 10001). */
+  runAsGroup?: number;
+  /**
+   * A read-only root filesystem (default `true`); Earthly writes only to its volumes. Set `false` only
+   * for a custom runner image that writes elsewhere.
+   */
+  readOnlyRootFilesystem?: boolean;
+}
+
+/** The client's UID and GID when none is given: non-root, above the range distributions give to users. */
+export const DEFAULT_CLIENT_UID = 10001;
+export const DEFAULT_CLIENT_GID = 10001;
+
+/** Checks a {@link ClientSecurity}. */
+export const clientSecurityRule: Rule<ClientSecurity> = objectOf<ClientSecurity>({
+  runAsUser: integerBetween(1, 2 ** 31 - 1),
+  runAsGroup: integerBetween(0, 2 ** 31 - 1),
+  readOnlyRootFilesystem: booleanValue,
+});
+
+/** The Pod Security `restricted` pod context for a {@link ClientSecurity}. */
+export function restrictedPodSecurityContext(user: ClientSecurity | undefined): KubeObject {
+  const group = user?.runAsGroup ?? DEFAULT_CLIENT_GID;
+  return {
+    runAsNonRoot: true,
+    runAsUser: user?.runAsUser ?? DEFAULT_CLIENT_UID,
+    runAsGroup: group,
+    fsGroup: group,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 }

@@ -29,9 +29,12 @@ export interface CrossRule<A> {
   check: (args: pulumi.Unwrap<A>) => Problem[];
 }
 
-/** Everything checked about an arguments object: a rule per field and rules across fields. */
+/**
+ * Everything checked about an arguments object: a rule for every argument (so the rules are also
+ * the list of arguments, and a name not in it is refused) and rules across fields.
+ */
 export interface ArgChecks<A> {
-  rules: Partial<ArgRules<A>>;
+  rules: ArgRules<A>;
   cross?: readonly CrossRule<A>[];
 }
 
@@ -55,7 +58,15 @@ function knownView(value: unknown): unknown {
  */
 export function argProblems<A extends object>(args: A, checks: ArgChecks<A>, knownOnly = false): Problem[] {
   const fields = args as Record<string, unknown>;
-  const problems: Problem[] = [];
+  const names = Object.keys(checks.rules);
+  // A misspelt or removed argument (from JavaScript or another language) would otherwise do nothing.
+  const problems: Problem[] = Object.keys(fields)
+    .filter((key) => !names.includes(key) && fields[key] !== undefined)
+    .map((key) => ({
+      field: key,
+      value: fields[key],
+      allowed: `no such argument; the arguments are ${names.join(", ")}`,
+    }));
   for (const [key, rule] of Object.entries(checks.rules) as [string, Rule<unknown> | undefined][]) {
     const value = fields[key];
     if (rule === undefined || value === undefined || value === null) continue;

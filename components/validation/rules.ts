@@ -148,6 +148,12 @@ export const imageReference: Rule<string> = (value, field) => {
       );
 };
 
+/** An image digest, `sha256:` and 64 lower-case hex digits, as `docker buildx imagetools inspect` prints it. */
+export const imageDigest: Rule<string> = (value, field) =>
+  typeof value === "string" && /^sha256:[a-f0-9]{64}$/.test(value)
+    ? []
+    : problem(field, value, "an image digest: 'sha256:' followed by 64 lower-case hex digits");
+
 /** A Kubernetes resource quantity, e.g. `500m`, `2`, `4Gi`, `1.5`. */
 export const quantity: Rule<string> = (value, field) =>
   typeof value === "string" &&
@@ -267,3 +273,6 @@ export function objectOf<T extends object>(
 export function required(field: string, value: unknown, what: string): Problem[] {
   return value === undefined || value === null || value === "" ? problem(field, value, what) : [];
 }
+
+/** Any value: for an argument whose every value is acceptable, or is checked where it is used. */
+export const anyValue: Rule<unknown> = () => [];

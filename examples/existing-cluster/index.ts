@@ -33,22 +33,16 @@ function namespace(name: string, level: "privileged" | "baseline"): kubernetes.c
 const builders = namespace(builderNamespace, "privileged");
 const clients = namespace(clientNamespace, "baseline");
 
-// Pure @pulumi/tls resources: no Kubernetes provider involved.
-const ca = new BuildkitCertificateAuthority("buildkit-ca", {
-  server: { fleetName, namespace: builderNamespace, replicas },
-  clients: [clientName],
-});
+// Pure @pulumi/tls resources: no Kubernetes provider involved. The fleet issues its own server
+// certificate from this CA, for exactly the names it serves.
+const ca = new BuildkitCertificateAuthority("buildkit-ca", { clients: [clientName] });
 
 const fleet = new BuildkitdFleet(
   fleetName,
   {
     namespace: builderNamespace,
     replicas,
-    tls: {
-      caCertPem: ca.caCertPem,
-      serverCertPem: ca.serverCertPem,
-      serverPrivateKeyPem: ca.serverPrivateKeyPem,
-    },
+    tls: { issuer: ca.issuer },
     // A PersistentVolumeClaim per instance (the cluster's default StorageClass, e.g. gp3 on EKS).
     persistentCache: { size: "100Gi" },
     clientNamespaces: [clientNamespace],

@@ -6,10 +6,7 @@
 import "reflect-metadata";
 import * as crypto from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import {
-  ServerCertificateSpec,
-  serverCertificateNames,
-} from "../../components/tls/buildkitCertificateAuthority";
+import { FleetIdentity, fleetNames, serverCertificateNames } from "../../components/fleet/names";
 
 x509.cryptoProvider.set(crypto.webcrypto);
 
@@ -39,7 +36,7 @@ async function pkcs8Pem(key: crypto.webcrypto.CryptoKey): Promise<string> {
 }
 
 /** A CA, a server certificate for `server`, and a client certificate named `client`. */
-export async function fleetPems(server: ServerCertificateSpec, client = "earthly"): Promise<FleetPems> {
+export async function fleetPems(server: FleetIdentity, client = "earthly"): Promise<FleetPems> {
   const notBefore = new Date(Date.now() - HOUR);
   const notAfter = new Date(Date.now() + 24 * HOUR);
   const caKeys = await keyPair();
@@ -76,7 +73,7 @@ export async function fleetPems(server: ServerCertificateSpec, client = "earthly
     });
     return { certPem: cert.toString("pem"), keyPem: await pkcs8Pem(keys.privateKey) };
   };
-  const names = serverCertificateNames(server);
+  const names = serverCertificateNames(server.fleetName, fleetNames(server));
   const serverCert = await issue(names.commonName, "1.3.6.1.5.5.7.3.1", [
     ...names.dnsNames.map((value) => ({ type: "dns" as const, value })),
     ...names.ipAddresses.map((value) => ({ type: "ip" as const, value })),

@@ -127,6 +127,117 @@ describe("real engine", { concurrency: false }, () => {
     assert.notEqual(refused.status, 0, "a privileged pod was admitted in a baseline namespace");
     assert.match(refused.stderr, /violates PodSecurity "baseline:latest": privileged/);
     cp.kubectl(["delete", "namespace", "baseline-check", "--wait=false"]);
+
+    // Its NetworkPolicy was accepted, and its selector picks exactly the build's pod.
+    const policies = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "networkpolicies"]).items as Obj[];
+    assert.equal(policies.length, 1);
+    assert.deepEqual(policies[0].spec.policyTypes, ["Ingress", "Egress"]);
+    // As the API server stored it: DNS, and the internet but not the private or link-local ranges.
+    assert.deepEqual(policies[0].spec.egress, [
+      {
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      {
+        to: [
+          {
+            ipBlock: {
+              cidr: "0.0.0.0/0",
+              except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"],
+            },
+          },
+          { ipBlock: { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "fd00:ec2::254/128"] } },
+        ],
+      },
+    ]);
+    const selector = Object.entries(policies[0].spec.podSelector.matchLabels as { [key: string]: string })
+      .map(([key, value]) => `${key}=${value}`)
+      .join(",");
+    const selected = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "pods", "-l", selector])
+      .items as Obj[];
+    assert.deepEqual(
+      selected.map((p) => p.metadata.name),
+      pods.items.map((p: Obj) => p.metadata.name),
+    );
+    // Bounded disk, as the API server stored it.
+    const container = job.spec.template.spec.containers[0];
+    assert.deepEqual(container.resources.limits["ephemeral-storage"], "46Gi");
+    assert.deepEqual(
+      job.spec.template.spec.volumes.map((v: Obj) => v.emptyDir?.sizeLimit),
+      ["4Gi", "40Gi"],
+    );
+    await destroyed(s);
+  });
+
+  test("Pod Security restricted: the client's pod is admitted without a warning, a privileged pod is refused", async () => {
+    const ns = "restricted-check";
+    const s = await stack("restricted", async () => {
+      const k8s = { provider: engineProvider(cp) };
+      const clients = securedNamespace(ns, "restricted", k8s);
+      const fleet: FleetConnection = {
+        fleetName: FLEET_NAME,
+        namespace: BUILDER_NAMESPACE,
+        buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
+        instanceNames: ["buildkitd-0"],
+        instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
+        earthlyVersion: "v0.8.16",
+        tlsEnabled: false,
+        caCertPem: "",
+        clientLabels: {},
+      };
+      const job = new EarthlyRemoteJob(
+        "build",
+        { namespace: clients.metadata.name, target: "+build", fleet, timeoutMinutes: 5 },
+        k8s,
+      );
+      const aio = new EarthlyAllInOneJob(
+        "privileged",
+        { namespace: clients.metadata.name, target: "+build", waitForCompletion: false },
+        k8s,
+      );
+      return { jobName: job.jobName, privilegedJob: aio.jobName };
+    });
+    const up = await s.up();
+    const namespace = json<Obj>(["get", "namespace", ns]);
+    assert.equal(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    // The client Job ran to completion: its pod was admitted under `restricted`.
+    const clientJob = json<Obj>(["--namespace", ns, "get", `job/${String(up.outputs.jobName.value)}`]);
+    assert.equal(clientJob.status.succeeded, 1);
+    // And it draws no warning either (warnings do not reach the Pulumi CLI, so ask the API server).
+    const clientPod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "client-check", namespace: ns },
+      spec: clientJob.spec.template.spec,
+    };
+    const admitted = cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(clientPod));
+    assert.equal(admitted.status, 0, admitted.stderr);
+    assert.doesNotMatch(admitted.stderr, /PodSecurity|[Ww]arning/);
+    // The privileged all-in-one Job is created, but the namespace refuses its pod.
+    const privilegedJob = String(up.outputs.privilegedJob.value);
+    let failure: Obj | undefined;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && failure === undefined) {
+      const events = json<Obj>([
+        "--namespace",
+        ns,
+        "get",
+        "events",
+        "--field-selector",
+        `involvedObject.name=${privilegedJob}`,
+      ]);
+      failure = (events.items as Obj[]).find((e) => e.reason === "FailedCreate");
+      if (failure === undefined) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(failure, "the Job controller reported no refused pod");
+    assert.match(failure.message, /violates PodSecurity "restricted:latest": privileged/);
+    assert.deepEqual(
+      json<Obj>(["--namespace", ns, "get", "pods", "-l", `batch.kubernetes.io/job-name=${privilegedJob}`])
+        .items,
+      [],
+    );
     await destroyed(s);
   });
 
@@ -142,7 +253,28 @@ describe("real engine", { concurrency: false }, () => {
     assert.equal(services.items.length, 2);
     const affine = services.items.find((svc: Obj) => svc.spec.clusterIP !== "None");
     assert.equal(affine.spec.sessionAffinity, "ClientIP");
-    assert.equal(json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "networkpolicies"]).items.length, 1);
+    assert.deepEqual(
+      (json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "networkpolicies"]).items as Obj[])
+        .map((p) => p.metadata.name)
+        .sort(),
+      [`${FLEET_NAME}-clients`, `${FLEET_NAME}-egress`],
+    );
+    // The disruption budget was accepted, and the disruption controller counts the fleet's pods.
+    let budget: Obj = {};
+    const budgetDeadline = Date.now() + 30_000;
+    while (Date.now() < budgetDeadline) {
+      budget = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "poddisruptionbudget", FLEET_NAME]);
+      if (budget.status?.expectedPods === 2 && budget.status?.currentHealthy === 2) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(budget.spec.maxUnavailable, 1);
+    assert.equal(budget.spec.unhealthyPodEvictionPolicy, "AlwaysAllow");
+    assert.equal(budget.status?.expectedPods, 2, JSON.stringify(budget.status));
+    assert.equal(budget.status?.disruptionsAllowed, 1, JSON.stringify(budget.status));
+    assert.deepEqual(
+      sts.spec.template.spec.topologySpreadConstraints.map((c: Obj) => [c.topologyKey, c.whenUnsatisfiable]),
+      [["kubernetes.io/hostname", "ScheduleAnyway"]],
+    );
     const fleetPods = json<Obj>(["--namespace", BUILDER_NAMESPACE, "get", "pods"]).items as Obj[];
     for (const p of fleetPods) assert.ok(poolNodes(BUILDER_POOL.name).includes(p.spec.nodeName));
 
@@ -160,6 +292,16 @@ describe("real engine", { concurrency: false }, () => {
       poolNodes(GENERAL_POOL.name).includes(clientPod.spec.nodeName),
       "the client ran off the general pool",
     );
+    // Admitted under `restricted`, with its own NetworkPolicy towards the fleet's port.
+    assert.equal(
+      json<Obj>(["get", "namespace", CLIENT_NAMESPACE]).metadata.labels["pod-security.kubernetes.io/enforce"],
+      "restricted",
+    );
+    assert.equal(clientPod.spec.securityContext.runAsNonRoot, true);
+    const clientPolicies = json<Obj>(["--namespace", CLIENT_NAMESPACE, "get", "networkpolicies"])
+      .items as Obj[];
+    assert.equal(clientPolicies.length, 1);
+    assert.deepEqual(clientPolicies[0].spec.egress[1].ports, [{ protocol: "TCP", port: 8372 }]);
 
     // The state at rest holds no private key or kubeconfig token in plain text.
     const state = env.storedState("remote");
@@ -368,7 +510,15 @@ describe("real engine", { concurrency: false }, () => {
     // Only the namespaces a new cluster has are left, and no workload anywhere.
     const namespaces = json<Obj>(["get", "namespaces"]).items.map((n: Obj) => n.metadata.name);
     assert.deepEqual(namespaces.sort(), ["default", "kube-node-lease", "kube-public", "kube-system"]);
-    for (const kind of ["jobs", "pods", "statefulsets", "networkpolicies", "secrets", "configmaps"]) {
+    for (const kind of [
+      "jobs",
+      "pods",
+      "statefulsets",
+      "networkpolicies",
+      "poddisruptionbudgets",
+      "secrets",
+      "configmaps",
+    ]) {
       const left = json<Obj>(["get", kind, "--all-namespaces"]).items.filter(
         (o: Obj) =>
           !["kube-system", "kube-public", "kube-node-lease"].includes(o.metadata.namespace) &&

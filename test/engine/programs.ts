@@ -61,7 +61,8 @@ export function remoteProgram(cp: ControlPlane, options: RemoteProgramOptions): 
   return async () => {
     const k8s = { provider: engineProvider(cp) };
     const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-    const clients = securedNamespace(CLIENT_NAMESPACE, "baseline", k8s);
+    // As in the demo: the client namespace enforces Pod Security `restricted`.
+    const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
     const fleet = new BuildkitdFleet(
       FLEET_NAME,
       {

@@ -233,3 +233,51 @@ export async function emulateTls(type: string, inputs: Inputs): Promise<Record<s
       return {};
   }
 }
+
+/** A certificate and its key, PEM, made outside any component. */
+export interface TestPem {
+  certPem: string;
+  keyPem: string;
+}
+
+/** A self-signed CA (with `isCa` false, a plain self-signed certificate), ECDSA P-256 unless told. */
+export async function testCa(
+  commonName = "earthly-kubernetes test CA",
+  isCa = true,
+  rsa = false,
+): Promise<TestPem> {
+  const key = await emulateTls(
+    PRIVATE_KEY,
+    rsa ? { algorithm: "RSA", rsaBits: 2048 } : { algorithm: "ECDSA", ecdsaCurve: "P256" },
+  );
+  const { certPem } = await emulateTls(SELF_SIGNED, {
+    privateKeyPem: key.privateKeyPem,
+    subject: { commonName },
+    isCaCertificate: isCa,
+    allowedUses: isCa ? ["cert_signing", "crl_signing"] : ["digital_signature"],
+    validityPeriodHours: 1000,
+  });
+  return { certPem, keyPem: key.privateKeyPem };
+}
+
+/** A server certificate issued by `ca` whose SANs are exactly `dnsNames`, with `commonName` as CN. */
+export async function testServerCertificate(
+  ca: TestPem,
+  dnsNames: readonly string[],
+  commonName = "buildkitd",
+): Promise<TestPem> {
+  const key = await emulateTls(PRIVATE_KEY, { algorithm: "ECDSA", ecdsaCurve: "P256" });
+  const { certRequestPem } = await emulateTls(CERT_REQUEST, {
+    privateKeyPem: key.privateKeyPem,
+    subject: { commonName },
+    ...(dnsNames.length > 0 ? { dnsNames: [...dnsNames] } : {}),
+  });
+  const { certPem } = await emulateTls(LOCALLY_SIGNED, {
+    certRequestPem,
+    caCertPem: ca.certPem,
+    caPrivateKeyPem: ca.keyPem,
+    allowedUses: ["server_auth", "digital_signature", "key_encipherment"],
+    validityPeriodHours: 48,
+  });
+  return { certPem, keyPem: key.privateKeyPem };
+}
