@@ -20,7 +20,8 @@ export { KeyAlgorithm } from "./tls/issuer";
 export type { CertificateIssuer } from "./tls/issuer";
 
 export { BuildkitdFleet } from "./fleet/buildkitdFleet";
-export type { BuildkitdFleetArgs, ExistingTlsSecret, FleetTls } from "./fleet/buildkitdFleet";
+export type { BuildkitdFleetArgs } from "./fleet/buildkitdFleet";
+export type { ExistingTlsSecret, FleetTls } from "./fleet/tls";
 export type { FleetConnection } from "./fleet/connection";
 export type { DisruptionBudget, NodeSpread, PersistentCache } from "./fleet/objects";
 
@@ -29,6 +30,11 @@ export type { EarthlyAllInOneJobArgs } from "./jobs/earthlyAllInOneJob";
 export { EarthlyRemoteJob } from "./jobs/earthlyRemoteJob";
 export type { EarthlyRemoteJobArgs } from "./jobs/earthlyRemoteJob";
 export type { EarthlyJobArgs } from "./jobs/job";
+export type { BuildSecret } from "./jobs/buildSecrets";
+export type { ArtifactsLocation, ArtifactsVolume } from "./jobs/artifacts";
+export type { EarthlyConfig, EarthlyGitSite } from "./jobs/earthlyConfig";
+export type { GitCredentials, GitHttpsCredential, GitSshCredential, KnownHostsSource } from "./jobs/git";
+export type { BuildkitRegistry } from "./kubernetes/registries";
 
 export { DEFAULT_EARTHLY_VERSION } from "./kubernetes/images";
 export { StorageMedium } from "./kubernetes/pod";

@@ -13,6 +13,10 @@ import {
 } from "../components/validation/rules";
 import { cniMtuRule } from "../components/kubernetes/pod";
 import { DEFAULT_EARTHLY_VERSION } from "../components/kubernetes/images";
+import { BuildSecret, buildSecretsRule } from "../components/jobs/buildSecrets";
+import { rfc1123Subdomain } from "../components/validation/rules";
+import { GitCredentials, gitCredentialsRule } from "../components/jobs/git";
+import { registryHostRule } from "../components/kubernetes/registries";
 
 /** How the demo builds. */
 export type DemoMode = "aio" | "remote";
@@ -33,6 +37,59 @@ export interface DemoConfig {
   earthlyImageDigest?: string;
   /** Pins the fleet's `earthly/buildkitd` image to this digest, `sha256:<64 hex>`. */
   buildkitdImageDigest?: string;
+  /** Build secrets from Secrets in the build's namespace: `NAME=secret/key[,NAME=secret/key...]`. */
+  buildSecrets?: BuildSecret[];
+  /** An existing PersistentVolumeClaim in the build's namespace for the build's local outputs. */
+  artifactsClaim?: string;
+  /**
+   * Private Git from Secrets you create (docs/git-and-registries.md): `gitHttps` is
+   * `host=secret[,host=secret...]` (basic-auth Secrets), `gitSsh` is `host[+host...]=secret` (an
+   * ssh-auth Secret) with `gitKnownHosts`, a ConfigMap holding `known_hosts`.
+   */
+  gitCredentials?: GitCredentials;
+  /** A `kubernetes.io/dockerconfigjson` Secret in the build's namespace, for `--push` and private bases. */
+  dockerConfigSecret?: string;
+  /** A pull Secret for the Earthly images (a private mirror), on every workload. */
+  imagePullSecret?: string;
+  /** A Docker Hub mirror for BuildKit (the all-in-one's or the fleet's), e.g. `mirror.gcr.io`. */
+  registryMirror?: string;
+}
+
+/** The demo's Git keys as `gitCredentials`; an entry of another shape is kept so the rules refuse it. */
+export function parseGitCredentials(get: ConfigGetter): GitCredentials | undefined {
+  const https = get("gitHttps");
+  const ssh = get("gitSsh");
+  if (https === undefined && ssh === undefined) return undefined;
+  const pair = (entry: string) => /^\s*([^=\s]+)=([^=\s]+)\s*$/.exec(entry) ?? [entry, entry, ""];
+  const knownHosts = get("gitKnownHosts");
+  return {
+    ...(https !== undefined
+      ? { https: https.split(",").map((e) => ({ host: pair(e)[1], secretName: pair(e)[2] })) }
+      : {}),
+    ...(ssh !== undefined
+      ? {
+          ssh: {
+            hosts: pair(ssh)[1].split("+"),
+            secretName: pair(ssh)[2],
+            knownHosts: (knownHosts !== undefined ? { configMapName: knownHosts } : undefined) as never,
+          },
+        }
+      : {}),
+  };
+}
+
+/** A `buildSecrets` entry that is not `NAME=secret/key`, kept as typed so the refusal shows it. */
+const UNPARSED_SECRET = "unparsed";
+
+/** Parses `NAME=secret/key,...`; an entry of another shape becomes one the rules refuse, named as typed. */
+export function parseBuildSecrets(raw: string | undefined): BuildSecret[] | undefined {
+  if (raw === undefined) return undefined;
+  return raw.split(",").map((entry) => {
+    const match = /^\s*([^=\s]+)=([^/\s]+)\/([^\s]+)\s*$/.exec(entry);
+    return match
+      ? { name: match[1], secretKeyRef: { name: match[2], key: match[3] } }
+      : { name: entry, secretKeyRef: { name: UNPARSED_SECRET, key: "" } };
+  });
 }
 
 /** The example the upstream Kubernetes guide builds. */
@@ -61,6 +118,13 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     rebuild: get("rebuild"),
     earthlyImageDigest: get("earthlyImageDigest"),
     buildkitdImageDigest: get("buildkitdImageDigest"),
+    // Set only when given, so the defaults stay exactly as they were.
+    ...(get("buildSecrets") !== undefined ? { buildSecrets: parseBuildSecrets(get("buildSecrets")) } : {}),
+    ...(get("artifactsClaim") !== undefined ? { artifactsClaim: get("artifactsClaim") } : {}),
+    ...(parseGitCredentials(get) !== undefined ? { gitCredentials: parseGitCredentials(get) } : {}),
+    ...(get("dockerConfigSecret") !== undefined ? { dockerConfigSecret: get("dockerConfigSecret") } : {}),
+    ...(get("imagePullSecret") !== undefined ? { imagePullSecret: get("imagePullSecret") } : {}),
+    ...(get("registryMirror") !== undefined ? { registryMirror: get("registryMirror") } : {}),
   };
   const rules: { [K in keyof DemoConfig]?: Rule<NonNullable<DemoConfig[K]>> } = {
     mode: oneOf<DemoMode>(["aio", "remote"]),
@@ -74,6 +138,21 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     rebuild: printableText,
     earthlyImageDigest: imageDigest,
     buildkitdImageDigest: imageDigest,
+    buildSecrets: (value, key) =>
+      value.some((s) => s.secretKeyRef.name === UNPARSED_SECRET)
+        ? value
+            .filter((s) => s.secretKeyRef.name === UNPARSED_SECRET)
+            .map((s) => ({
+              field: key,
+              value: s.name,
+              allowed: "entries NAME=secret/key, separated by commas",
+            }))
+        : buildSecretsRule(value, key),
+    artifactsClaim: rfc1123Subdomain,
+    gitCredentials: gitCredentialsRule,
+    dockerConfigSecret: rfc1123Subdomain,
+    imagePullSecret: rfc1123Subdomain,
+    registryMirror: registryHostRule,
   };
   const problems: Problem[] = (Object.entries(rules) as [keyof DemoConfig, Rule<unknown>][]).flatMap(
     ([key, rule]) => {
@@ -97,6 +176,14 @@ const KEYS_BY_MODE: { [key: string]: readonly DemoMode[] } = {
   rebuild: ["aio", "remote"],
   earthlyImageDigest: ["aio", "remote"],
   buildkitdImageDigest: ["remote"],
+  buildSecrets: ["aio", "remote"],
+  artifactsClaim: ["aio", "remote"],
+  gitHttps: ["aio", "remote"],
+  gitSsh: ["aio", "remote"],
+  gitKnownHosts: ["aio", "remote"],
+  dockerConfigSecret: ["aio", "remote"],
+  imagePullSecret: ["aio", "remote"],
+  registryMirror: ["aio", "remote"],
   replicas: ["remote"],
   cacheKey: ["remote"],
   sessionAffinityTimeoutSeconds: ["remote"],

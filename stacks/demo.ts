@@ -51,7 +51,26 @@ function buildJobArgs(config: DemoConfig) {
     // A build the demo stops waiting for must not go on running unseen.
     activeDeadlineSeconds: BUILD_TIMEOUT_MINUTES * 60,
     ...(config.rebuild !== undefined ? { rebuildTrigger: config.rebuild } : {}),
+    // Production features, against Secrets and a claim the user creates (docs/production.md).
+    ...(config.buildSecrets !== undefined ? { buildSecrets: config.buildSecrets } : {}),
+    ...(config.artifactsClaim !== undefined ? { artifacts: { claimName: config.artifactsClaim } } : {}),
+    // Private Git and registries, against Secrets the user creates (docs/git-and-registries.md).
+    ...(config.gitCredentials !== undefined ? { gitCredentials: config.gitCredentials } : {}),
+    ...(config.dockerConfigSecret !== undefined ? { dockerConfigSecret: config.dockerConfigSecret } : {}),
+    ...registryArgs(config),
   };
+}
+
+/** The pull secret (every workload) and the Docker Hub mirror (the all-in-one's or the fleet's BuildKit). */
+function registryArgs(config: DemoConfig) {
+  return config.imagePullSecret !== undefined ? { imagePullSecrets: [config.imagePullSecret] } : {};
+}
+
+/** BuildKit's Docker Hub mirror, for the daemon that pulls (the all-in-one's or the fleet's). */
+function mirrorArgs(config: DemoConfig) {
+  return config.registryMirror !== undefined
+    ? { buildkitRegistries: { "docker.io": { mirrors: [config.registryMirror] } } }
+    : {};
 }
 
 /** Builds the demo and returns its stack outputs. */
@@ -80,10 +99,15 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
         cniMtu: config.cniMtu,
         scheduling: builderScheduling,
         ...buildJobArgs(config),
+        ...mirrorArgs(config),
       },
       k8s,
     );
-    return { ...common, ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }) };
+    return {
+      ...common,
+      ...buildOutputs(cluster, job, { timeoutMinutes: BUILD_WAIT_MINUTES }),
+      ...(config.artifactsClaim !== undefined ? { artifacts: job.artifacts } : {}),
+    };
   }
 
   // The client needs no privilege: its namespace enforces Pod Security `restricted`.
@@ -102,6 +126,8 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       tls: { issuer: ca.issuer },
       clientNamespaces: [CLIENT_NAMESPACE],
       imageDigest: config.buildkitdImageDigest,
+      ...registryArgs(config),
+      ...mirrorArgs(config),
     },
     { ...k8s, dependsOn: [builders] },
   );
@@ -129,6 +155,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
     clientCertPem: pulumi.secret(clientCertificate.certPem),
     clientPrivateKeyPem: pulumi.secret(clientCertificate.privateKeyPem),
     laptopSetup: laptopSetup(cluster, fleet),
+    ...(config.artifactsClaim !== undefined ? { artifacts: job.artifacts } : {}),
   };
 }
 

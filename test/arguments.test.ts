@@ -16,6 +16,7 @@ import * as YAML from "yaml";
 import {
   BuiltFleet,
   BuiltJob,
+  CONFIG_MAP,
   FLEET_CONNECTION,
   JOB,
   Obj,
@@ -298,6 +299,136 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
         assert.equal(job.spec.template.metadata.labels.team, "platform");
       },
     },
+    {
+      input: "buildSecrets",
+      title: "two Secret keys: variables from secretKeyRef, --secret NAME flags before the user's",
+      args: {
+        flags: ["--ci"],
+        buildSecrets: [
+          { name: "NPM_TOKEN", secretKeyRef: { name: "build-secrets", key: "npm" } },
+          { name: "signing_key", secretKeyRef: { name: "signing", key: "key.pem", optional: true } },
+        ],
+      },
+      check: ({ container }) => {
+        assert.deepEqual(container.args, [
+          "--secret",
+          "NPM_TOKEN",
+          "--secret",
+          "signing_key",
+          "--ci",
+          TARGET,
+        ]);
+        assert.deepEqual(
+          (container.env as Obj[]).filter((e) => e.name === "NPM_TOKEN" || e.name === "signing_key"),
+          [
+            { name: "NPM_TOKEN", valueFrom: { secretKeyRef: { name: "build-secrets", key: "npm" } } },
+            {
+              name: "signing_key",
+              valueFrom: { secretKeyRef: { name: "signing", key: "key.pem", optional: true } },
+            },
+          ],
+        );
+      },
+    },
+    {
+      input: "artifacts",
+      title: "a claim, a subPath and a directory: mounted under srcDir",
+      args: { artifacts: { claimName: "build-out", subPath: "nightly", directory: "dist/bin" } },
+      check: ({ pod, container }) => {
+        assert.deepEqual(
+          (pod.volumes as Obj[]).find((v) => v.name === "artifacts"),
+          { name: "artifacts", persistentVolumeClaim: { claimName: "build-out" } },
+        );
+        assert.deepEqual(mountOf(container, "artifacts"), {
+          name: "artifacts",
+          mountPath: "/workspace/dist/bin",
+          subPath: "nightly",
+        });
+      },
+    },
+    {
+      input: "earthlyConfig",
+      title: "a global setting and a Git site: in the mounted config file, typed",
+      args: {
+        earthlyConfig: {
+          global: { disable_analytics: "true", conversion_parallelism: "4" },
+          git: { "git.example.com": { auth: "ssh", user: "git", port: 2222 } },
+        },
+      },
+      check: ({ container }) => {
+        const config = YAML.parse(inputsOf(CONFIG_MAP, `${jobName()}-config`).data["config.yml"]);
+        assert.equal(config.global.disable_analytics, true);
+        assert.equal(config.global.conversion_parallelism, 4);
+        assert.deepEqual(config.git, { "git.example.com": { auth: "ssh", port: 2222, user: "git" } });
+        assert.deepEqual(mountOf(container, "earthly-config"), {
+          name: "earthly-config",
+          mountPath: "/etc/.earthly/config.yml",
+          subPath: "config.yml",
+          readOnly: true,
+        });
+      },
+    },
+    {
+      input: "gitCredentials",
+      title: "an HTTPS token and an SSH key: Secrets mounted 0400, the wrapper, auth per host",
+      args: {
+        gitCredentials: {
+          https: [{ host: "git.example.com", secretName: "git-token" }],
+          ssh: {
+            hosts: ["github.com"],
+            secretName: "git-ssh",
+            knownHosts: { configMapName: "known-hosts" },
+          },
+        },
+      },
+      check: ({ pod, container }) => {
+        assert.deepEqual((container.command as string[]).slice(0, 2), ["/bin/sh", "-c"]);
+        assert.equal(envOf(container).NETRC, "/run/earthly-kubernetes/netrc");
+        assert.equal(envOf(container).SSH_AUTH_SOCK, "/run/earthly-kubernetes/ssh-agent.sock");
+        const volume = (name: string) => (pod.volumes as Obj[]).find((v) => v.name === name);
+        assert.equal(volume("git-https-0")?.secret.secretName, "git-token");
+        assert.equal(volume("git-https-0")?.secret.defaultMode, 0o400);
+        assert.equal(volume("git-ssh")?.secret.secretName, "git-ssh");
+        assert.equal(volume("git-known-hosts")?.configMap.name, "known-hosts");
+        assert.equal(mountOf(container, "git-known-hosts").mountPath, "/etc/ssh/ssh_known_hosts");
+        const config = YAML.parse(inputsOf(CONFIG_MAP, `${jobName()}-config`).data["config.yml"]);
+        assert.deepEqual(config.git, {
+          "git.example.com": { auth: "https" },
+          "github.com": { auth: "ssh", user: "git" },
+        });
+      },
+    },
+    {
+      input: "imagePullSecrets",
+      title: "two Secrets: the pod's imagePullSecrets",
+      args: { imagePullSecrets: ["mirror-pull", "backup-pull"] },
+      check: ({ pod }) =>
+        assert.deepEqual(pod.imagePullSecrets, [{ name: "mirror-pull" }, { name: "backup-pull" }]),
+    },
+    {
+      input: "dockerConfigSecret",
+      title: "a dockerconfigjson Secret: config.json in DOCKER_CONFIG, read-only, 0400",
+      args: { dockerConfigSecret: "registry-push" },
+      check: ({ pod, container }) => {
+        assert.equal(envOf(container).DOCKER_CONFIG, "/etc/earthly-kubernetes/docker");
+        assert.deepEqual(
+          (pod.volumes as Obj[]).find((v) => v.name === "docker-config"),
+          {
+            name: "docker-config",
+            secret: {
+              secretName: "registry-push",
+              items: [{ key: ".dockerconfigjson", path: "config.json" }],
+              defaultMode: 0o400,
+            },
+          },
+        );
+        assert.deepEqual(mountOf(container, "docker-config"), {
+          name: "docker-config",
+          mountPath: "/etc/earthly-kubernetes/docker",
+          readOnly: true,
+        });
+      },
+    },
   ];
   return cases as Case<A, BuiltJob>[];
 }
@@ -321,6 +452,22 @@ const allInOne: Table<EarthlyAllInOneJobArgs, BuiltJob> = {
   build: remembering(buildAllInOne),
   cases: [
     ...commonJobCases<EarthlyAllInOneJobArgs>(() => lastResourceName),
+    {
+      input: "buildkitRegistries",
+      title: "a mirror for docker.io and an insecure HTTP registry: EARTHLY_ADDITIONAL_BUILDKIT_CONFIG",
+      args: {
+        buildkitRegistries: {
+          "docker.io": { mirrors: ["mirror.example.com:5000"] },
+          "registry.internal:5000": { http: true, insecure: true },
+        },
+      },
+      check: ({ container }) =>
+        assert.equal(
+          envOf(container).EARTHLY_ADDITIONAL_BUILDKIT_CONFIG,
+          '[registry."docker.io"]\n  mirrors = ["mirror.example.com:5000"]\n\n' +
+            '[registry."registry.internal:5000"]\n  http = true\n  insecure = true\n',
+        ),
+    },
     {
       input: "earthlyVersion",
       title: "v0.8.15: the image tag and the version label",
@@ -480,17 +627,6 @@ const remote: Table<EarthlyRemoteJobArgs, BuiltRemote> = {
       check: ({ container }) => assert.equal(container.image, "earthly/earthly:v0.8.19"),
     },
     {
-      input: "globalConfig",
-      title: "two settings, in Earthly's config file beside ours",
-      args: { globalConfig: { disable_analytics: "true", conversion_parallelism: "4" } },
-      check: ({ config }) => {
-        const global = YAML.parse(config.data["config.yml"]).global;
-        assert.equal(global.disable_analytics, "true");
-        assert.equal(global.conversion_parallelism, "4");
-        assert.equal(global.tls_enabled, true);
-      },
-    },
-    {
       input: "security",
       title: "UID 2000, GID 3000, a writable root: the pod's and the container's contexts",
       args: { security: { runAsUser: 2000, runAsGroup: 3000, readOnlyRootFilesystem: false } },
@@ -527,6 +663,28 @@ const fleet: Table<BuildkitdFleetArgs, BuiltFleet> = {
   base: { namespace: "earthly", fleetName: "buildkitd", insecureDisableTls: true },
   build: remembering(buildFleet),
   cases: [
+    {
+      input: "buildkitRegistries",
+      title: "a mirror for docker.io and an insecure HTTP registry: EARTHLY_ADDITIONAL_BUILDKIT_CONFIG",
+      args: {
+        buildkitRegistries: {
+          "docker.io": { mirrors: ["mirror.example.com:5000"] },
+          "registry.internal:5000": { http: true, insecure: true },
+        },
+      },
+      check: ({ container }) =>
+        assert.equal(
+          envOf(container).EARTHLY_ADDITIONAL_BUILDKIT_CONFIG,
+          '[registry."docker.io"]\n  mirrors = ["mirror.example.com:5000"]\n\n' +
+            '[registry."registry.internal:5000"]\n  http = true\n  insecure = true\n',
+        ),
+    },
+    {
+      input: "imagePullSecrets",
+      title: "one Secret: the daemon pods' imagePullSecrets",
+      args: { imagePullSecrets: ["mirror-pull"] },
+      check: ({ pod }) => assert.deepEqual(pod.imagePullSecrets, [{ name: "mirror-pull" }]),
+    },
     {
       input: "namespace",
       title: "builders: every object, the connection, the default client namespace",

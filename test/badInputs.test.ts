@@ -260,12 +260,12 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     "GLOBAL_CONFIG on a client",
     client({ env: [{ name: "GLOBAL_CONFIG", value: "{}" }] }),
-    /invalid env\.name: got "GLOBAL_CONFIG"; allowed: not GLOBAL_CONFIG here: use globalConfig/,
+    /invalid env\.name: got "GLOBAL_CONFIG"; allowed: not GLOBAL_CONFIG here: use earthlyConfig\.global/,
   ],
   [
-    "globalConfig overriding tls_enabled",
-    client({ globalConfig: { tls_enabled: "false" } }),
-    /invalid globalConfig\.tls_enabled: got "false"/,
+    "earthlyConfig overriding tls_enabled",
+    client({ earthlyConfig: { global: { tls_enabled: "false" } } }),
+    /invalid earthlyConfig\.global\.tls_enabled: got "false"; allowed: a key the components do not own; tls_enabled is set from the fleet/,
   ],
   [
     "target with a newline",

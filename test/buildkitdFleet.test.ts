@@ -9,10 +9,12 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import { recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import { inputsOf, one, plain, publicPart } from "./support/recorded";
 import { assertRefused, escapeRegExp } from "./support/refusals";
 import { validateKubeObject } from "./support/kubeSchema";
-import { FleetTls, BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
+import { FleetTls } from "../components/fleet/tls";
 import { fleetNames } from "../components/fleet/names";
 import { tlsChecksum } from "../components/fleet/objects";
 import { InvalidArgumentsError } from "../components/validation/errors";
@@ -59,38 +61,6 @@ async function makeServerTls(
 // ---------------------------------------------------------------------------------------------
 // Helpers over the mocks' record.
 // ---------------------------------------------------------------------------------------------
-
-/** A recorded value with every secret wrapper removed (what the provider would see). */
-function plain(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-/** A recorded value with every secret replaced by a marker: what a diff or a state file shows in clear. */
-function publicPart(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return "[secret]";
-  if (Array.isArray(value)) return value.map(publicPart);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, publicPart(v)]));
-  }
-  return value;
-}
-
-/** The one recorded resource of a type and name. */
-function one(type: string, name: string): RecordedResource {
-  const found = recorded.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
-  return found[0];
-}
-
-/** The recorded inputs of a resource, secrets unwrapped. */
-function inputsOf(type: string, name: string): Obj {
-  return plain(one(type, name).inputs) as Obj;
-}
 
 /** Validates every recorded Kubernetes object against the API schema; a fleet registers at least its StatefulSet. */
 function validateAllRecorded(): void {

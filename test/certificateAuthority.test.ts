@@ -27,9 +27,9 @@ import {
   PRIVATE_KEY,
   SELF_SIGNED,
   SERVER_AUTH,
-  plain,
   testCa,
 } from "./support/tlsEmulator";
+import { plain } from "./support/recorded";
 
 const TYPE = "earthly-kubernetes:index:BuildkitCertificateAuthority";
 const FLEET_TYPE = "earthly-kubernetes:index:BuildkitdFleet";

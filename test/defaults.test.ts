@@ -10,6 +10,7 @@ import * as YAML from "yaml";
 import {
   BuiltFleet,
   BuiltJob,
+  CONFIG_MAP,
   FLEET_CONNECTION,
   JOB,
   NETWORK_POLICY,
@@ -22,7 +23,7 @@ import {
   inputsOf,
   timeoutsOf,
 } from "./support/built";
-import { resetRecord, settle, valueOf } from "./support/mocks";
+import { recorded, resetRecord, settle, valueOf } from "./support/mocks";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { BuildkitCertificateAuthority } from "../components/tls/buildkitCertificateAuthority";
 import { serverCertificate } from "./support/serverCertificate";
@@ -114,6 +115,27 @@ function commonJobDefaults(name: string, built: () => BuiltJob): void {
     assert.equal(job.spec.template.metadata.annotations, undefined);
   });
 
+  test("buildSecrets none: no --secret flag, no variable from a Secret", () => {
+    const { container } = built();
+    assert.equal((container.args as string[]).includes("--secret"), false);
+    assert.equal(
+      (container.env as Obj[]).some((e) => e.valueFrom !== undefined),
+      false,
+    );
+  });
+
+  test("artifacts none: no artifacts volume, nothing mounted under /workspace", () => {
+    const { pod, container } = built();
+    assert.equal(
+      (pod.volumes as Obj[]).some((v) => v.name === "artifacts"),
+      false,
+    );
+    assert.equal(
+      (container.volumeMounts as Obj[]).some((m) => (m.mountPath as string).startsWith("/workspace/")),
+      false,
+    );
+  });
+
   test("restartPolicy Never, no service account token, no service links", () => {
     const { pod } = built();
     assert.equal(pod.restartPolicy, "Never");
@@ -135,6 +157,10 @@ describe("EarthlyAllInOneJob with only namespace and target", () => {
   test("earthlyVersion v0.8.16, imageRepository earthly/earthly: image earthly/earthly:v0.8.16", async () => {
     assert.equal(built.container.image, "earthly/earthly:v0.8.16");
     assert.equal(await valueOf(component.image), "earthly/earthly:v0.8.16");
+  });
+
+  test("artifacts none: the artifacts output is unset", async () => {
+    assert.equal(await valueOf(component.artifacts), undefined);
   });
 
   test("labels: only the recommended ones, version v0.8.16", () => {
@@ -220,7 +246,7 @@ describe("EarthlyRemoteJob with only namespace, target, fleet and client certifi
     ]);
   });
 
-  test("globalConfig unset: Earthly's config holds only the host and TLS settings", () => {
+  test("earthlyConfig and gitCredentials unset: Earthly's config holds only the host and TLS settings", () => {
     assert.deepEqual(YAML.parse(built.config.data["config.yml"]), {
       global: {
         buildkit_host: "tcp://buildkitd.earthly.svc.cluster.local:8372",
@@ -489,6 +515,65 @@ describe("BuildkitCertificateAuthority with no arguments, and a fleet issuing fr
     assert.deepEqual(server.allowedUses, ["server_auth", "digital_signature", "key_encipherment"]);
     assert.deepEqual(tls("certRequest:CertRequest::issued-server-csr").subject, {
       commonName: "issued.earthly.svc.cluster.local",
+    });
+  });
+});
+
+describe("Git and registry arguments unset, and the defaults inside them", () => {
+  let aio: BuiltJob;
+  let withCredentials: BuiltJob;
+  let fleet: BuiltFleet;
+  let aioConfigMaps: string[];
+  before(async () => {
+    aio = await buildAllInOne("aio-access-defaults", { namespace: "builds", target: TARGET });
+    aioConfigMaps = recorded.filter((r) => r.type === CONFIG_MAP).map((r) => r.name);
+    fleet = await buildFleet("access-defaults", { namespace: "earthly", insecureDisableTls: true });
+    withCredentials = await buildAllInOne("aio-credential-defaults", {
+      namespace: "builds",
+      target: TARGET,
+      gitCredentials: {
+        https: [{ host: "git.example.com", secretName: "git-token" }],
+        ssh: { hosts: ["github.com"], secretName: "git-ssh", knownHosts: { secretName: "known-hosts" } },
+      },
+    });
+  });
+
+  test("earthlyConfig, gitCredentials unset: no config file of the all-in-one's own, the image's entrypoint", () => {
+    assert.deepEqual(aioConfigMaps, []);
+    assert.equal("command" in aio.container, false);
+    assert.equal(
+      (aio.container.volumeMounts as Obj[]).some((m) => m.mountPath === "/etc/.earthly/config.yml"),
+      false,
+    );
+  });
+
+  test("imagePullSecrets unset: none on the Job's pod nor the fleet's", () => {
+    assert.equal("imagePullSecrets" in aio.pod, false);
+    assert.equal("imagePullSecrets" in fleet.pod, false);
+  });
+
+  test("dockerConfigSecret and buildkitRegistries unset: no DOCKER_CONFIG, no EARTHLY_ADDITIONAL_BUILDKIT_CONFIG", () => {
+    const names = (c: Obj) => (c.env as Obj[]).map((e) => e.name);
+    assert.equal(names(aio.container).includes("DOCKER_CONFIG"), false);
+    assert.equal(names(aio.container).includes("EARTHLY_ADDITIONAL_BUILDKIT_CONFIG"), false);
+    assert.equal(names(fleet.container).includes("EARTHLY_ADDITIONAL_BUILDKIT_CONFIG"), false);
+  });
+
+  test("usernameKey username, passwordKey password, privateKeyKey ssh-privatekey, knownHosts key known_hosts, ssh user git", () => {
+    const volume = (name: string) => (withCredentials.pod.volumes as Obj[]).find((v) => v.name === name);
+    assert.deepEqual(volume("git-https-0")?.secret.items, [
+      { key: "username", path: "username" },
+      { key: "password", path: "password" },
+    ]);
+    assert.deepEqual(volume("git-ssh")?.secret.items, [{ key: "ssh-privatekey", path: "key" }]);
+    assert.deepEqual(volume("git-known-hosts")?.secret, {
+      secretName: "known-hosts",
+      items: [{ key: "known_hosts", path: "ssh_known_hosts" }],
+      defaultMode: 0o400,
+    });
+    const config = YAML.parse(inputsOf(CONFIG_MAP, "aio-credential-defaults-config").data["config.yml"]);
+    assert.deepEqual(config, {
+      git: { "git.example.com": { auth: "https" }, "github.com": { auth: "ssh", user: "git" } },
     });
   });
 });

@@ -63,7 +63,34 @@ test("config keys the demo will not read are named: a typo, another project's ke
   ];
   assert.deepEqual(unreadConfigWarnings(keys, "earthly-kubernetes-demo", "aio"), [
     "stack config key 'earthly-kubernetes-demo:cacheKey' is ignored in mode 'aio'; it is read in mode 'remote'",
-    "stack config key 'earthly-kubernetes-demo:replica' is not one the demo reads, so it is ignored; the keys are: mode, clusterName, earthlyVersion, target, cniMtu, rebuild, earthlyImageDigest, buildkitdImageDigest, replicas, cacheKey, sessionAffinityTimeoutSeconds",
+    "stack config key 'earthly-kubernetes-demo:replica' is not one the demo reads, so it is ignored; the keys are: mode, clusterName, earthlyVersion, target, cniMtu, rebuild, earthlyImageDigest, buildkitdImageDigest, buildSecrets, artifactsClaim, gitHttps, gitSsh, gitKnownHosts, dockerConfigSecret, imagePullSecret, registryMirror, replicas, cacheKey, sessionAffinityTimeoutSeconds",
   ]);
   assert.deepEqual(unreadConfigWarnings(keys.slice(1, 3), "earthly-kubernetes-demo", "remote"), []);
+});
+
+test("buildSecrets and artifactsClaim: parsed into the Jobs' arguments, bad entries refused as typed", () => {
+  const config = readDemoConfig(
+    from({
+      buildSecrets: "NPM_TOKEN=build-secrets/npm-token, SIGNING_KEY=signing/key.pem",
+      artifactsClaim: "out",
+    }),
+    "aio",
+  );
+  assert.deepEqual(config.buildSecrets, [
+    { name: "NPM_TOKEN", secretKeyRef: { name: "build-secrets", key: "npm-token" } },
+    { name: "SIGNING_KEY", secretKeyRef: { name: "signing", key: "key.pem" } },
+  ]);
+  assert.equal(config.artifactsClaim, "out");
+  assert.throws(
+    () => readDemoConfig(from({ buildSecrets: "NPM_TOKEN" }), "aio"),
+    /invalid buildSecrets: got "NPM_TOKEN"; allowed: entries NAME=secret\/key/,
+  );
+  assert.throws(
+    () => readDemoConfig(from({ buildSecrets: "EARTHLY_TOKEN=s/k" }), "aio"),
+    /invalid buildSecrets\[0\]\.name: got "EARTHLY_TOKEN"/,
+  );
+  assert.throws(
+    () => readDemoConfig(from({ artifactsClaim: "Out_" }), "aio"),
+    /invalid artifactsClaim: got "Out_"/,
+  );
 });

@@ -8,7 +8,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { RecordedResource, recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import { recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import { inputsOf, one, plain } from "./support/recorded";
 import { assertRefused as assertRefusedWith } from "./support/refusals";
 import { validateKubeObject } from "./support/kubeSchema";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
@@ -54,26 +55,6 @@ function baseArgs(): EarthlyRemoteJobArgs {
     clientCertPem: CLIENT_CERT_PEM,
     clientPrivateKeyPem: pulumi.secret(CLIENT_KEY_PEM),
   };
-}
-
-/** A recorded value with every secret wrapper removed (what the provider would see). */
-function plain(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-function one(type: string, name: string): RecordedResource {
-  const found = recorded.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
-  return found[0];
-}
-
-function inputsOf(type: string, name: string): Obj {
-  return plain(one(type, name).inputs) as Obj;
 }
 
 function validateAllRecorded(): void {
@@ -153,7 +134,7 @@ describe("a client without a cache key", () => {
   before(async () => {
     built = await build("client", {
       ...baseArgs(),
-      globalConfig: { disable_analytics: "true", conversion_parallelism: "4" },
+      earthlyConfig: { global: { disable_analytics: "true", conversion_parallelism: "4" } },
     });
   });
 
@@ -227,11 +208,11 @@ describe("a client without a cache key", () => {
     assert.equal(job.spec.backoffLimit, 1);
   });
 
-  test("ConfigMap: Earthly's config with absolute TLS paths plus the globalConfig extras, and nothing else", () => {
+  test("ConfigMap: Earthly's config with absolute TLS paths plus the earthlyConfig extras, typed, and nothing else", () => {
     assert.deepEqual(parsedConfig(built.config), {
       global: {
-        conversion_parallelism: "4",
-        disable_analytics: "true",
+        conversion_parallelism: 4,
+        disable_analytics: true,
         buildkit_host: "tcp://buildkitd.earthly.svc.cluster.local:8372",
         tls_enabled: true,
         tlsca: "/etc/.earthly/certs/ca_cert.pem",
@@ -399,16 +380,20 @@ describe("refused arguments", () => {
       () => new EarthlyRemoteJob("gc", { ...baseArgs(), env: [{ name: "GLOBAL_CONFIG", value: "{}" }] }),
       "env.name",
       '"GLOBAL_CONFIG"',
-      /not GLOBAL_CONFIG here: use globalConfig/,
+      /not GLOBAL_CONFIG here: use earthlyConfig\.global/,
     );
   });
 
-  test("globalConfig overriding tls_enabled", async () => {
+  test("earthlyConfig overriding tls_enabled", async () => {
     await assertRefused(
-      () => new EarthlyRemoteJob("tls-off", { ...baseArgs(), globalConfig: { tls_enabled: "false" } }),
-      "globalConfig.tls_enabled",
+      () =>
+        new EarthlyRemoteJob("tls-off", {
+          ...baseArgs(),
+          earthlyConfig: { global: { tls_enabled: "false" } },
+        }),
+      "earthlyConfig.global.tls_enabled",
       '"false"',
-      /other than buildkit_host, tls_enabled, tlsca, tlscert, tlskey/,
+      /a key the components do not own; tls_enabled is set from the fleet/,
     );
   });
 

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import * as YAML from "yaml";
-import { FAKE_KUBECONFIG, RecordedResource, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { FAKE_KUBECONFIG, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { one } from "./support/recorded";
 import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
 import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/kind/config";
 import {
@@ -67,12 +68,6 @@ interface RegisteringMonitor {
 function resetAll(): void {
   resetRecord();
   registeredOptions.length = 0;
-}
-
-function one(type: string, name: string): RecordedResource {
-  const found = recorded.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
-  return found[0];
 }
 
 const BUILDERS = {

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import { inputsOf, plain } from "./support/recorded";
 import { assertRefused } from "./support/refusals";
 import { validateKubeObject } from "./support/kubeSchema";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
@@ -54,23 +55,6 @@ function dependsOn(type: string, name: string, dependencyType: string, dependenc
   const urns = dependencies.get(`${type} ${name}`);
   assert.ok(urns, `no registration of ${type} ${name}`);
   return urns.some((urn) => urn.endsWith(`${dependencyType}::${dependencyName}`));
-}
-
-/** A recorded value with every secret wrapper removed (what the provider would see). */
-function plain(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-/** The recorded inputs of the one resource of a type and name. */
-function inputsOf(type: string, name: string): Obj {
-  const found = recorded.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
-  return plain(found[0].inputs) as Obj;
 }
 
 /** Names of the recorded resources of a type. */

@@ -26,6 +26,7 @@ import {
   toLabelValue,
 } from "../kubernetes/labels";
 import { Scheduling } from "../kubernetes/scheduling";
+import { BuildkitRegistry, buildkitRegistriesEnv, imagePullSecretsOf } from "../kubernetes/registries";
 import { EgressRules, egressRules } from "../kubernetes/network";
 import {
   CacheSize,
@@ -123,6 +124,10 @@ export interface FleetSpecInput {
   egress?: EgressRules;
   disruptionBudget?: DisruptionBudget;
   spread?: NodeSpread;
+  /** Secrets for pulling the daemon image. */
+  imagePullSecrets?: string[];
+  /** BuildKit's registry settings (`EARTHLY_ADDITIONAL_BUILDKIT_CONFIG`). */
+  buildkitRegistries?: { [host: string]: BuildkitRegistry };
 }
 
 /** Labels a client pod must carry to reach this fleet through its NetworkPolicy. */
@@ -213,6 +218,7 @@ export function buildkitdStatefulSet(
       ...(cache.cacheSizePct !== undefined
         ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
         : []),
+      ...buildkitRegistriesEnv(input.buildkitRegistries),
     ],
     lift(input.cniMtu, (cniMtu): KubeObject[] =>
       cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
@@ -274,6 +280,7 @@ export function buildkitdStatefulSet(
           scheduling: input.scheduling,
           terminationGracePeriodSeconds: 60,
           topologySpreadConstraints: spreadConstraints(input),
+          imagePullSecrets: imagePullSecretsOf(input.imagePullSecrets),
         }) as unknown as kubernetes.types.input.core.v1.PodSpec,
       },
       volumeClaimTemplates: input.persistentCache

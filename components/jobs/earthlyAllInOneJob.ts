@@ -1,3 +1,4 @@
+import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
@@ -37,6 +38,15 @@ import {
 } from "../kubernetes/storage";
 import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
 import { newBuildJob } from "./job";
+import { earthlyConfigVolume, needsConfigFile, renderEarthlyConfig } from "./earthlyConfig";
+import { gitSitesFor } from "./git";
+import {
+  BuildkitRegistry,
+  buildkitRegistriesEnv,
+  buildkitRegistriesEnvConflict,
+  buildkitRegistriesRule,
+} from "../kubernetes/registries";
+import { ArtifactsLocation, artifactsLocation } from "./artifacts";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../kubernetes/images";
 import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
 import { integerBetween, mountPath } from "../validation/rules";
@@ -75,6 +85,12 @@ export interface EarthlyAllInOneJobArgs extends EarthlyJobArgs {
    * Default: DNS and the internet, not the cluster's private ranges nor link-local metadata addresses.
    */
   egress?: EgressRules;
+  /**
+   * BuildKit's registry settings, per registry host: `mirrors` to pull from, `http`, `insecure`
+   * (`[registry."<host>"]` in `buildkitd.toml`, through `EARTHLY_ADDITIONAL_BUILDKIT_CONFIG`), e.g.
+   * `{ "docker.io": { mirrors: ["mirror.example.com"] } }`.
+   */
+  buildkitRegistries?: { [host: string]: BuildkitRegistry };
 }
 
 /** The component's type token. */
@@ -100,9 +116,14 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
     cacheSizeMb: integerBetween(1, 100_000_000),
     cacheSizePct: integerBetween(1, 100),
     egress: egressRulesRule,
+    buildkitRegistries: buildkitRegistriesRule,
   },
   cross: [
     ...earthlyJobChecks.cross,
+    {
+      reads: ["buildkitRegistries", "env"],
+      check: (args) => buildkitRegistriesEnvConflict(args.buildkitRegistries, args.env),
+    },
     {
       reads: ["earthlyTmpDir", "srcDir"],
       check: (args) =>
@@ -165,7 +186,11 @@ function scratchVolumeEntry(
  * The Job object for the arguments. Pure and deterministic: the same arguments always give the same
  * object; an argument given as an Output is an Output only at the leaves it feeds.
  */
-export function allInOneJobObject(instance: string, args: EarthlyAllInOneJobArgs): EarthlyJobObject {
+export function allInOneJobObject(
+  instance: string,
+  args: EarthlyAllInOneJobArgs,
+  mounted: { configMapName?: pulumi.Input<string> } = {},
+): EarthlyJobObject {
   const tmpDir = args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR;
   const cache = effectiveCacheSize(args, volumeSize(scratchVolumeOf(args)));
   return earthlyJobObject(args, {
@@ -184,11 +209,15 @@ export function allInOneJobObject(instance: string, args: EarthlyAllInOneJobArgs
           ? [{ name: "CACHE_SIZE_PCT", value: String(cache.cacheSizePct) }]
           : []),
       ],
+      buildkitRegistriesEnv(args.buildkitRegistries),
       lift(args.cniMtu, (cniMtu): KubeObject[] =>
         cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
       ),
     ]),
-    volumes: [scratchVolumeEntry(args, tmpDir)],
+    volumes: [
+      scratchVolumeEntry(args, tmpDir),
+      ...(mounted.configMapName !== undefined ? [earthlyConfigVolume(mounted.configMapName)] : []),
+    ],
   });
 }
 
@@ -217,6 +246,11 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   /** The image the Job runs. */
   public readonly image: pulumi.Output<string>;
+  /**
+   * Where the build's local outputs land: the `artifacts` claim, the directory inside it, and the
+   * path in the build pod. Unset without `artifacts` (outputs then stay in the source volume).
+   */
+  public readonly artifacts: pulumi.Output<ArtifactsLocation | undefined>;
 
   constructor(name: string, args: EarthlyAllInOneJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyAllInOneJob "${name}"`;
@@ -227,7 +261,23 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
     // Inputs not known yet are checked when they resolve: each at the leaves it feeds, and all
     // together (rules across fields included) before the Job is registered.
     const checked = checkedArgs(component, args, allInOneJobChecks);
-    const object = allInOneJobObject(name, checked.fields);
+    // Earthly's config file, when there is anything to put in it (else the entrypoint writes an empty one).
+    const config = needsConfigFile(args)
+      ? new kubernetes.core.v1.ConfigMap(
+          `${name}-config`,
+          {
+            metadata: { namespace: checked.fields.namespace },
+            data: {
+              "config.yml": renderEarthlyConfig({
+                config: args.earthlyConfig,
+                gitSites: gitSitesFor(args.gitCredentials),
+              }),
+            },
+          },
+          { parent: this, dependsOn: registeredAfter(checked.all) },
+        )
+      : undefined;
+    const object = allInOneJobObject(name, checked.fields, { configMapName: config?.metadata.name });
     const policy = newBuildNetworkPolicy(
       name,
       allInOneNetworkPolicy(name, checked.fields),
@@ -238,6 +288,12 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.image = pulumi.output(earthlyImage(args));
-    this.registerOutputs({ jobName: this.jobName, namespace: this.namespace, image: this.image });
+    this.artifacts = pulumi.output(artifactsLocation(args.artifacts, args.srcDir ?? DEFAULT_SRC_DIR));
+    this.registerOutputs({
+      jobName: this.jobName,
+      namespace: this.namespace,
+      image: this.image,
+      artifacts: this.artifacts,
+    });
   }
 }

@@ -1,6 +1,5 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import { connectionFieldsOf, FleetConnectionInputs } from "../fleet/connection";
 import {
   EarthlyJobArgs,
@@ -37,7 +36,9 @@ import { ephemeralStorageProblems } from "../kubernetes/storage";
 import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
 import { lift, registeredAfter } from "../kubernetes/inputs";
 import { newBuildJob } from "./job";
-import { sortedByKey } from "../kubernetes/objects";
+import { EarthlyConfig, earthlyConfigRule, renderEarthlyConfig } from "./earthlyConfig";
+import { GitCredentials, gitSitesFor } from "./git";
+import { ArtifactsLocation, artifactsLocation } from "./artifacts";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../kubernetes/scheduling";
 import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../validation/checks";
@@ -66,11 +67,9 @@ export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
   clientPrivateKeyPem?: pulumi.Input<string>;
   /** Earthly release tag; defaults to the fleet's, and a different one is refused. */
   earthlyVersion?: string;
-  /** Extra `global` settings for Earthly's config file (the TLS and host settings are ours). */
-  globalConfig?: { [key: string]: string };
   /**
-   * Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG`: use `globalConfig`;
-   * not `HOME`: it is the writable home volume).
+   * Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG` or `GIT_CONFIG`: use
+   * `earthlyConfig`; not `HOME`: it is the writable home volume).
    */
   env?: pulumi.Input<EnvVar[]>;
   /**
@@ -129,8 +128,6 @@ export const CLIENT_CERT_FILES = {
 /** Earthly's config file, a documented mount point. */
 export const CLIENT_CONFIG_PATH = "/etc/.earthly/config.yml";
 
-const OWN_GLOBAL_KEYS = ["buildkit_host", "tls_enabled", "tlsca", "tlscert", "tlskey"];
-
 /** The checks of every argument, and across arguments (including the version match with the fleet). */
 export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
   rules: {
@@ -140,14 +137,7 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
     fleet: anyValue,
     clientCertPem: anyValue,
     clientPrivateKeyPem: anyValue,
-    globalConfig: (value, field) =>
-      Object.keys(value)
-        .filter((k) => OWN_GLOBAL_KEYS.includes(k) || !/^[a-z_]+$/.test(k))
-        .map((k) => ({
-          field: `${field}.${k}`,
-          value: value[k],
-          allowed: `a lower_snake_case key other than ${OWN_GLOBAL_KEYS.join(", ")}, which are set from the fleet`,
-        })),
+    earthlyConfig: earthlyConfigRule("client"),
     env: (value, field) => [
       ...envListRule(value, field),
       ...value
@@ -158,7 +148,7 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
           allowed:
             e.name === "HOME"
               ? `not HOME: it is ${CLIENT_HOME}, the client's writable home volume`
-              : "not GLOBAL_CONFIG here: use globalConfig",
+              : "not GLOBAL_CONFIG here: use earthlyConfig.global",
         })),
     ],
     security: clientSecurityRule,
@@ -274,14 +264,17 @@ export function clientBuildkitHost(fleet: FleetConnection, cacheKey: string | un
   return buildkitHostUrl(fleet.instanceHosts[fleet.instanceNames.indexOf(instance)]);
 }
 
-/** Earthly's client configuration file, with absolute TLS paths so nothing depends on the config dir. */
+/**
+ * Earthly's client configuration file, with absolute TLS paths so nothing depends on the config dir,
+ * merged with `earthlyConfig` and the Git sites the credentials need.
+ */
 export function earthlyClientConfig(
   buildkitHost: string,
   tlsEnabled: boolean,
-  globalConfig: { [key: string]: string } = {},
+  config: EarthlyConfig = {},
+  gitCredentials?: GitCredentials,
 ): string {
-  const global: { [key: string]: string | boolean } = {
-    ...sortedByKey(globalConfig),
+  const own: { [key: string]: string | boolean } = {
     buildkit_host: buildkitHost,
     tls_enabled: tlsEnabled,
     ...(tlsEnabled
@@ -292,7 +285,7 @@ export function earthlyClientConfig(
         }
       : {}),
   };
-  return YAML.stringify({ global });
+  return renderEarthlyConfig({ own, config, gitSites: gitSitesFor(gitCredentials) });
 }
 
 /**
@@ -379,6 +372,11 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   /** The `BUILDKIT_HOST` the client dials. */
   public readonly buildkitHost: pulumi.Output<string>;
+  /**
+   * Where the build's local outputs land: the `artifacts` claim, the directory inside it, and the
+   * path in the build pod. Unset without `artifacts` (outputs then stay in the source volume).
+   */
+  public readonly artifacts: pulumi.Output<ArtifactsLocation | undefined>;
 
   constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyRemoteJob "${name}"`;
@@ -399,9 +397,8 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       {
         metadata: { namespace: checked.namespace },
         data: {
-          "config.yml": lift(
-            { host, tlsEnabled: fleet.tlsEnabled, globalConfig: checked.globalConfig },
-            (c) => earthlyClientConfig(c.host, c.tlsEnabled, c.globalConfig),
+          "config.yml": lift({ host, tlsEnabled: fleet.tlsEnabled }, (c) =>
+            earthlyClientConfig(c.host, c.tlsEnabled, args.earthlyConfig, args.gitCredentials),
           ),
         },
       },
@@ -453,10 +450,12 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);
+    this.artifacts = pulumi.output(artifactsLocation(args.artifacts, args.srcDir ?? DEFAULT_SRC_DIR));
     this.registerOutputs({
       jobName: this.jobName,
       namespace: this.namespace,
       buildkitHost: this.buildkitHost,
+      artifacts: this.artifacts,
     });
   }
 }

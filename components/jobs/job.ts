@@ -44,8 +44,27 @@ import {
   mountPath,
   printableText,
   rfc1123Label,
+  rfc1123Subdomain,
 } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
+import {
+  BuildSecret,
+  buildSecretEnv,
+  buildSecretEnvConflicts,
+  buildSecretFlags,
+  buildSecretsRule,
+} from "./buildSecrets";
+import {
+  ArtifactsVolume,
+  artifactsSourceConflict,
+  artifactsVolumeEntry,
+  artifactsVolumeRule,
+} from "./artifacts";
+import { EarthlyConfig, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
+import { GitCredentials, gitCredentialConflicts, gitCredentialsRule } from "./git";
+import { dockerConfigEnvConflict } from "./registries";
+import { imagePullSecretsRule } from "../kubernetes/registries";
+import { accessPieces } from "./access";
 
 /** Arguments both Earthly Jobs take. */
 export interface EarthlyJobArgs {
@@ -76,7 +95,7 @@ export interface EarthlyJobArgs {
    * and the artifacts a build saves locally; an `emptyDir` given without `sizeLimit` gets 4Gi too).
    */
   sourceVolume?: VolumeChoice;
-  /** Extra environment, e.g. `GLOBAL_CONFIG`, or `EARTHLY_TOKEN` from a Secret. */
+  /** Extra environment, e.g. `EARTHLY_TOKEN` from a Secret (not `GLOBAL_CONFIG` or `GIT_CONFIG`: use `earthlyConfig`). */
   env?: pulumi.Input<EnvVar[]>;
   /**
    * Requests and limits; fields given replace the defaults one by one. Without an ephemeral-storage
@@ -113,6 +132,41 @@ export interface EarthlyJobArgs {
   rebuildTrigger?: pulumi.Input<string>;
   /** Extra labels for the Job and its pod. */
   labels?: { [key: string]: string };
+  /**
+   * Build secrets (`RUN --secret NAME`), each from a key of a Secret in the Job's namespace. Each
+   * becomes a variable `NAME` filled from the Secret (`valueFrom.secretKeyRef`) and the flag
+   * `--secret NAME`, so the value appears in no pod spec, argument or Pulumi state. In remote mode
+   * the client reads them and sends them to the daemon for the build.
+   */
+  buildSecrets?: BuildSecret[];
+  /**
+   * An existing PersistentVolumeClaim for the build's local outputs (`SAVE ARTIFACT ... AS LOCAL`,
+   * `earthly --artifact`), mounted at `directory` (default `out`) inside the working directory;
+   * the Job's `artifacts` output says where. Without it, outputs land in the source volume.
+   */
+  artifacts?: ArtifactsVolume;
+  /**
+   * Earthly's config file (`/etc/.earthly/config.yml`, mounted from a ConfigMap): `global` settings
+   * and per-host `git` settings, merged with what the component sets itself. The keys the component
+   * owns (the BuildKit host, TLS, the cache size) and credentials are refused.
+   */
+  earthlyConfig?: EarthlyConfig;
+  /**
+   * Private Git repositories (the remote target, `IMPORT`, `GIT CLONE`): HTTPS tokens and an SSH key
+   * from Secrets in the Job's namespace, by name. They are mounted read-only (mode 0400); a wrapper
+   * writes a netrc file and starts an SSH agent in a memory volume, then runs the image's entrypoint.
+   * An SSH key needs `knownHosts`: host key checking stays on.
+   */
+  gitCredentials?: GitCredentials;
+  /** Secrets the kubelet uses to pull the Earthly image from a private registry or mirror. */
+  imagePullSecrets?: string[];
+  /**
+   * A `kubernetes.io/dockerconfigjson` Secret in the Job's namespace with the credentials of the
+   * registries the build pulls from and pushes to (`--push`, `SAVE IMAGE --push`). Its
+   * `.dockerconfigjson` is mounted read-only (mode 0400) as `config.json` in `DOCKER_CONFIG`, where
+   * Earthly reads Docker credentials; in remote mode the client answers the daemon's requests for them.
+   */
+  dockerConfigSecret?: string;
 }
 
 /** The pod-template annotation carrying {@link EarthlyJobArgs.rebuildTrigger}. */
@@ -140,8 +194,28 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
     waitForCompletion: booleanValue,
     rebuildTrigger: printableText,
     labels: labelMap,
+    buildSecrets: buildSecretsRule,
+    artifacts: artifactsVolumeRule,
+    earthlyConfig: earthlyConfigRule("all-in-one"),
+    gitCredentials: gitCredentialsRule,
+    imagePullSecrets: imagePullSecretsRule,
+    dockerConfigSecret: rfc1123Subdomain,
   },
   cross: [
+    {
+      reads: ["gitCredentials", "earthlyConfig", "env"],
+      check: (args) => gitCredentialConflicts(args.gitCredentials, args.earthlyConfig, args.env),
+    },
+    {
+      reads: ["dockerConfigSecret", "env"],
+      check: (args) => dockerConfigEnvConflict(args.dockerConfigSecret, args.env),
+    },
+    { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
+    { reads: ["buildSecrets", "env"], check: (args) => buildSecretEnvConflicts(args.buildSecrets, args.env) },
+    {
+      reads: ["artifacts", "sourceVolume"],
+      check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
+    },
     requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
     {
       reads: ["image", "earthlyVersion", "imageRepository", "imageDigest"],
@@ -232,19 +306,33 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       version: toLabelValue(args.image ? "custom" : version),
     }),
   }));
+  const access = accessPieces(args);
   const container = buildContainer({
     name: "earthly",
+    command: access.command,
     image: lift(shape.version, (version) =>
       earthlyImage({ ...args, earthlyVersion: args.image ? undefined : version }),
     ),
-    args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [...(flags ?? []), target]),
-    env: concatLists<KubeObject>([shape.env, [{ name: "SRC_DIR", value: srcDir }]]),
+    args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [
+      ...buildSecretFlags(args.buildSecrets),
+      ...(flags ?? []),
+      target,
+    ]),
+    env: concatLists<KubeObject>([
+      shape.env,
+      [{ name: "SRC_DIR", value: srcDir }, ...buildSecretEnv(args.buildSecrets), ...access.env],
+    ]),
     extraEnv: args.env,
     resources: jobResources(args, shape),
     privileged: shape.privileged,
     readOnlyRootFilesystem: shape.readOnlyRootFilesystem,
     workingDir: srcDir,
-    volumeMounts: [{ name: "workspace", mountPath: srcDir }, ...shape.volumes.map((v) => v.mount)],
+    volumeMounts: [
+      { name: "workspace", mountPath: srcDir },
+      ...shape.volumes.map((v) => v.mount),
+      ...artifactsVolumeEntry(args.artifacts, srcDir).map((v) => v.mount),
+      ...access.volumes.map((v) => v.mount),
+    ],
   });
   const job = buildJob({
     namespace: args.namespace,
@@ -262,9 +350,12 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       volumes: [
         { name: "workspace", ...toKubeVolumeSource(sourceVolumeOf(args)) },
         ...shape.volumes.map((v) => v.volume),
+        ...artifactsVolumeEntry(args.artifacts, srcDir).map((v) => v.volume),
+        ...access.volumes.map((v) => v.volume),
       ],
       scheduling: args.scheduling,
       securityContext: shape.podSecurityContext,
+      imagePullSecrets: access.imagePullSecrets,
     }),
   });
   return job as unknown as EarthlyJobObject;

@@ -121,7 +121,7 @@ export const resourcesRule: Rule<Resources> = objectOf<Resources>({
   limits: computeResourcesRule,
 });
 
-const keyReferenceRule: Rule<KeyReference> = (value, field) => [
+export const keyReferenceRule: Rule<KeyReference> = (value, field) => [
   ...rfc1123Subdomain(value.name, `${field}.name`),
   ...(typeof value.key === "string" && /^[-._a-zA-Z0-9]{1,253}$/.test(value.key)
     ? []
@@ -287,6 +287,8 @@ export interface ContainerInput {
   /** Container name. */
   name: string;
   image: pulumi.Input<string>;
+  /** Replaces the image's entrypoint (e.g. a wrapper that runs it last); unset keeps the image's. */
+  command?: readonly string[];
   /** Arguments to the image's entrypoint. */
   args?: pulumi.Input<readonly string[]>;
   /** Variables set by the package, first, in this order (a list given as an Output is one leaf). */
@@ -324,6 +326,7 @@ export function buildContainer(input: ContainerInput): KubeObject {
     name: input.name,
     image: input.image,
     imagePullPolicy: "IfNotPresent",
+    command: input.command ? [...input.command] : undefined,
     args: lift(input.args, (args) => (args && args.length > 0 ? [...args] : undefined)),
     workingDir: input.workingDir,
     env: concatLists<KubeObject>([input.env, lift(input.extraEnv, (extra) => toKubeEnv(extra ?? []))]),
@@ -347,6 +350,8 @@ export function buildPodSpec(input: {
   securityContext?: KubeObject;
   /** How the scheduler spreads the workload's pods, e.g. across nodes. */
   topologySpreadConstraints?: readonly KubeObject[];
+  /** Secrets the kubelet uses to pull the images (`[{ name }]`). */
+  imagePullSecrets?: readonly KubeObject[];
 }): KubeObject {
   return pruneUndefined({
     restartPolicy: input.restartPolicy,
@@ -369,6 +374,8 @@ export function buildPodSpec(input: {
       input.topologySpreadConstraints && input.topologySpreadConstraints.length > 0
         ? [...input.topologySpreadConstraints]
         : undefined,
+    imagePullSecrets:
+      input.imagePullSecrets && input.imagePullSecrets.length > 0 ? [...input.imagePullSecrets] : undefined,
     containers: [...input.containers],
     volumes: concatLists<KubeObject>([input.volumes]),
   });

@@ -39,6 +39,18 @@ const NODES = kindNodes(
 );
 /** kwok's chaos stage fails a running pod that carries this label. */
 const FAIL_LABEL = { "pod-container-running-failed.stage.kwok.x-k8s.io": "true" };
+/** A one-instance demo fleet without TLS, as a client Job sees it (no fleet needs to run). */
+const PLAINTEXT_FLEET: FleetConnection = {
+  fleetName: FLEET_NAME,
+  namespace: BUILDER_NAMESPACE,
+  buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
+  instanceNames: ["buildkitd-0"],
+  instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
+  earthlyVersion: "v0.8.16",
+  tlsEnabled: false,
+  caCertPem: "",
+  clientLabels: {},
+};
 
 let cp: ControlPlane;
 let binaries: EngineBinaries | undefined;
@@ -176,17 +188,7 @@ describe("real engine", { concurrency: false }, () => {
     const s = await stack("restricted", async () => {
       const k8s = { provider: engineProvider(cp) };
       const clients = securedNamespace(ns, "restricted", k8s);
-      const fleet: FleetConnection = {
-        fleetName: FLEET_NAME,
-        namespace: BUILDER_NAMESPACE,
-        buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
-        instanceNames: ["buildkitd-0"],
-        instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
-        earthlyVersion: "v0.8.16",
-        tlsEnabled: false,
-        caCertPem: "",
-        clientLabels: {},
-      };
+      const fleet = PLAINTEXT_FLEET;
       const job = new EarthlyRemoteJob(
         "build",
         { namespace: clients.metadata.name, target: "+build", fleet, timeoutMinutes: 5 },
@@ -331,17 +333,7 @@ describe("real engine", { concurrency: false }, () => {
       const s = await stack("blocked", async () => {
         const k8s = { provider: engineProvider(cp) };
         const clients = securedNamespace("earthly-blocked", "baseline", k8s);
-        const fleet: FleetConnection = {
-          fleetName: FLEET_NAME,
-          namespace: BUILDER_NAMESPACE,
-          buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
-          instanceNames: ["buildkitd-0"],
-          instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
-          earthlyVersion: "v0.8.16",
-          tlsEnabled: false,
-          caCertPem: "",
-          clientLabels: {},
-        };
+        const fleet = PLAINTEXT_FLEET;
         const job = new EarthlyRemoteJob(
           "build",
           // Not awaited: the scheduler's verdict is what this test reads, not the provider's timeout.

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
-import { RecordedResource, recorded, resetRecord, settle, valueOf } from "./mocks";
+import { recorded, resetRecord, settle, valueOf } from "./mocks";
 import { validateKubeObject } from "./kubeSchema";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../../components/jobs/earthlyRemoteJob";
@@ -14,7 +14,10 @@ import { BuildkitdFleet, BuildkitdFleetArgs } from "../../components/fleet/build
 import { KindCluster, KindClusterArgs } from "../../components/kind/kindCluster";
 import { FleetConnection } from "../../components/fleet/connection";
 
-export type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { Obj, inputsOf, one, plain } from "./recorded";
+
+export type { Obj };
+export { inputsOf, one, plain };
 
 export const JOB = "kubernetes:batch/v1:Job";
 export const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
@@ -66,28 +69,6 @@ export function timeoutsOf(type: string, name: string): { create: string; update
   assert.ok(found.length > 0, `no registration of ${type} ${name}`);
   const { create, update, delete: del } = found[found.length - 1];
   return { create, update, delete: del };
-}
-
-/** A recorded value with every secret wrapper removed (what the provider would see). */
-export function plain(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-/** The one recorded resource of a type and name. */
-export function one(type: string, name: string): RecordedResource {
-  const found = recorded.filter((r) => r.type === type && r.name === name);
-  assert.equal(found.length, 1, `expected exactly one ${type} named ${name}, found ${found.length}`);
-  return found[0];
-}
-
-/** The recorded inputs of a resource, secrets unwrapped. */
-export function inputsOf(type: string, name: string): Obj {
-  return plain(one(type, name).inputs) as Obj;
 }
 
 /** Validates every recorded Kubernetes object (not providers) against the Kubernetes API schema. */

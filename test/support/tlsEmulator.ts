@@ -24,7 +24,7 @@ export const LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
 export type Inputs = Record<string, unknown>;
 
 /** A value as the provider sees it: secrets unwrapped. */
-export function plain(value: unknown): unknown {
+function plain(value: unknown): unknown {
   return pulumi.runtime.isRpcSecret(value) ? pulumi.runtime.unwrapRpcSecret(value) : value;
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Build secrets (`RUN --secret NAME` in an Earthfile) from Kubernetes Secrets, by reference.
+ *
+ * Earthly takes a secret's value three ways: `--secret NAME=value` on the command line,
+ * `--secret NAME` with the value read from the environment variable `NAME`, or `EARTHLY_SECRETS`
+ * (`NAME=value,...` in one variable). Each secret becomes here a variable whose value comes from
+ * the Secret (`valueFrom.secretKeyRef`) plus the flag `--secret NAME`: the pod spec holds only the
+ * Secret's name and key, and the process list (the command line) only the secret's name. The first
+ * way would put the value in the container's arguments, the pod spec and every process list; the
+ * third needs every value joined in one Secret key, and a comma in a value breaks it.
+ */
+import { KubeObject, KeyReference, RESERVED_ENV, EnvVar, keyReferenceRule } from "../kubernetes/pod";
+import { Problem, Rule } from "../validation/errors";
+import { allOf, eachOf, envVarName, objectOf, uniqueBy } from "../validation/rules";
+
+/** One build secret: the name an Earthfile's `RUN --secret` asks for, and the Secret key holding its value. */
+export interface BuildSecret {
+  /**
+   * The secret's name as the Earthfile names it (`RUN --secret NAME` or `RUN --secret VAR=NAME`). It
+   * is also the name of the variable that carries the value into Earthly, so it must be a valid
+   * environment variable name, and not one Earthly or the components read.
+   */
+  name: string;
+  /** The key of a Secret in the Job's namespace holding the value; the Secret must exist before the Job starts. */
+  secretKeyRef: KeyReference;
+}
+
+/**
+ * Names a build secret may not take: the variables the components set, those the `earthly/earthly`
+ * entrypoint or Earthly read (an `EARTHLY_*` variable is one of Earthly's own flags), the ones the
+ * Git and registry access set up (`NETRC`, `SSH_AUTH_SOCK`, `DOCKER_CONFIG`), and the ones a process
+ * depends on.
+ */
+export const RESERVED_SECRET_NAMES: readonly string[] = [
+  ...RESERVED_ENV,
+  "HOME",
+  "PATH",
+  "USER",
+  "TMPDIR",
+  "GLOBAL_CONFIG",
+  "GIT_CONFIG",
+  "NO_DOCKER",
+  "DOCKER_HOST",
+  "DOCKER_CONFIG",
+  "SSH_AUTH_SOCK",
+  "NETRC",
+  "FORCE_COLOR",
+  "NO_COLOR",
+];
+/** Prefixes a build secret's name may not start with: Earthly's (and EarthBuild's), BuildKit's and Git's own variables. */
+export const RESERVED_SECRET_PREFIXES: readonly string[] = ["EARTHLY_", "EARTH_", "BUILDKIT_", "GIT_"];
+
+const secretName: Rule<string> = (value, field) => {
+  const syntax = envVarName(value, field);
+  if (syntax.length > 0) return syntax;
+  return RESERVED_SECRET_NAMES.includes(value) || RESERVED_SECRET_PREFIXES.some((p) => value.startsWith(p))
+    ? [
+        {
+          field,
+          value,
+          allowed: `an environment variable name other than ${RESERVED_SECRET_NAMES.join(", ")} and not starting with ${RESERVED_SECRET_PREFIXES.join(", ")}: the components or Earthly use those`,
+        },
+      ]
+    : [];
+};
+
+const buildSecretRule: Rule<BuildSecret> = (value, field) => [
+  ...(value.name === undefined
+    ? [{ field: `${field}.name`, value: undefined, allowed: "the secret's name" }]
+    : []),
+  ...(value.secretKeyRef === undefined
+    ? [{ field: `${field}.secretKeyRef`, value: undefined, allowed: "a Secret name and key" }]
+    : []),
+  ...objectOf<BuildSecret>({ name: secretName, secretKeyRef: keyReferenceRule })(value, field),
+];
+
+/** Checks the list of build secrets: each valid, no name twice. */
+export const buildSecretsRule: Rule<BuildSecret[]> = allOf(
+  eachOf(buildSecretRule),
+  uniqueBy((s) => s.name, "a secret name not already listed"),
+);
+
+/** Refuses a build secret whose name is also a variable in `env` (one of the two would be lost). */
+export function buildSecretEnvConflicts(
+  secrets: readonly BuildSecret[] | undefined,
+  env: readonly EnvVar[] | undefined,
+): Problem[] {
+  const names = new Set((env ?? []).map((e) => e.name));
+  return (secrets ?? []).flatMap((s, i) =>
+    names.has(s.name)
+      ? [
+          {
+            field: `buildSecrets[${i}].name`,
+            value: s.name,
+            allowed: "a name not also set in env: the secret's variable would replace it, or it the secret",
+          },
+        ]
+      : [],
+  );
+}
+
+/** The container variables carrying the secrets: each from its Secret key, never a value. */
+export function buildSecretEnv(secrets: readonly BuildSecret[] | undefined): KubeObject[] {
+  return (secrets ?? []).map((s) => ({
+    name: s.name,
+    valueFrom: {
+      secretKeyRef: {
+        name: s.secretKeyRef.name,
+        key: s.secretKeyRef.key,
+        ...(s.secretKeyRef.optional !== undefined ? { optional: s.secretKeyRef.optional } : {}),
+      },
+    },
+  }));
+}
+
+/** Earthly's flags for the secrets: `--secret NAME`, the value read from the variable of that name. */
+export function buildSecretFlags(secrets: readonly BuildSecret[] | undefined): string[] {
+  return (secrets ?? []).flatMap((s) => ["--secret", s.name]);
+}

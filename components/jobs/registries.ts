@@ -1,0 +1,57 @@
+/**
+ * Registry credentials for the builds: a `kubernetes.io/dockerconfigjson` Secret mounted where
+ * Earthly reads Docker credentials. (Pull secrets and BuildKit's mirrors are in
+ * `kubernetes/registries.ts`, shared with the fleet.)
+ *
+ * What Earthly does: the earthly binary (the client, in remote mode) answers BuildKit's requests for
+ * registry credentials over the session, from the Docker config it loads the Docker way
+ * (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; Earthly's auth guide: "uses the same
+ * Docker libraries"). So the Secret's `.dockerconfigjson` is mounted as `config.json` in a read-only
+ * directory (mode 0400) and `DOCKER_CONFIG` names it; the daemons never hold the credentials.
+ */
+import { KubeObject } from "../kubernetes/pod";
+import { Problem } from "../validation/errors";
+
+/** Where the Docker config Secret is mounted, and `DOCKER_CONFIG`. */
+export const DOCKER_CONFIG_DIR = "/etc/earthly-kubernetes/docker";
+/** The key Kubernetes gives a `kubernetes.io/dockerconfigjson` Secret. */
+export const DOCKER_CONFIG_JSON_KEY = ".dockerconfigjson";
+
+/** The Docker config Secret's volume, mount and `DOCKER_CONFIG` (none without it). */
+export function dockerConfigPieces(secretName: string | undefined): {
+  env: KubeObject[];
+  volumes: { volume: KubeObject; mount: KubeObject }[];
+} {
+  if (secretName === undefined) return { env: [], volumes: [] };
+  return {
+    env: [{ name: "DOCKER_CONFIG", value: DOCKER_CONFIG_DIR }],
+    volumes: [
+      {
+        volume: {
+          name: "docker-config",
+          secret: {
+            secretName,
+            items: [{ key: DOCKER_CONFIG_JSON_KEY, path: "config.json" }],
+            defaultMode: 0o400,
+          },
+        },
+        mount: { name: "docker-config", mountPath: DOCKER_CONFIG_DIR, readOnly: true },
+      },
+    ],
+  };
+}
+
+/** `DOCKER_CONFIG` in `env` together with `dockerConfigSecret`. */
+export function dockerConfigEnvConflict(
+  secretName: string | undefined,
+  env: readonly { name: string }[] | undefined,
+): Problem[] {
+  if (secretName === undefined) return [];
+  return (env ?? [])
+    .filter((e) => e.name === "DOCKER_CONFIG")
+    .map((e) => ({
+      field: "env.name",
+      value: e.name,
+      allowed: "not together with dockerConfigSecret, which sets it",
+    }));
+}
