@@ -53,6 +53,7 @@ void pulumi.runtime.setMocks(
 // Loaded after setMocks, like every program the engine runs.
 import { settle } from "./support/rejections";
 import { stackConfigGetter } from "./support/stackConfig";
+import { plain } from "./support/values";
 import { readDemoConfig } from "../stacks/config";
 import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, demo } from "../stacks/demo";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, BuildkitdFleet } from "../components";
@@ -65,17 +66,6 @@ const kindOf = (r: Registered) => r.type.slice("kubernetes:".length);
 /** Kubernetes objects, not providers or Commands. */
 function kubeObjects(records: readonly Registered[]): Registered[] {
   return records.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index"));
-}
-
-/** The input with its secret wrappers removed (unknowns stay). */
-function plain(value: unknown): unknown {
-  if (pulumi.runtime.isRpcSecret(value)) return plain(pulumi.runtime.unwrapRpcSecret(value));
-  if (pulumi.isUnknown(value)) return value;
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
 }
 
 /** Paths of every value in `value` that `is` picks (the walk does not enter what it picks). */

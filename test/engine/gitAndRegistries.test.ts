@@ -6,16 +6,12 @@
  * no credential value reaches the stack's state.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import { BuildkitdFleet, EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
-import { kindConfigInputOf } from "../../components/kind/kindCluster";
-import { kindNodes } from "../../components/kind/nodes";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
-import { EngineBinaries, engineBinaries } from "./binaries";
-import { ControlPlane, startControlPlane } from "./controlPlane";
+import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
-import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
 const BUILDERS = "git-builders";
 const CLIENTS = "git-clients";
@@ -25,9 +21,7 @@ const DOCKER_AUTH = Buffer.from("robot:ENGINEregistryPASSWORD").toString("base64
 
 type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let cp: ControlPlane;
-let binaries: EngineBinaries;
-let env: PulumiEnvironment;
+const engine = engineFixture("gitreg", [BUILDER_POOL, GENERAL_POOL]);
 
 /** The Secrets and the ConfigMap a platform team creates in a namespace, by hand. */
 function createCredentials(namespace: string): void {
@@ -62,7 +56,7 @@ function createCredentials(namespace: string): void {
       },
     },
   ];
-  cp.kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+  engine.cp.kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
 }
 
 const ACCESS = {
@@ -79,46 +73,31 @@ const ACCESS = {
   earthlyConfig: { global: { disable_analytics: "true" } },
 };
 
-before(async () => {
-  binaries = engineBinaries();
-  cp = await startControlPlane(
-    binaries,
-    // The client needs an untainted node, as in the demo: the general pool.
-    kindNodes(
-      "gitreg",
-      kindConfigInputOf({ clusterName: "gitreg", workerPools: [BUILDER_POOL, GENERAL_POOL] }),
-    ),
-  );
-  env = await pulumiEnvironment(binaries);
+before(() => {
   for (const [ns, level] of [
     [BUILDERS, "privileged"],
     [CLIENTS, "restricted"],
   ]) {
-    cp.kubectl(["create", "namespace", ns]);
-    cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
-    cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/warn=${level}`]);
+    engine.cp.kubectl(["create", "namespace", ns]);
+    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
+    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/warn=${level}`]);
     createCredentials(ns);
   }
 });
 
-after(async () => {
-  await cp?.stop();
-  env?.dispose();
-});
-
 function json(args: string[]): Obj {
-  return JSON.parse(cp.kubectl([...args, "-o", "json"])) as Obj;
+  return JSON.parse(engine.cp.kubectl([...args, "-o", "json"])) as Obj;
 }
 
 /** Server-side dry run of a pod with a Job's pod spec: the API server's admission, warnings included. */
 function admitted(namespace: string, spec: Obj): { status: number; stderr: string } {
   const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "admission-check", namespace }, spec };
-  return cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+  return engine.cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
 }
 
 test("both Jobs and the fleet with every Git and registry setting: accepted, admitted, nothing secret in the state", async () => {
-  const s = await env.stack("gitreg", async () => {
-    const k8s = { provider: engineProvider(cp) };
+  const s = await engine.env.stack("gitreg", async () => {
+    const k8s = { provider: engineProvider(engine.cp) };
     const fleet = new BuildkitdFleet(
       "buildkitd",
       {

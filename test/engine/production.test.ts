@@ -7,16 +7,12 @@
  * appears in no stored object but its Secret, in no output, no state and no log.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
-import { kindConfigInputOf } from "../../components/kind/kindCluster";
-import { kindNodes } from "../../components/kind/nodes";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
-import { EngineBinaries, engineBinaries } from "./binaries";
-import { ControlPlane, startControlPlane } from "./controlPlane";
+import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
-import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
 const BUILDS = "prod-builds";
 const CI = "prod-ci";
@@ -25,23 +21,7 @@ const CLAIM = "build-artifacts";
 
 type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-let cp: ControlPlane;
-let binaries: EngineBinaries;
-let env: PulumiEnvironment;
-
-before(async () => {
-  binaries = engineBinaries();
-  cp = await startControlPlane(
-    binaries,
-    kindNodes("prod", kindConfigInputOf({ clusterName: "prod", workerPools: [BUILDER_POOL, GENERAL_POOL] })),
-  );
-  env = await pulumiEnvironment(binaries);
-});
-
-after(async () => {
-  await cp?.stop();
-  env?.dispose();
-});
+const engine = engineFixture("prod", [BUILDER_POOL, GENERAL_POOL]);
 
 /** A pre-provisioned volume and the claim bound to it, as a platform team's storage class would give. */
 function claimManifests(namespace: string): string {
@@ -91,9 +71,9 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
     [BUILDS, "privileged"],
     [CI, "restricted"],
   ] as const) {
-    cp.kubectl(["create", "namespace", ns]);
-    cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
-    cp.kubectl([
+    engine.cp.kubectl(["create", "namespace", ns]);
+    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
+    engine.cp.kubectl([
       "--namespace",
       ns,
       "create",
@@ -102,12 +82,12 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
       "build-secrets",
       `--from-literal=npm-token=${SENTINEL}`,
     ]);
-    cp.kubectl(["apply", "-f", "-"], claimManifests(ns));
+    engine.cp.kubectl(["apply", "-f", "-"], claimManifests(ns));
   }
 
   const secrets = [{ name: "NPM_TOKEN", secretKeyRef: { name: "build-secrets", key: "npm-token" } }];
-  const s = await env.stack("production", async () => {
-    const k8s = { provider: engineProvider(cp) };
+  const s = await engine.env.stack("production", async () => {
+    const k8s = { provider: engineProvider(engine.cp) };
     const aio = new EarthlyAllInOneJob(
       "build",
       {
@@ -160,7 +140,7 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
     [BUILDS, String(up.outputs.aioJob.value), "/workspace/out"],
     [CI, String(up.outputs.clientJob.value), "/workspace/dist"],
   ]) {
-    const jobText = cp.kubectl(["--namespace", ns, "get", `job/${name}`, "-o", "json"]);
+    const jobText = engine.cp.kubectl(["--namespace", ns, "get", `job/${name}`, "-o", "json"]);
     const job = JSON.parse(jobText) as Obj;
     assert.equal(job.status.succeeded, 1, `job ${ns}/${name} did not succeed`);
     // As the API server stored it: the reference, the flag, the claim.
@@ -176,7 +156,7 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
     );
     assert.equal((container.volumeMounts as Obj[]).find((m) => m.name === "artifacts")?.mountPath, mountPath);
     // The pod ran with the claim bound, and neither the Job, its pod nor its log holds the value.
-    const podsText = cp.kubectl([
+    const podsText = engine.cp.kubectl([
       "--namespace",
       ns,
       "get",
@@ -187,9 +167,11 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
       "json",
     ]);
     assert.equal((JSON.parse(podsText) as Obj).items.length, 1);
-    const claim = JSON.parse(cp.kubectl(["--namespace", ns, "get", `pvc/${CLAIM}`, "-o", "json"])) as Obj;
+    const claim = JSON.parse(
+      engine.cp.kubectl(["--namespace", ns, "get", `pvc/${CLAIM}`, "-o", "json"]),
+    ) as Obj;
     assert.equal(claim.status.phase, "Bound");
-    const log = cp.kubectl(["--namespace", ns, "logs", `job/${name}`]);
+    const log = engine.cp.kubectl(["--namespace", ns, "logs", `job/${name}`]);
     for (const [what, text] of [
       ["job", jobText],
       ["pods", podsText],
@@ -201,9 +183,9 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
 
   // The client's pod is admitted under `restricted` without a warning, claim and all.
   const clientJob = JSON.parse(
-    cp.kubectl(["--namespace", CI, "get", `job/${String(up.outputs.clientJob.value)}`, "-o", "json"]),
+    engine.cp.kubectl(["--namespace", CI, "get", `job/${String(up.outputs.clientJob.value)}`, "-o", "json"]),
   ) as Obj;
-  const admitted = cp.tryKubectl(
+  const admitted = engine.cp.tryKubectl(
     ["create", "--dry-run=server", "-f", "-"],
     JSON.stringify({
       apiVersion: "v1",
@@ -222,8 +204,8 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
   await s.destroy();
   // The claim and its data are the team's: destroying the stack leaves them.
   assert.equal(
-    (JSON.parse(cp.kubectl(["--namespace", BUILDS, "get", `pvc/${CLAIM}`, "-o", "json"])) as Obj).status
-      .phase,
+    (JSON.parse(engine.cp.kubectl(["--namespace", BUILDS, "get", `pvc/${CLAIM}`, "-o", "json"])) as Obj)
+      .status.phase,
     "Bound",
   );
 });

@@ -4,43 +4,23 @@
  * and its next `up` moves the state to the new token without touching a Kubernetes object.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { BuildkitdFleet } from "../../components";
-import { kindConfigInputOf } from "../../components/kind/kindCluster";
-import { kindNodes } from "../../components/kind/nodes";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_POOL } from "../../stacks/demo";
 import { securedNamespace } from "../../stacks/namespaces";
-import { EngineBinaries, engineBinaries } from "./binaries";
-import { ControlPlane, startControlPlane } from "./controlPlane";
+import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
-import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
 const NEW_TYPE = "earthly-kubernetes:index:BuildkitdFleet";
 const OLD_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
 const NAMESPACE = "rename-check";
 
-let cp: ControlPlane;
-let binaries: EngineBinaries;
-let env: PulumiEnvironment;
-
-before(async () => {
-  binaries = engineBinaries();
-  cp = await startControlPlane(
-    binaries,
-    kindNodes("rename", kindConfigInputOf({ clusterName: "rename", workerPools: [BUILDER_POOL] })),
-  );
-  env = await pulumiEnvironment(binaries);
-});
-
-after(async () => {
-  await cp?.stop();
-  env?.dispose();
-});
+const engine = engineFixture("rename", [BUILDER_POOL]);
 
 test("a stack deployed under the old type token keeps its fleet: no change previewed, nothing replaced", async () => {
-  const s = await env.stack("rename", async () => {
-    const k8s = { provider: engineProvider(cp) };
+  const s = await engine.env.stack("rename", async () => {
+    const k8s = { provider: engineProvider(engine.cp) };
     const namespace = securedNamespace(NAMESPACE, "privileged", k8s);
     const fleet = new BuildkitdFleet(
       "buildkitd",
@@ -50,7 +30,7 @@ test("a stack deployed under the old type token keeps its fleet: no change previ
     return { host: fleet.buildkitHost };
   });
   await s.up();
-  const uid = cp.kubectl([
+  const uid = engine.cp.kubectl([
     "--namespace",
     NAMESPACE,
     "get",
@@ -80,7 +60,14 @@ test("a stack deployed under the old type token keeps its fleet: no change previ
     "state moved to the new token",
   );
   assert.equal(
-    cp.kubectl(["--namespace", NAMESPACE, "get", "statefulset/buildkitd", "-o", "jsonpath={.metadata.uid}"]),
+    engine.cp.kubectl([
+      "--namespace",
+      NAMESPACE,
+      "get",
+      "statefulset/buildkitd",
+      "-o",
+      "jsonpath={.metadata.uid}",
+    ]),
     uid,
     "the same StatefulSet",
   );
