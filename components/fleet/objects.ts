@@ -7,7 +7,9 @@ import type * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   EnvVar,
-  KubeObject,
+  KubeEnvVar,
+  KubeVolume,
+  KubeVolumeMount,
   Resources,
   VolumeChoice,
   buildContainer,
@@ -207,7 +209,7 @@ export function buildkitdStatefulSet(
   const labels = fleetLabels(input);
   const selector = fleetSelector(input);
   const cache = effectiveCacheSize(input);
-  const env = concatLists<KubeObject>([
+  const env = concatLists<KubeEnvVar>([
     [
       { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },
       { name: "BUILDKIT_TLS_ENABLED", value: String(input.tlsEnabled) },
@@ -220,19 +222,19 @@ export function buildkitdStatefulSet(
         : []),
       ...buildkitRegistriesEnv(input.buildkitRegistries),
     ],
-    lift(input.cniMtu, (cniMtu): KubeObject[] =>
+    lift(input.cniMtu, (cniMtu): KubeEnvVar[] =>
       cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
     ),
   ]);
   const tlsMounts = input.tlsEnabled
-    ? (["ca", "cert", "key"] as const).map((file) => ({
+    ? (["ca", "cert", "key"] as const).map((file): KubeVolumeMount => ({
         name: "tls",
         mountPath: DAEMON_TLS_FILES[file],
         subPath: input.tlsSecretKeys?.[file] ?? `${file}.pem`,
         readOnly: true,
       }))
     : [];
-  const probe = { tcpSocket: { port: BUILDKIT_PORT } };
+  const probe: kubernetes.types.input.core.v1.Probe = { tcpSocket: { port: BUILDKIT_PORT } };
   const container = buildContainer({
     name: "buildkitd",
     image: input.image,
@@ -245,7 +247,7 @@ export function buildkitdStatefulSet(
     livenessProbe: { ...probe, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
     volumeMounts: [{ name: "earthly-tmp", mountPath: input.earthlyTmpDir }, ...tlsMounts],
   });
-  const volumes: KubeObject[] = [
+  const volumes: KubeVolume[] = [
     ...(input.persistentCache
       ? []
       : [{ name: "earthly-tmp", ...toKubeVolumeSource(fleetScratchVolume(input)) }]),
@@ -269,7 +271,7 @@ export function buildkitdStatefulSet(
       selector: { matchLabels: selector },
       updateStrategy: { type: "RollingUpdate" },
       template: {
-        metadata: pruneUndefined({
+        metadata: pruneUndefined<kubernetes.types.input.meta.v1.ObjectMeta>({
           labels,
           annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
         }),
@@ -281,13 +283,13 @@ export function buildkitdStatefulSet(
           terminationGracePeriodSeconds: 60,
           topologySpreadConstraints: spreadConstraints(input),
           imagePullSecrets: imagePullSecretsOf(input.imagePullSecrets),
-        }) as unknown as kubernetes.types.input.core.v1.PodSpec,
+        }),
       },
       volumeClaimTemplates: input.persistentCache
         ? [
             {
               metadata: { name: "earthly-tmp" },
-              spec: pruneUndefined({
+              spec: pruneUndefined<kubernetes.types.input.core.v1.PersistentVolumeClaimSpec>({
                 accessModes: ["ReadWriteOnce"],
                 storageClassName: input.persistentCache.storageClassName,
                 resources: { requests: { storage: input.persistentCache.size } },
@@ -304,7 +306,7 @@ export function buildkitdStatefulSet(
 }
 
 /** The spread of the instances over nodes: preferred by default, one per node where there are enough. */
-function spreadConstraints(input: FleetSpecInput): KubeObject[] {
+function spreadConstraints(input: FleetSpecInput): kubernetes.types.input.core.v1.TopologySpreadConstraint[] {
   const spread = input.spread;
   if (spread?.enabled === false) return [];
   return [

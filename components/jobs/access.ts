@@ -2,17 +2,18 @@
  * What Git credentials and registry credentials add to an Earthly Job's container and pod (see
  * `git.ts` and `registries.ts`), in one place for both Jobs.
  */
-import { KubeObject } from "../kubernetes/pod";
+import type * as kubernetes from "@pulumi/kubernetes";
+import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
 import { GitCredentials, gitPodPieces } from "./git";
 import { dockerConfigPieces } from "./registries";
 import { imagePullSecretsOf } from "../kubernetes/registries";
 
 /** The container's extra variables, volumes and command, and the pod's `imagePullSecrets`. */
 export interface AccessPieces {
-  env: KubeObject[];
-  volumes: { volume: KubeObject; mount: KubeObject }[];
+  env: KubeEnvVar[];
+  volumes: VolumeEntry[];
   command?: string[];
-  imagePullSecrets?: KubeObject[];
+  imagePullSecrets?: kubernetes.types.input.core.v1.LocalObjectReference[];
 }
 
 /** The pieces for a Job's `gitCredentials`, `dockerConfigSecret` and `imagePullSecrets`. */

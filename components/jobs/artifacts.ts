@@ -9,7 +9,7 @@
  * survive the pod.
  */
 import * as path from "node:path";
-import { KubeObject } from "../kubernetes/pod";
+import type { VolumeEntry } from "../kubernetes/pod";
 import { Problem, Rule } from "../validation/errors";
 import { objectOf, rfc1123Subdomain } from "../validation/rules";
 
@@ -92,10 +92,7 @@ export function artifactsMountPath(volume: ArtifactsVolume, srcDir: string): str
 }
 
 /** The pod volume and the container mount of the artifacts claim, if any. */
-export function artifactsVolumeEntry(
-  volume: ArtifactsVolume | undefined,
-  srcDir: string,
-): { volume: KubeObject; mount: KubeObject }[] {
+export function artifactsVolumeEntry(volume: ArtifactsVolume | undefined, srcDir: string): VolumeEntry[] {
   if (volume === undefined) return [];
   return [
     {

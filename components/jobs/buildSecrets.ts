@@ -9,7 +9,7 @@
  * way would put the value in the container's arguments, the pod spec and every process list; the
  * third needs every value joined in one Secret key, and a comma in a value breaks it.
  */
-import { KubeObject, KeyReference, RESERVED_ENV, EnvVar, keyReferenceRule } from "../kubernetes/pod";
+import { KeyReference, KubeEnvVar, RESERVED_ENV, EnvVar, keyReferenceRule } from "../kubernetes/pod";
 import { Problem, Rule } from "../validation/errors";
 import { allOf, eachOf, envVarName, objectOf, uniqueBy } from "../validation/rules";
 
@@ -100,8 +100,8 @@ export function buildSecretEnvConflicts(
 }
 
 /** The container variables carrying the secrets: each from its Secret key, never a value. */
-export function buildSecretEnv(secrets: readonly BuildSecret[] | undefined): KubeObject[] {
-  return (secrets ?? []).map((s) => ({
+export function buildSecretEnv(secrets: readonly BuildSecret[] | undefined): KubeEnvVar[] {
+  return (secrets ?? []).map((s): KubeEnvVar => ({
     name: s.name,
     valueFrom: {
       secretKeyRef: {

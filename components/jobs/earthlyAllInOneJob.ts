@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   DEFAULT_SRC_DIR,
-  KubeObject,
+  KubeEnvVar,
   Resources,
   VolumeChoice,
   cniMtuRule,
@@ -199,7 +199,7 @@ export function allInOneJobObject(
     version: args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
     privileged: true,
     ...allInOneShape(args),
-    env: concatLists<KubeObject>([
+    env: concatLists<KubeEnvVar>([
       [
         { name: "EARTHLY_TMP_DIR", value: tmpDir },
         ...(cache.cacheSizeMb !== undefined
@@ -210,7 +210,7 @@ export function allInOneJobObject(
           : []),
       ],
       buildkitRegistriesEnv(args.buildkitRegistries),
-      lift(args.cniMtu, (cniMtu): KubeObject[] =>
+      lift(args.cniMtu, (cniMtu): KubeEnvVar[] =>
         cniMtu !== undefined ? [{ name: "CNI_MTU", value: String(cniMtu) }] : [],
       ),
     ]),

@@ -7,8 +7,9 @@
  * the file is visible in the cluster. Credentials never go into it: Git tokens reach Earthly through
  * a netrc file and SSH keys through an agent (see `git.ts`).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { KubeObject } from "../kubernetes/pod";
+import type { VolumeEntry } from "../kubernetes/pod";
 import { sortedByKey } from "../kubernetes/objects";
 import { Problem, Rule } from "../validation/errors";
 import { dnsName, integerBetween, oneOf, printableText } from "../validation/rules";
@@ -229,7 +230,7 @@ export function needsConfigFile(args: { earthlyConfig?: EarthlyConfig; gitCreden
 }
 
 /** The config file mounted read-only from a ConfigMap's `config.yml`, at {@link EARTHLY_CONFIG_PATH}. */
-export function earthlyConfigVolume(configMapName: unknown): { volume: KubeObject; mount: KubeObject } {
+export function earthlyConfigVolume(configMapName: pulumi.Input<string>): VolumeEntry {
   return {
     volume: { name: "earthly-config", configMap: { name: configMapName } },
     mount: { name: "earthly-config", mountPath: EARTHLY_CONFIG_PATH, subPath: "config.yml", readOnly: true },

@@ -16,9 +16,9 @@ import {
   ClientSecurity,
   DEFAULT_SRC_DIR,
   EnvVar,
-  KubeObject,
   Resources,
   VolumeChoice,
+  VolumeEntry,
   clientSecurityRule,
   distinctDirectories,
   envListRule,
@@ -199,10 +199,10 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
 };
 
 /** The client's home and temporary volumes (see {@link CLIENT_HOME}). */
-const CLIENT_SCRATCH: readonly { volume: KubeObject; mount: KubeObject; choice: VolumeChoice }[] = [
+const CLIENT_SCRATCH: readonly (VolumeEntry & { choice: VolumeChoice })[] = [
   { name: "earthly-home", path: CLIENT_HOME, size: CLIENT_HOME_SIZE },
   { name: "tmp", path: CLIENT_TMP, size: CLIENT_TMP_SIZE },
-].map(({ name, path, size }) => {
+].map(({ name, path, size }): VolumeEntry & { choice: VolumeChoice } => {
   const choice: VolumeChoice = { emptyDir: { sizeLimit: size } };
   return { volume: { name, ...toKubeVolumeSource(choice) }, mount: { name, mountPath: path }, choice };
 });
@@ -318,7 +318,7 @@ export function remoteJobObject(
   fleet: FleetConnectionInputs,
   mounted: { configMapName: pulumi.Input<string>; certSecretName: pulumi.Input<string> },
 ): EarthlyJobObject {
-  const certs = {
+  const certs: VolumeEntry = {
     volume: { name: "earthly-certs", secret: { secretName: mounted.certSecretName, defaultMode: 0o400 } },
     mount: { name: "earthly-certs", mountPath: CLIENT_CERT_DIR, readOnly: true },
   };
@@ -355,9 +355,7 @@ export function remoteJobObject(
   const tlsEnabled = pulumi.output(fleet.tlsEnabled);
   return {
     ...object(true),
-    spec: tlsEnabled.apply((enabled) =>
-      pulumi.output(object(enabled).spec),
-    ) as pulumi.Output<kubernetes.types.input.batch.v1.JobSpec>,
+    spec: tlsEnabled.apply((enabled) => pulumi.output(object(enabled).spec)),
   };
 }
 

@@ -18,7 +18,8 @@
  * and starts `ssh-agent` there with the key read from its file, then `exec`s the image's own
  * entrypoint with the Job's arguments. The config file says only `auth` (and the SSH user) per host.
  */
-import { KubeObject } from "../kubernetes/pod";
+import type * as kubernetes from "@pulumi/kubernetes";
+import type { KubeEnvVar, KubeVolume, VolumeEntry } from "../kubernetes/pod";
 import { Problem, Rule } from "../validation/errors";
 import { eachOf, objectOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 import { EarthlyConfig, EarthlyGitSite, gitHostRule } from "./earthlyConfig";
@@ -267,8 +268,8 @@ export function gitCredentialConflicts(
 
 /** What the credentials add to the Earthly container: variables, volumes and the wrapper command. */
 export interface GitPodPieces {
-  env: KubeObject[];
-  volumes: { volume: KubeObject; mount: KubeObject }[];
+  env: KubeEnvVar[];
+  volumes: VolumeEntry[];
   /** The container's command (the wrapper), or undefined without credentials. */
   command?: string[];
 }
@@ -278,7 +279,11 @@ export function gitPodPieces(credentials: GitCredentials | undefined): GitPodPie
   const https = credentials?.https ?? [];
   const ssh = credentials?.ssh;
   if (https.length === 0 && ssh === undefined) return { env: [], volumes: [] };
-  const secretVolume = (name: string, secretName: string, items: KubeObject[]) => ({
+  const secretVolume = (
+    name: string,
+    secretName: string,
+    items: kubernetes.types.input.core.v1.KeyToPath[],
+  ): KubeVolume => ({
     name,
     secret: { secretName, items, defaultMode: CREDENTIAL_FILE_MODE },
   });
@@ -287,7 +292,7 @@ export function gitPodPieces(credentials: GitCredentials | undefined): GitPodPie
       volume: { name: "git-runtime", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
       mount: { name: "git-runtime", mountPath: GIT_RUNTIME_DIR },
     },
-    ...https.map((c, i) => ({
+    ...https.map((c, i): VolumeEntry => ({
       volume: secretVolume(`git-https-${i}`, c.secretName, [
         { key: c.usernameKey ?? "username", path: "username" },
         { key: c.passwordKey ?? "password", path: "password" },

@@ -7,9 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_SRC_DIR,
   EnvVar,
-  KubeObject,
+  KubeEnvVar,
+  KubePodSecurityContext,
+  KubePodSpec,
   Resources,
   VolumeChoice,
+  VolumeEntry,
   argsRule,
   buildContainer,
   buildPodSpec,
@@ -249,18 +252,18 @@ export interface EarthlyJobShape {
   /** Ephemeral storage the container needs beyond its node-disk volumes: writable layer and logs. */
   storageHeadroom: string;
   /** The pod's security context (the unprivileged client's user and group). */
-  podSecurityContext?: KubeObject;
+  podSecurityContext?: KubePodSecurityContext;
   /** For an unprivileged container: a read-only root filesystem. */
   readOnlyRootFilesystem?: boolean;
   /** Variables set by the package, before `SRC_DIR` and the user's. */
-  env: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
+  env: readonly KubeEnvVar[] | pulumi.Output<readonly KubeEnvVar[]>;
   /** Labels the pod needs besides the recommended ones (e.g. the fleet's client label). */
   extraLabels?: pulumi.Input<{ [key: string]: string }>;
   /**
    * Volumes besides the workspace, each with where it is mounted, and, for a volume that may take
    * node disk, its choice (its size then counts towards the container's ephemeral storage).
    */
-  volumes: readonly { volume: KubeObject; mount: KubeObject; choice?: VolumeChoice }[];
+  volumes: readonly (VolumeEntry & { choice?: VolumeChoice })[];
 }
 
 /** The workspace volume in force: the one given, or an `emptyDir`, sized by default. */
@@ -318,7 +321,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       ...(flags ?? []),
       target,
     ]),
-    env: concatLists<KubeObject>([
+    env: concatLists<KubeEnvVar>([
       shape.env,
       [{ name: "SRC_DIR", value: srcDir }, ...buildSecretEnv(args.buildSecrets), ...access.env],
     ]),
@@ -358,7 +361,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       imagePullSecrets: access.imagePullSecrets,
     }),
   });
-  return job as unknown as EarthlyJobObject;
+  return job;
 }
 
 /** Options of a build Job. */
@@ -368,30 +371,30 @@ export interface JobInput {
   annotations?: { [key: string]: string };
   /** Annotations of the pod template (a change replaces the Job: its template is immutable). */
   templateAnnotations?: pulumi.Input<{ [key: string]: string } | undefined>;
-  podSpec: KubeObject;
+  podSpec: KubePodSpec;
   backoffLimit: number;
   ttlSecondsAfterFinished?: number;
   activeDeadlineSeconds?: number;
 }
 
 /** A `batch/v1` Job around a pod spec. The name is left to Pulumi's auto-naming (Jobs are immutable). */
-export function buildJob(input: JobInput): KubeObject {
+export function buildJob(input: JobInput): EarthlyJobObject {
   const labels = () => lift(input.labels, (labels) => ({ ...labels }));
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: pruneUndefined({
+    metadata: pruneUndefined<kubernetes.types.input.meta.v1.ObjectMeta>({
       namespace: input.namespace,
       labels: labels(),
       annotations:
         input.annotations && Object.keys(input.annotations).length > 0 ? input.annotations : undefined,
     }),
-    spec: pruneUndefined({
+    spec: pruneUndefined<kubernetes.types.input.batch.v1.JobSpec>({
       backoffLimit: input.backoffLimit,
       ttlSecondsAfterFinished: input.ttlSecondsAfterFinished,
       activeDeadlineSeconds: input.activeDeadlineSeconds,
       template: {
-        metadata: pruneUndefined({
+        metadata: pruneUndefined<kubernetes.types.input.meta.v1.ObjectMeta>({
           labels: labels(),
           annotations: lift(input.templateAnnotations, (annotations) =>
             annotations && Object.keys(annotations).length > 0 ? annotations : undefined,

@@ -9,7 +9,7 @@
  * Docker libraries"). So the Secret's `.dockerconfigjson` is mounted as `config.json` in a read-only
  * directory (mode 0400) and `DOCKER_CONFIG` names it; the daemons never hold the credentials.
  */
-import { KubeObject } from "../kubernetes/pod";
+import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
 import { Problem } from "../validation/errors";
 
 /** Where the Docker config Secret is mounted, and `DOCKER_CONFIG`. */
@@ -19,8 +19,8 @@ export const DOCKER_CONFIG_JSON_KEY = ".dockerconfigjson";
 
 /** The Docker config Secret's volume, mount and `DOCKER_CONFIG` (none without it). */
 export function dockerConfigPieces(secretName: string | undefined): {
-  env: KubeObject[];
-  volumes: { volume: KubeObject; mount: KubeObject }[];
+  env: KubeEnvVar[];
+  volumes: VolumeEntry[];
 } {
   if (secretName === undefined) return { env: [], volumes: [] };
   return {

@@ -70,6 +70,8 @@ export function fieldsOf<T extends object>(
   const recorded = recordedFields.get(input as object);
   if (recorded !== undefined) return recorded as InputFields<T>;
   if (!pulumi.Output.isInstance(input) && !(input instanceof Promise)) return input as InputFields<T>;
-  const whole = pulumi.output(input) as unknown as pulumi.Output<T>;
-  return Object.fromEntries(keys.map((key) => [key, whole.apply((value) => value[key])])) as InputFields<T>;
+  const whole = pulumi.output(input);
+  return Object.fromEntries(
+    keys.map((key) => [key, whole.apply((value) => value[key as keyof typeof value])]),
+  ) as InputFields<T>;
 }

@@ -4,6 +4,7 @@
  * schema; an argument given as an Output stays an Output at the leaves it feeds (see ./inputs), so
  * everything else is known at preview.
  */
+import type * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { concatLists, lift } from "./inputs";
 import { pruneUndefined } from "./objects";
@@ -24,8 +25,27 @@ import {
   uniqueBy,
 } from "../validation/rules";
 
-/** Plain Kubernetes JSON, as the API server sees it. */
-export type KubeObject = { [key: string]: unknown };
+/** A container's variable, as the typed args of `@pulumi/kubernetes` (not the package's {@link EnvVar}). */
+export type KubeEnvVar = kubernetes.types.input.core.v1.EnvVar;
+/** A pod's volume, as typed args. */
+export type KubeVolume = kubernetes.types.input.core.v1.Volume;
+/** A container's volume mount, as typed args. */
+export type KubeVolumeMount = kubernetes.types.input.core.v1.VolumeMount;
+/** A container, as typed args. */
+export type KubeContainer = kubernetes.types.input.core.v1.Container;
+/** A pod spec, as typed args. */
+export type KubePodSpec = kubernetes.types.input.core.v1.PodSpec;
+/** A pod's security context, as typed args. */
+export type KubePodSecurityContext = kubernetes.types.input.core.v1.PodSecurityContext;
+
+/** A pod volume and where the container mounts it. */
+export interface VolumeEntry {
+  volume: KubeVolume;
+  mount: KubeVolumeMount;
+}
+
+/** A volume's source: a {@link KubeVolume} without its name. */
+export type KubeVolumeSource = Omit<KubeVolume, "name">;
 
 /** CPU, memory and ephemeral storage amounts, as Kubernetes quantities. */
 export interface ComputeResources {
@@ -236,27 +256,44 @@ export function mergeResources(defaults: Resources, given: Resources | undefined
   };
 }
 
-function toKubeResources(resources: Resources): KubeObject {
+function toKubeResources(resources: Resources): kubernetes.types.input.core.v1.ResourceRequirements {
   const convert = (c: ComputeResources | undefined) =>
     c === undefined
       ? undefined
       : pruneUndefined({ cpu: c.cpu, memory: c.memory, "ephemeral-storage": c.ephemeralStorage });
-  return pruneUndefined({ requests: convert(resources.requests), limits: convert(resources.limits) });
+  return pruneUndefined<kubernetes.types.input.core.v1.ResourceRequirements>({
+    requests: convert(resources.requests),
+    limits: convert(resources.limits),
+  });
 }
 
 /** The Kubernetes env list for user variables. */
-export function toKubeEnv(env: readonly EnvVar[]): KubeObject[] {
-  return env.map((e) =>
+export function toKubeEnv(env: readonly EnvVar[]): KubeEnvVar[] {
+  return env.map((e): KubeEnvVar =>
     e.secretKeyRef
-      ? { name: e.name, valueFrom: { secretKeyRef: pruneUndefined({ ...e.secretKeyRef }) } }
+      ? {
+          name: e.name,
+          valueFrom: {
+            secretKeyRef: pruneUndefined<kubernetes.types.input.core.v1.SecretKeySelector>({
+              ...e.secretKeyRef,
+            }),
+          },
+        }
       : e.configMapKeyRef
-        ? { name: e.name, valueFrom: { configMapKeyRef: pruneUndefined({ ...e.configMapKeyRef }) } }
+        ? {
+            name: e.name,
+            valueFrom: {
+              configMapKeyRef: pruneUndefined<kubernetes.types.input.core.v1.ConfigMapKeySelector>({
+                ...e.configMapKeyRef,
+              }),
+            },
+          }
         : { name: e.name, value: e.value ?? "" },
   );
 }
 
 /** The Kubernetes volume source for a {@link VolumeChoice}. */
-export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeObject {
+export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeVolumeSource {
   if (choice?.persistentVolumeClaimName) {
     return { persistentVolumeClaim: { claimName: choice.persistentVolumeClaimName } };
   }
@@ -265,7 +302,7 @@ export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeObject
     return {
       ephemeral: {
         volumeClaimTemplate: {
-          spec: pruneUndefined({
+          spec: pruneUndefined<kubernetes.types.input.core.v1.PersistentVolumeClaimSpec>({
             accessModes: ["ReadWriteOnce"],
             storageClassName: choice.ephemeral.storageClassName,
             resources: { requests: { storage: choice.ephemeral.size } },
@@ -275,7 +312,7 @@ export function toKubeVolumeSource(choice: VolumeChoice | undefined): KubeObject
     };
   }
   return {
-    emptyDir: pruneUndefined({
+    emptyDir: pruneUndefined<kubernetes.types.input.core.v1.EmptyDirVolumeSource>({
       sizeLimit: choice?.emptyDir?.sizeLimit,
       medium: choice?.emptyDir?.medium || undefined,
     }),
@@ -292,7 +329,7 @@ export interface ContainerInput {
   /** Arguments to the image's entrypoint. */
   args?: pulumi.Input<readonly string[]>;
   /** Variables set by the package, first, in this order (a list given as an Output is one leaf). */
-  env: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
+  env: readonly KubeEnvVar[] | pulumi.Output<readonly KubeEnvVar[]>;
   /** User variables, after ours. */
   extraEnv?: pulumi.Input<readonly EnvVar[] | undefined>;
   resources: Resources;
@@ -304,15 +341,15 @@ export interface ContainerInput {
   /** For an unprivileged container: a read-only root filesystem (default true). */
   readOnlyRootFilesystem?: boolean;
   workingDir?: string;
-  volumeMounts: readonly KubeObject[];
-  ports?: readonly KubeObject[];
-  readinessProbe?: KubeObject;
-  livenessProbe?: KubeObject;
+  volumeMounts: readonly KubeVolumeMount[];
+  ports?: readonly kubernetes.types.input.core.v1.ContainerPort[];
+  readinessProbe?: kubernetes.types.input.core.v1.Probe;
+  livenessProbe?: kubernetes.types.input.core.v1.Probe;
 }
 
 /** A container with the security context that matches its privilege. */
-export function buildContainer(input: ContainerInput): KubeObject {
-  const securityContext = input.privileged
+export function buildContainer(input: ContainerInput): KubeContainer {
+  const securityContext: kubernetes.types.input.core.v1.SecurityContext = input.privileged
     ? // buildkitd needs the full privileged context (the image checks for CAP_SYS_ADMIN).
       { privileged: true }
     : {
@@ -322,14 +359,14 @@ export function buildContainer(input: ContainerInput): KubeObject {
         readOnlyRootFilesystem: input.readOnlyRootFilesystem ?? true,
         seccompProfile: { type: "RuntimeDefault" },
       };
-  return pruneUndefined({
+  return pruneUndefined<KubeContainer>({
     name: input.name,
     image: input.image,
     imagePullPolicy: "IfNotPresent",
     command: input.command ? [...input.command] : undefined,
     args: lift(input.args, (args) => (args && args.length > 0 ? [...args] : undefined)),
     workingDir: input.workingDir,
-    env: concatLists<KubeObject>([input.env, lift(input.extraEnv, (extra) => toKubeEnv(extra ?? []))]),
+    env: concatLists<KubeEnvVar>([input.env, lift(input.extraEnv, (extra) => toKubeEnv(extra ?? []))]),
     ports: input.ports ? [...input.ports] : undefined,
     readinessProbe: input.readinessProbe,
     livenessProbe: input.livenessProbe,
@@ -341,19 +378,19 @@ export function buildContainer(input: ContainerInput): KubeObject {
 
 /** A pod spec for build pods: no service account token, no service links, our scheduling. */
 export function buildPodSpec(input: {
-  containers: readonly KubeObject[];
-  volumes: readonly KubeObject[] | pulumi.Output<readonly KubeObject[]>;
+  containers: readonly KubeContainer[];
+  volumes: readonly KubeVolume[] | pulumi.Output<readonly KubeVolume[]>;
   scheduling?: pulumi.Input<Scheduling | undefined>;
   restartPolicy: "Never" | "Always";
   terminationGracePeriodSeconds?: number;
   /** The pod's security context (an unprivileged pod's user, group and seccomp profile). */
-  securityContext?: KubeObject;
+  securityContext?: KubePodSecurityContext;
   /** How the scheduler spreads the workload's pods, e.g. across nodes. */
-  topologySpreadConstraints?: readonly KubeObject[];
+  topologySpreadConstraints?: readonly kubernetes.types.input.core.v1.TopologySpreadConstraint[];
   /** Secrets the kubelet uses to pull the images (`[{ name }]`). */
-  imagePullSecrets?: readonly KubeObject[];
-}): KubeObject {
-  return pruneUndefined({
+  imagePullSecrets?: readonly kubernetes.types.input.core.v1.LocalObjectReference[];
+}): KubePodSpec {
+  return pruneUndefined<KubePodSpec>({
     restartPolicy: input.restartPolicy,
     // Build pods never talk to the Kubernetes API: no token to steal from an arbitrary-code machine.
     automountServiceAccountToken: false,
@@ -367,7 +404,7 @@ export function buildPodSpec(input: {
     tolerations: lift(input.scheduling, (scheduling) => {
       const tolerations = scheduling?.tolerations;
       return tolerations && tolerations.length > 0
-        ? tolerations.map((t) => pruneUndefined({ ...t }))
+        ? tolerations.map((t) => pruneUndefined<kubernetes.types.input.core.v1.Toleration>({ ...t }))
         : undefined;
     }),
     topologySpreadConstraints:
@@ -377,7 +414,7 @@ export function buildPodSpec(input: {
     imagePullSecrets:
       input.imagePullSecrets && input.imagePullSecrets.length > 0 ? [...input.imagePullSecrets] : undefined,
     containers: [...input.containers],
-    volumes: concatLists<KubeObject>([input.volumes]),
+    volumes: concatLists<KubeVolume>([input.volumes]),
   });
 }
 
@@ -410,7 +447,7 @@ export const clientSecurityRule: Rule<ClientSecurity> = objectOf<ClientSecurity>
 });
 
 /** The Pod Security `restricted` pod context for a {@link ClientSecurity}. */
-export function restrictedPodSecurityContext(user: ClientSecurity | undefined): KubeObject {
+export function restrictedPodSecurityContext(user: ClientSecurity | undefined): KubePodSecurityContext {
   const group = user?.runAsGroup ?? DEFAULT_CLIENT_GID;
   return {
     runAsNonRoot: true,

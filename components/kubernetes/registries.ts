@@ -9,7 +9,8 @@
  * all-in-one pod (whose entrypoint starts buildkitd) nor the fleet goes through Earthly, so the
  * components set that variable themselves.
  */
-import { KubeObject } from "./pod";
+import type * as kubernetes from "@pulumi/kubernetes";
+import type { KubeEnvVar } from "./pod";
 import { sortedByKey } from "./objects";
 import { Problem, Rule } from "../validation/errors";
 import { booleanValue, eachOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
@@ -101,7 +102,7 @@ export function buildkitRegistriesToml(registries: { [host: string]: BuildkitReg
 /** The daemon's variable for the registries (none without them). */
 export function buildkitRegistriesEnv(
   registries: { [host: string]: BuildkitRegistry } | undefined,
-): KubeObject[] {
+): KubeEnvVar[] {
   return registries && Object.keys(registries).length > 0
     ? [{ name: ADDITIONAL_BUILDKIT_CONFIG_ENV, value: `${buildkitRegistriesToml(registries)}\n` }]
     : [];
@@ -123,6 +124,8 @@ export function buildkitRegistriesEnvConflict(
 }
 
 /** The pod's `imagePullSecrets` (undefined without any). */
-export function imagePullSecretsOf(names: readonly string[] | undefined): KubeObject[] | undefined {
+export function imagePullSecretsOf(
+  names: readonly string[] | undefined,
+): kubernetes.types.input.core.v1.LocalObjectReference[] | undefined {
   return names && names.length > 0 ? names.map((name) => ({ name })) : undefined;
 }

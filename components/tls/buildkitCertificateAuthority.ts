@@ -50,8 +50,9 @@ export interface BuildkitCertificateAuthorityArgs {
   /** Hours the server and client certificates are valid (default 8760, one year). */
   certificateValidityHours?: number;
   /**
-   * Hours before expiry from which `pulumi up` re-issues a certificate (default 720, thirty days);
-   * less than `certificateValidityHours`. Re-issuing happens only when `pulumi up` runs in that window.
+   * Hours before expiry from which a certificate is re-issued (default 720, thirty days); less than
+   * `certificateValidityHours`. Re-issuing needs `pulumi up --refresh` in that window: a plain `up`
+   * does not read the certificate's state.
    */
   earlyRenewalHours?: number;
   /** A CA of the team's own PKI to sign with; then no CA key or certificate is created. */

@@ -37,7 +37,7 @@ export interface CertificateIssuer {
   organization?: string;
   /** Hours the certificates it issues are valid (default 8760, one year). */
   certificateValidityHours?: number;
-  /** Hours before expiry from which `pulumi up` re-issues a certificate (default 720). */
+  /** Hours before expiry from which `pulumi up --refresh` re-issues a certificate (default 720). */
   earlyRenewalHours?: number;
 }
 
