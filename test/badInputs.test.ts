@@ -284,6 +284,18 @@ const CASES: [string, () => unknown, RegExp][] = [
     /invalid clientNamespaces\[0\]: got "CI"/,
   ],
   [
+    "a misspelt nested field (egress.clusterCidr)",
+    fleet({ egress: { clusterCidr: ["100.0.0.0/8"] } } as unknown as Partial<BuildkitdFleetArgs>),
+    /invalid egress\.clusterCidr: got \["100\.0\.0\.0\/8"\]; allowed: no such field; the fields are .*clusterCidrs/,
+  ],
+  [
+    "a misspelt field of tls (serverKeyPem)",
+    fleet({
+      tls: { caCertPem: "ca", serverCertPem: "cert", serverPrivateKeyPem: "key", serverKeyPem: "key" },
+    } as unknown as Partial<BuildkitdFleetArgs>),
+    /invalid tls\.serverKeyPem: got "key"; allowed: no such field/,
+  ],
+  [
     "CIDR /33",
     fleet({ allowedCidrs: ["10.0.0.0/33"] }),
     /invalid allowedCidrs\[0\]: got "10.0.0.0\/33"; allowed: a CIDR block/,

@@ -50,14 +50,16 @@ async function makeServerTls(
   dnsNames: readonly string[],
 ): Promise<FleetTls & { keyPem: string }> {
   const server = await testServerCertificate({ certPem: ca.pem, keyPem: ca.keyPem }, dnsNames);
-  return {
+  const tls: FleetTls = {
     caCertPem: ca.pem,
     serverCertPem: server.certPem,
     serverPrivateKeyPem: pulumi.secret(server.keyPem),
-    keyPem: server.keyPem,
+  };
+  // The plain key rides along for the assertions, but is not a field the fleet is given.
+  return Object.defineProperty(tls, "keyPem", { value: server.keyPem, enumerable: false }) as FleetTls & {
+    keyPem: string;
   };
 }
-
 // ---------------------------------------------------------------------------------------------
 // Helpers over the mocks' record.
 // ---------------------------------------------------------------------------------------------

@@ -171,7 +171,15 @@ const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
   imageRepository,
   clusterDomain: clusterDomainRule,
   // Which way the certificate is given is checked across fields; the material once it resolves.
-  tls: anyValue,
+  tls: objectOf<FleetTls>({
+    issuer: anyValue,
+    extraDnsNames: anyValue,
+    extraIpAddresses: anyValue,
+    caCertPem: anyValue,
+    serverCertPem: anyValue,
+    serverPrivateKeyPem: anyValue,
+    existingSecret: anyValue,
+  }),
   insecureDisableTls: booleanValue,
   earthlyTmpDir: mountPath,
   scratchVolume: volumeChoiceRule,

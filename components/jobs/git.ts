@@ -21,7 +21,7 @@
 import type * as kubernetes from "@pulumi/kubernetes";
 import type { KubeEnvVar, KubeVolume, VolumeEntry } from "../kubernetes/pod";
 import { Problem, Rule } from "../validation/errors";
-import { eachOf, objectOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
+import { anyValue, eachOf, objectOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 import { EarthlyConfig, EarthlyGitSite, gitHostRule } from "./earthlyConfig";
 
 /** HTTPS credentials for one Git host, from a Secret (by default a `kubernetes.io/basic-auth` one). */
@@ -178,6 +178,8 @@ const sshRule: Rule<GitSshCredential> = (value, field) => [
       ]
     : knownHostsRule(value.knownHosts, `${field}.knownHosts`)),
   ...objectOf<GitSshCredential>({
+    // Checked above, with what it must hold.
+    knownHosts: anyValue,
     hosts: eachOf(gitHostRule),
     secretName: rfc1123Subdomain,
     privateKeyKey: dataKey,

@@ -76,6 +76,7 @@ const providers = new WeakMap<KindCluster, kubernetes.Provider>();
 export const KIND_CLUSTER_TYPE = "earthly-kubernetes:index:KindCluster";
 
 const networkingRule: Rule<KindNetworking> = objectOf<KindNetworking>({
+  disableDefaultCNI: booleanValue,
   podSubnet: cidr,
   serviceSubnet: cidr,
   apiServerAddress: ipAddress,

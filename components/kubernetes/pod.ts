@@ -12,6 +12,7 @@ import { Scheduling } from "./scheduling";
 import { Problem, Rule } from "../validation/errors";
 import {
   allOf,
+  anyValue,
   booleanValue,
   eachOf,
   envVarName,
@@ -183,7 +184,13 @@ export const envVarRule: Rule<EnvVar> = (value, field) => {
     ...(sources.length === 1
       ? []
       : [{ field, value, allowed: "exactly one of value, secretKeyRef or configMapKeyRef" }]),
-    ...objectOf<EnvVar>({ secretKeyRef: keyReferenceRule, configMapKeyRef: keyReferenceRule })(value, field),
+    // The name and value are checked above.
+    ...objectOf<EnvVar>({
+      name: anyValue,
+      value: anyValue,
+      secretKeyRef: keyReferenceRule,
+      configMapKeyRef: keyReferenceRule,
+    })(value, field),
   ];
 };
 

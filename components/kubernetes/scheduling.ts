@@ -4,6 +4,7 @@
  */
 import { Rule } from "../validation/errors";
 import {
+  anyValue,
   eachOf,
   integerBetween,
   labelKey,
@@ -148,6 +149,8 @@ export const POOL_LABEL = "earthly-kubernetes/pool";
 export const nodePoolRule: Rule<NodePool> = (value, field) => [
   ...rfc1123Label(value.name, `${field}.name`),
   ...objectOf<NodePool>({
+    // Checked above.
+    name: anyValue,
     nodes: integerBetween(1, 20),
     labels: labelMap,
     taints: eachOf(taintRule),

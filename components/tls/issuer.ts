@@ -7,7 +7,7 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Problem, Rule } from "../validation/errors";
-import { integerBetween, objectOf, oneOf, printableText } from "../validation/rules";
+import { anyValue, integerBetween, objectOf, oneOf, printableText } from "../validation/rules";
 
 /** The algorithm of every private key the component creates. */
 export const KeyAlgorithm = {
@@ -142,6 +142,9 @@ export function caPemProblems(
 /** Checks a resolved issuer: its settings, then its CA certificate and key. */
 export const issuerRule: Rule<pulumi.Unwrap<CertificateIssuer>> = (value, field) => {
   const settings = objectOf<CertificateIssuer>({
+    // The PEMs are checked together below.
+    caCertPem: anyValue,
+    caPrivateKeyPem: anyValue,
     keyAlgorithm: oneOf(Object.values(KeyAlgorithm)),
     organization: subjectText,
     certificateValidityHours: integerBetween(1, MAX_VALIDITY_HOURS),

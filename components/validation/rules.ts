@@ -256,16 +256,29 @@ export function uniqueBy<T>(key: (item: T) => unknown, allowed: string): Rule<T[
   };
 }
 
-/** Checks the listed fields of an object with their rules (undefined fields are skipped). */
-export function objectOf<T extends object>(
-  rules: Partial<{ [K in keyof T]: Rule<NonNullable<T[K]>> }>,
-): Rule<T> {
+/**
+ * Checks an object field by field: a rule for every field of `T` (the compiler insists; `anyValue`
+ * where any value does), undefined fields skipped, and a field `T` does not have refused by name, so
+ * a misspelt option (`egress.clusterCidr`) is an error, not silently nothing.
+ */
+export function objectOf<T extends object>(rules: { [K in keyof T]-?: Rule<NonNullable<T[K]>> }): Rule<T> {
+  const known = Object.keys(rules);
   return (value, field) => {
-    if (value === null || typeof value !== "object") return problem(field, value, "an object");
-    return (Object.entries(rules) as [string, Rule<unknown>][]).flatMap(([key, rule]) => {
-      const item = (value as Record<string, unknown>)[key];
-      return item === undefined || item === null ? [] : rule(item, `${field}.${key}`);
-    });
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      return problem(field, value, "an object");
+    const fields = value as Record<string, unknown>;
+    const unknown = Object.keys(fields)
+      .filter((key) => !known.includes(key) && fields[key] !== undefined)
+      .flatMap((key) =>
+        problem(`${field}.${key}`, fields[key], `no such field; the fields are ${known.join(", ")}`),
+      );
+    return [
+      ...unknown,
+      ...(Object.entries(rules) as [string, Rule<unknown>][]).flatMap(([key, rule]) => {
+        const item = fields[key];
+        return item === undefined || item === null ? [] : rule(item, `${field}.${key}`);
+      }),
+    ];
   };
 }
 
