@@ -39,6 +39,12 @@ export const CLIENT_NAMESPACE = "earthly-clients";
 export const FLEET_NAME = "buildkitd";
 export const CLIENT_NAME = "earthly";
 
+/**
+ * The demo's build caches: 10Gi of node disk (buildkitd's cache stops at 80% of it), since a kind node
+ * on a laptop or CI runner rarely has the 40Gi the components default to for a real builder.
+ */
+export const DEMO_SCRATCH = { emptyDir: { sizeLimit: "10Gi" } };
+
 /** Minutes a demo build may run: Kubernetes stops it then (the Job fails with DeadlineExceeded). */
 const BUILD_TIMEOUT_MINUTES = 30;
 /** Minutes the demo waits: a little longer, so a build that runs out of time is reported as failed. */
@@ -98,6 +104,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
         imageDigest: config.earthlyImageDigest,
         cniMtu: config.cniMtu,
         scheduling: builderScheduling,
+        scratchVolume: DEMO_SCRATCH,
         ...buildJobArgs(config),
         ...mirrorArgs(config),
       },
@@ -121,6 +128,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
       earthlyVersion: config.earthlyVersion,
       cniMtu: config.cniMtu,
       scheduling: builderScheduling,
+      scratchVolume: DEMO_SCRATCH,
       sessionAffinityTimeoutSeconds: config.sessionAffinityTimeoutSeconds,
       // The fleet issues its own server certificate from the CA, for exactly the names it serves.
       tls: { issuer: ca.issuer },

@@ -16,7 +16,7 @@ import { validateKubeObject } from "./support/kubeSchema";
 import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
 import { FleetTls } from "../components/fleet/tls";
 import { fleetNames } from "../components/fleet/names";
-import { tlsChecksum } from "../components/fleet/objects";
+import { buildkitdNetworkPolicy, tlsChecksum } from "../components/fleet/objects";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import { testCa, testServerCertificate } from "./support/tlsEmulator";
 
@@ -189,14 +189,16 @@ describe("a TLS fleet of 3 with a persistent cache", () => {
       { name: "CACHE_SIZE_MB", value: "40960" },
     ]);
     assert.deepEqual(c.ports, [{ name: "tcp-buildkitd", containerPort: 8372, protocol: "TCP" }]);
+    // From inside the pod: no NetworkPolicy engine can filter it.
+    const inPod = { exec: { command: ["nc", "-z", "127.0.0.1", "8372"] }, timeoutSeconds: 3 };
     assert.deepEqual(c.readinessProbe, {
-      tcpSocket: { port: 8372 },
+      ...inPod,
       initialDelaySeconds: 5,
       periodSeconds: 5,
       failureThreshold: 3,
     });
     assert.deepEqual(c.livenessProbe, {
-      tcpSocket: { port: 8372 },
+      ...inPod,
       initialDelaySeconds: 30,
       periodSeconds: 20,
       failureThreshold: 6,
@@ -714,6 +716,75 @@ describe("tls ways", () => {
         },
       ],
     );
+  });
+});
+
+describe("who may connect, and when the certificate expires", () => {
+  test("no one listed: refused at construction; the policy builder never emits an empty `from` (it would admit all)", async () => {
+    await assertRefused(
+      () =>
+        new BuildkitdFleet("nobody", {
+          namespace: NAMESPACE,
+          insecureDisableTls: true,
+          clientNamespaces: [],
+        }),
+      [
+        {
+          field: "clientNamespaces",
+          got: "[]",
+          allowed: /at least one namespace, unless allowedNamespaces or allowedCidrs/,
+        },
+      ],
+    );
+    const policy = buildkitdNetworkPolicy({
+      instance: "nobody",
+      names: fleetNames({ fleetName: "nobody", namespace: NAMESPACE, replicas: 1 }),
+      namespace: NAMESPACE,
+      replicas: 1,
+      version: "v0.8.16",
+      image: "earthly/buildkitd:v0.8.16",
+      earthlyTmpDir: "/tmp/earthly",
+      tlsEnabled: false,
+      tlsSecretName: "nobody-tls",
+      sessionAffinityTimeoutSeconds: 600,
+      clientNamespaces: [],
+      allowedNamespaces: [],
+      allowedCidrs: [],
+    });
+    assert.deepEqual(policy.spec.ingress, []);
+    assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+    // Only CIDRs: accepted, and the rule lists exactly them.
+    resetRecord();
+    const fleet = new BuildkitdFleet("cidrs", {
+      namespace: NAMESPACE,
+      insecureDisableTls: true,
+      clientNamespaces: [],
+      allowedCidrs: ["10.20.0.0/16"],
+    });
+    await valueOf(fleet.connection);
+    assert.deepEqual(inputsOf(NETWORK_POLICY, "cidrs-clients").spec.ingress, [
+      { from: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ protocol: "TCP", port: 8372 }] },
+    ]);
+    await settle();
+  });
+
+  test("serverCertificateNotAfter: the ready certificate's expiry; empty for an existing Secret and without TLS", async () => {
+    const names = fleetNames({ fleetName: "expiry", namespace: NAMESPACE, replicas: 1 });
+    const tls = await makeServerTls(await makeCa(), names.dnsNames);
+    const expected = new Date(new crypto.X509Certificate(tls.serverCertPem as string).validTo).toISOString();
+    const ready = new BuildkitdFleet("expiry", { namespace: NAMESPACE, tls });
+    assert.equal(await valueOf(ready.serverCertificateNotAfter), expected);
+    assert.equal(await pulumi.isSecret(ready.serverCertificateNotAfter), false);
+    const ca = await makeCa();
+    const existing = new BuildkitdFleet("expiry-existing", {
+      namespace: NAMESPACE,
+      tls: { caCertPem: ca.pem, existingSecret: { name: "cm-tls" } },
+    });
+    assert.equal(await valueOf(existing.serverCertificateNotAfter), "");
+    const plainFleet = new BuildkitdFleet("expiry-plain", { namespace: NAMESPACE, insecureDisableTls: true });
+    assert.equal(await valueOf(plainFleet.serverCertificateNotAfter), "");
+    await valueOf(plainFleet.connection);
+    await settle();
   });
 });
 

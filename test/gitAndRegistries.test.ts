@@ -25,10 +25,10 @@ import {
   inputsOf,
   mountOf,
 } from "./support/built";
-import { recorded } from "./support/mocks";
+import { RecordedResource, recorded, resetRecord, settle } from "./support/mocks";
 import { auditInputs } from "./support/secretsAudit";
 import { assertRefused } from "./support/refusals";
-import { SHELLS } from "./support/shells";
+import { POD_SHELLS, SHELLS, Shell, which } from "./support/shells";
 import { ensureShellcheck } from "./support/shellcheck";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
@@ -40,6 +40,8 @@ import {
   GIT_WRAPPER_SCRIPT,
   GitCredentials,
   HTTPS_HOSTS_ENV,
+  HTTPS_SECRETS_ENV,
+  SSH_SECRET_ENV,
 } from "../components/jobs/git";
 import { DOCKER_CONFIG_DIR } from "../components/jobs/registries";
 import { readDemoConfig } from "../stacks/config";
@@ -235,6 +237,27 @@ describe("fleet with a pull secret and registry settings", () => {
 });
 
 describe("no credential anywhere in what Pulumi holds", () => {
+  test("the audit is able to fail: a key deliberately given in plain text is found", async () => {
+    resetRecord();
+    const leaky = new EarthlyAllInOneJob(
+      "audit-leak",
+      aioArgs({
+        ...ACCESS,
+        env: [{ name: "PLANTED", value: "-----BEGIN OPENSSH PRIVATE KEY-----\nUExBTlRFRA==\n" }],
+      }),
+    );
+    await new Promise((resolve) => leaky.jobName.apply(resolve));
+    await settle();
+    const findings = credentialFindings(recorded, []);
+    resetRecord();
+    assert.equal(findings.length, 2, findings.join("\n"));
+    assert.match(
+      findings[0],
+      /^kubernetes:batch\/v1:Job::audit-leak\.spec\.template\.spec\.containers\[0\]\.env\[\d+\]\.value$/,
+    );
+    assert.equal(findings[1], "BEGIN OPENSSH PRIVATE KEY");
+  });
+
   test("every recorded input and output of both Jobs and the fleet: only Secret names", async () => {
     const aio = new EarthlyAllInOneJob("audit-aio", aioArgs(ACCESS));
     const remote = new EarthlyRemoteJob("audit-remote", remoteArgs(ACCESS));
@@ -248,12 +271,8 @@ describe("no credential anywhere in what Pulumi holds", () => {
         (o) => new Promise((resolve) => o.apply(resolve)),
       ),
     );
-    const audit = auditInputs(recorded);
-    assert.deepEqual(audit.leaks, []);
-    // The inputs name the Secrets and never hold a value: no netrc line, no key, no Docker auth.
+    assert.deepEqual(credentialFindings(recorded, outputs), []);
     const all = JSON.stringify([recorded.map((r) => r.inputs), outputs]);
-    // (The wrapper's text holds the netrc line's format, `machine %s`, never a line.)
-    assert.doesNotMatch(all, /machine (?!%s)|"auths"|BEGIN OPENSSH PRIVATE KEY/);
     // The only Secret the components create is the client's certificates (a Pulumi secret).
     assert.deepEqual(
       recorded.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => r.name),
@@ -263,35 +282,73 @@ describe("no credential anywhere in what Pulumi holds", () => {
   });
 });
 
+/** What a wrapper run may change: a mounted file's content (`null`: missing), the variables, the tools. */
+interface WrapperOptions {
+  hosts: string;
+  ssh: boolean;
+  /** Replaces mounted files, by path under the temporary root (`git-https/1/password`, `git-ssh/key`). */
+  files?: { [file: string]: string | null };
+  /** Replaces `EARTHLY_KUBERNETES_GIT_HTTPS_SECRETS`. */
+  secrets?: string;
+  /** The system's ssh-agent and ssh-add instead of stand-ins (the test stops the agent). */
+  realSsh?: boolean;
+}
+
+const DEFAULT_WRAPPER_SECRETS = "git-token/username/password gitlab-token/user/token";
+
+/**
+ * What the audit finds in recorded inputs and outputs: key material outside a Pulumi secret (by
+ * path), a netrc line, a Docker `auths` entry, an OpenSSH private key. The wrapper's text holds the
+ * netrc line's format, `machine %s`, never a line.
+ */
+function credentialFindings(resources: readonly RecordedResource[], outputs: readonly unknown[]): string[] {
+  const all = JSON.stringify([resources.map((r) => r.inputs), outputs]);
+  return [
+    ...auditInputs(resources).leaks,
+    ...(all.match(/machine (?!%s)[^ "\\]+|"auths"|BEGIN OPENSSH PRIVATE KEY/g) ?? []),
+  ];
+}
+
 /** Runs the wrapper under `shell` against files in a temporary root, with stand-in programs. */
 function runWrapper(
-  shell: (typeof SHELLS)[number],
-  opts: { hosts: string; ssh: boolean },
+  shell: Shell,
+  opts: WrapperOptions,
 ): { status: number | null; stdout: string; stderr: string; root: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "git-wrapper-"));
   const httpsDir = path.join(root, "git-https");
   const sshDir = path.join(root, "git-ssh");
   const bin = path.join(root, "bin");
   fs.mkdirSync(bin);
-  const files: [string, string][] = [
-    [`${httpsDir}/0/username`, "x-access-token\n"],
-    [`${httpsDir}/0/password`, "ghp_SECRETTOKEN0\n"],
-    [`${httpsDir}/1/username`, "builder"],
-    [`${httpsDir}/1/password`, "glpat-SECRETTOKEN1"],
-  ];
-  if (opts.ssh) files.push([`${sshDir}/key`, "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEY\n"]);
-  for (const [file, content] of files) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, content, { mode: 0o400 });
+  const files: { [file: string]: string | null } = {
+    "git-https/0/username": "x-access-token\n",
+    "git-https/0/password": "ghp_SECRETTOKEN0\n",
+    "git-https/1/username": "builder",
+    "git-https/1/password": "glpat-SECRETTOKEN1",
+    ...(opts.ssh ? { "git-ssh/key": "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEY\n" } : {}),
+    ...(opts.files ?? {}),
+  };
+  for (const [file, content] of Object.entries(files)) {
+    if (content === null) continue;
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content, { mode: 0o400 });
   }
   const stub = (name: string, body: string) =>
     fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-  stub(
-    "ssh-agent",
-    `printf '%s\\n' "$*" > "${root}/agent-args"; : > "$2"; echo "SSH_AGENT_PID=42; export SSH_AGENT_PID;"`,
-  );
-  stub("ssh-add", `printf '%s\\n' "$*" > "${root}/add-args"; cat > "${root}/add-stdin"`);
-  stub("entrypoint", `printf '%s\\n' "$@" > "${root}/entrypoint-args"; echo "building"`);
+  if (opts.realSsh) {
+    // The real agent, its output kept so that the test can stop it by its process id.
+    stub("ssh-agent", `"${which("ssh-agent")}" "$@" > "${root}/agent-out"`);
+    stub(
+      "entrypoint",
+      `"${which("ssh-add")}" -l > "${root}/agent-keys"; printf '%s\\n' "$@" > "${root}/entrypoint-args"`,
+    );
+  } else {
+    stub(
+      "ssh-agent",
+      `printf '%s\\n' "$*" > "${root}/agent-args"; : > "$2"; echo "SSH_AGENT_PID=42; export SSH_AGENT_PID;"`,
+    );
+    stub("ssh-add", `printf '%s\\n' "$*" > "${root}/add-args"; cat > "${root}/add-stdin"`);
+    stub("entrypoint", `printf '%s\\n' "$@" > "${root}/entrypoint-args"; echo "building"`);
+  }
   const script = GIT_WRAPPER_SCRIPT.split(GIT_HTTPS_DIR)
     .join(httpsDir)
     .split(GIT_SSH_DIR)
@@ -304,15 +361,37 @@ function runWrapper(
     env: {
       PATH: `${bin}:/usr/bin:/bin`,
       NETRC: path.join(root, "netrc"),
-      SSH_AUTH_SOCK: path.join(root, "agent.sock"),
+      // Short: a Unix socket's path has at most 107 bytes.
+      SSH_AUTH_SOCK: path.join(root, "a.sock"),
       [HTTPS_HOSTS_ENV]: opts.hosts,
+      [HTTPS_SECRETS_ENV]: opts.secrets ?? DEFAULT_WRAPPER_SECRETS,
+      [SSH_SECRET_ENV]: "git-ssh/ssh-privatekey",
     },
   });
+  if (opts.realSsh) {
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(readIfExists(path.join(root, "agent-out")) ?? "");
+    if (pid) process.kill(Number(pid[1]));
+  }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, root };
 }
 
+function readIfExists(file: string): string | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+}
+
+/** Values a netrc line cannot hold, each with the reason the wrapper gives. */
+const BAD_NETRC_VALUES: [string, string, RegExp][] = [
+  ["empty", "", /is empty/],
+  ["only newlines", "\n\n", /is empty/],
+  ["a space", "glpat SECRET", /contains whitespace/],
+  ["a tab", "glpat\tSECRET", /contains whitespace/],
+  ["a carriage return", "glpat-SECRET\r\n", /contains whitespace/],
+  ["a '#'", "glpat#SECRET", /contains '#'/],
+  ["two lines", "glpat-SECRET\nmachine evil.example.com login a password b\n", /more than one line/],
+];
+
 describe("the wrapper, run", () => {
-  for (const shell of SHELLS) {
+  for (const shell of POD_SHELLS) {
     test(`${shell.label}: a netrc of mode 0600 from the files, the key to ssh-add on stdin, the entrypoint with the arguments, nothing secret logged`, () => {
       const r = runWrapper(shell, { hosts: "git.example.com gitlab.internal", ssh: true });
       assert.equal(r.status, 0, r.stderr);
@@ -325,7 +404,7 @@ describe("the wrapper, run", () => {
       assert.equal(fs.statSync(netrc).mode & 0o777, 0o600);
       assert.equal(
         fs.readFileSync(path.join(r.root, "agent-args"), "utf8"),
-        `-a ${path.join(r.root, "agent.sock")}\n`,
+        `-a ${path.join(r.root, "a.sock")}\n`,
       );
       assert.equal(fs.readFileSync(path.join(r.root, "add-args"), "utf8"), "-q -\n");
       assert.match(fs.readFileSync(path.join(r.root, "add-stdin"), "utf8"), /SECRETKEY/);
@@ -333,11 +412,121 @@ describe("the wrapper, run", () => {
       assert.equal(r.stdout, "building\n");
       assert.doesNotMatch(r.stdout + r.stderr, /SECRET|SSH_AGENT_PID/);
     });
+
+    test(`${shell.label}: a value a netrc line cannot hold stops the wrapper (exit 65), naming the Secret and key, never the value`, () => {
+      for (const [what, value, reason] of BAD_NETRC_VALUES) {
+        const r = runWrapper(shell, {
+          hosts: "git.example.com gitlab.internal",
+          ssh: false,
+          files: { "git-https/1/password": value },
+        });
+        assert.equal(r.status, 65, `${what}: ${r.stderr}`);
+        assert.match(r.stderr, reason, what);
+        assert.match(
+          r.stderr,
+          /password in key token of Secret gitlab-token \(Git host gitlab\.internal\)/,
+          what,
+        );
+        assert.doesNotMatch(r.stderr + r.stdout, /SECRET|glpat|evil/, what);
+        assert.equal(fs.existsSync(path.join(r.root, "entrypoint-args")), false, what);
+      }
+      const user = runWrapper(shell, {
+        hosts: "git.example.com",
+        ssh: false,
+        files: { "git-https/0/username": "x access" },
+      });
+      assert.equal(user.status, 65, user.stderr);
+      assert.match(
+        user.stderr,
+        /user name in key username of Secret git-token \(Git host git\.example\.com\) contains whitespace/,
+      );
+      assert.doesNotMatch(user.stderr, /x access/);
+    });
+
+    test(`${shell.label}: a missing file, or a Secrets list that does not match the hosts, stops the wrapper`, () => {
+      const missing = runWrapper(shell, {
+        hosts: "git.example.com gitlab.internal",
+        ssh: false,
+        files: { "git-https/1/password": null },
+      });
+      assert.equal(missing.status, 66, missing.stderr);
+      assert.match(missing.stderr, /cannot read key token of Secret gitlab-token/);
+      assert.equal(fs.existsSync(path.join(missing.root, "entrypoint-args")), false);
+      const fewer = runWrapper(shell, {
+        hosts: "git.example.com gitlab.internal",
+        ssh: false,
+        secrets: "git-token/username/password",
+      });
+      assert.equal(fewer.status, 64, fewer.stderr);
+      const more = runWrapper(shell, { hosts: "git.example.com", ssh: false });
+      assert.equal(more.status, 64, more.stderr);
+      const bad = runWrapper(shell, {
+        hosts: "git.example.com",
+        ssh: false,
+        secrets: "git-token/user$(x)/password",
+      });
+      assert.equal(bad.status, 64, bad.stderr);
+      assert.match(bad.stderr, /invalid Secret name or key/);
+    });
+
+    test(`${shell.label}: a key without a final newline reaches ssh-add with one`, () => {
+      const r = runWrapper(shell, {
+        hosts: "",
+        ssh: true,
+        files: {
+          "git-ssh/key": "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEY\n-----END OPENSSH PRIVATE KEY-----",
+        },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(
+        fs.readFileSync(path.join(r.root, "add-stdin"), "utf8"),
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEY\n-----END OPENSSH PRIVATE KEY-----\n",
+      );
+    });
   }
+
+  const realSsh = which("ssh-agent") && which("ssh-add") && which("ssh-keygen");
+  test(
+    "with OpenSSH's own agent: a key without its final newline loads; a bad key stops the wrapper naming its Secret",
+    { skip: realSsh ? false : "no ssh-agent, ssh-add and ssh-keygen on PATH" },
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-wrapper-key-"));
+      const keygen = spawnSync(
+        "ssh-keygen",
+        ["-q", "-t", "ed25519", "-N", "", "-C", "wrapper-test", "-f", path.join(dir, "k")],
+        { encoding: "utf8" },
+      );
+      assert.equal(keygen.status, 0, keygen.stderr);
+      const key = fs.readFileSync(path.join(dir, "k"), "utf8").replace(/\n+$/, "");
+      for (const shell of POD_SHELLS) {
+        const r = runWrapper(shell, { hosts: "", ssh: true, realSsh: true, files: { "git-ssh/key": key } });
+        assert.equal(r.status, 0, `${shell.label}: ${r.stderr}`);
+        assert.match(
+          fs.readFileSync(path.join(r.root, "agent-keys"), "utf8"),
+          /wrapper-test \(ED25519\)/,
+          shell.label,
+        );
+      }
+      const bad = runWrapper(POD_SHELLS[0], {
+        hosts: "",
+        ssh: true,
+        realSsh: true,
+        files: { "git-ssh/key": "not a SECRET key\n" },
+      });
+      assert.equal(bad.status, 65, bad.stderr);
+      assert.match(bad.stderr, /ssh-add refused the private key in key ssh-privatekey of Secret git-ssh/);
+      assert.doesNotMatch(bad.stderr, /SECRET/);
+      assert.equal(fs.existsSync(path.join(bad.root, "entrypoint-args")), false);
+    },
+  );
 
   test("without an SSH key no agent starts; a host that is not a host name stops the wrapper", () => {
     const shell = SHELLS[0];
-    const ok = runWrapper(shell, { hosts: "git.example.com", ssh: false });
+    const ok = runWrapper(shell, {
+      hosts: "git.example.com",
+      ssh: false,
+      secrets: "git-token/username/password",
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(fs.existsSync(path.join(ok.root, "agent-args")), false);
     const bad = runWrapper(shell, { hosts: "git.example.com -oProxyCommand=x", ssh: false });
@@ -444,6 +633,15 @@ describe("refused at construction", () => {
       [{ field: "env.name", got: '"NETRC"', allowed: /together with gitCredentials/ }],
     );
     await assertRefused(
+      client({
+        gitCredentials: {
+          ssh: { hosts: ["github.com"], secretName: "k", knownHosts: { configMapName: "h" } },
+        },
+        env: [{ name: "NETRC_CONTENT", secretKeyRef: { name: "n", key: "netrc" } }],
+      }),
+      [{ field: "env.name", got: '"NETRC_CONTENT"', allowed: /together with gitCredentials/ }],
+    );
+    await assertRefused(
       client({ dockerConfigSecret: "push", env: [{ name: "DOCKER_CONFIG", value: "/x" }] }),
       [{ field: "env.name", got: '"DOCKER_CONFIG"', allowed: /dockerConfigSecret/ }],
     );
@@ -457,6 +655,61 @@ describe("refused at construction", () => {
       }),
       [{ field: "env.name", got: '"EARTHLY_ADDITIONAL_BUILDKIT_CONFIG"', allowed: /buildkitRegistries/ }],
     );
+  });
+
+  test("a URL rewrite (pattern, substitute) for a host with credentials: Earthly would add none", () =>
+    assertRefused(
+      client({
+        gitCredentials: {
+          https: [{ host: "github.com", secretName: "t" }],
+          ssh: { hosts: ["git.example.com"], secretName: "k", knownHosts: { configMapName: "h" } },
+        },
+        earthlyConfig: {
+          git: {
+            "github.com": { pattern: "github.com/([^/]+)/([^/]+)", substitute: "https://mirror/$1/$2" },
+            "git.example.com": { pattern: "git.example.com/(.+)" },
+            "other.example.com": { pattern: "other.example.com/(.+)", substitute: "https://o/$1" },
+          },
+        },
+      }),
+      [
+        {
+          field: 'earthlyConfig.git["github.com"].pattern',
+          got: '"github.com/([^/]+)/([^/]+)"',
+          allowed: /nothing for github\.com, a host in gitCredentials: .*adds no credential/,
+        },
+        { field: 'earthlyConfig.git["github.com"].substitute', got: '"https://mirror/$1/$2"' },
+        {
+          field: 'earthlyConfig.git["git.example.com"].pattern',
+          got: '"git.example.com/(.+)"',
+          allowed: /nothing for git\.example\.com/,
+        },
+      ],
+    ));
+
+  test("gitCredentials with a custom image: the wrapper runs the earthly/earthly entrypoint", async () => {
+    await assertRefused(
+      aio({
+        gitCredentials: { https: [{ host: "github.com", secretName: "t" }] },
+        image: "registry.example.com/runner:1",
+      }),
+      [
+        {
+          field: "gitCredentials/image",
+          got: '"registry.example.com/runner:1"',
+          allowed: /earthly-entrypoint\.sh/,
+        },
+      ],
+    );
+    // The earthly/earthly image from a mirror is fine.
+    new EarthlyAllInOneJob(
+      "mirror-image",
+      aioArgs({
+        gitCredentials: { https: [{ host: "github.com", secretName: "t" }] },
+        imageRepository: "mirror.example.com/earthly/earthly",
+      }),
+    );
+    await settle();
   });
 
   test("bad names: a pull secret, a registry host, a mirror, an empty registry entry", async () => {

@@ -186,7 +186,7 @@ test("remote demo: every object previews known, but the TLS material and its dig
     { name: "tls", mountPath: "/etc/cert.pem", subPath: "cert.pem", readOnly: true },
     { name: "tls", mountPath: "/etc/key.pem", subPath: "key.pem", readOnly: true },
   ]);
-  assert.deepEqual(daemon.readinessProbe.tcpSocket, { port: 8372 });
+  assert.deepEqual(daemon.readinessProbe.exec, { command: ["nc", "-z", "127.0.0.1", "8372"] });
   assert.deepEqual(
     daemon.env.map((e: Obj) => e.name),
     ["BUILDKIT_TCP_TRANSPORT_ENABLED", "BUILDKIT_TLS_ENABLED", "EARTHLY_TMP_DIR", "CACHE_SIZE_MB"],
@@ -194,7 +194,7 @@ test("remote demo: every object previews known, but the TLS material and its dig
   assert.deepEqual(ss.spec.template.spec.nodeSelector, BUILDER_SCHEDULING.nodeSelector);
   assert.deepEqual(ss.spec.template.spec.tolerations, BUILDER_SCHEDULING.tolerations);
   assert.deepEqual(ss.spec.template.spec.volumes, [
-    { name: "earthly-tmp", emptyDir: { sizeLimit: "40Gi" } },
+    { name: "earthly-tmp", emptyDir: { sizeLimit: "10Gi" } },
     { name: "tls", secret: { secretName: "buildkitd-tls", defaultMode: 0o400 } },
   ]);
 

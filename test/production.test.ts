@@ -183,6 +183,96 @@ for (const mode of MODES) {
       );
     });
 
+    test("refused: names the loader, the shells, the proxies, the TLS roots or Earthly's netrc read", async () => {
+      const ref = { name: "s", key: "k" };
+      const names = [
+        "NETRC_CONTENT",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "IFS",
+        "PS4",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+      ];
+      await assertRefused(
+        () =>
+          construct(mode, "reserved-secrets", {
+            buildSecrets: names.map((name) => ({ name, secretKeyRef: ref })),
+          }),
+        names.map((name, i) => ({
+          field: `buildSecrets[${i}].name`,
+          got: JSON.stringify(name),
+          allowed: /the components or Earthly use those/,
+        })),
+      );
+    });
+
+    test("refused: flags carrying a value into the pod spec or replacing what is mounted; $( in flags or target", async () => {
+      // A secret by name alone is accepted (buildSecrets is the way to fill it).
+      construct(mode, "secret-by-name", { flags: ["--secret", "NPM_TOKEN", "-s", "OTHER", "--ci"] });
+      await settle();
+      await assertRefused(
+        () =>
+          construct(mode, "bad-flags", {
+            target: "+build-$(HOME)",
+            flags: [
+              "--secret",
+              "NPM_TOKEN=s3cr3t",
+              "--secret=TOKEN=s3cr3t",
+              "-s",
+              "A=s3cr3t",
+              "-secret=B=s3cr3t",
+              "--git-password=s3cr3t",
+              "--git-password",
+              "--config=/tmp/config.yml",
+              "-ssh-auth-sock",
+              "/tmp/agent.sock",
+              "--build-arg=A=$(NPM_TOKEN)",
+            ],
+          }),
+        [
+          { field: "target", got: '"+build-$(HOME)"', allowed: /Kubernetes expands \$\(VAR\)/ },
+          {
+            field: "flags[1]",
+            got: '"NPM_TOKEN=(given)"',
+            allowed: /a secret by name only .*use buildSecrets/,
+          },
+          { field: "flags[2]", got: '"--secret=TOKEN=(given)"' },
+          { field: "flags[4]", got: '"A=(given)"' },
+          { field: "flags[5]", got: '"-secret=B=(given)"' },
+          { field: "flags[6]", got: '"--git-password=(given)"', allowed: /gitCredentials\.https/ },
+          { field: "flags[7]", got: '"--git-password"' },
+          { field: "flags[8]", got: '"--config=(given)"', allowed: /mounted from earthlyConfig/ },
+          { field: "flags[9]", got: '"-ssh-auth-sock"', allowed: /the SSH agent/ },
+          { field: "flags[11]", got: '"--build-arg=A=$(NPM_TOKEN)"', allowed: /Kubernetes expands/ },
+        ],
+      );
+    });
+
+    test("refused on resolution: flags given as an Output with a secret's value; no Job registered", async () => {
+      resetRecord();
+      const { error } = await refusedInApply(
+        () =>
+          construct(mode, "late-flags", { flags: pulumi.output(["--secret", "NPM_TOKEN=s3cr3t"]) }).jobName,
+      );
+      assert.ok(error instanceof InvalidArgumentsError);
+      assert.match(error.message, /invalid flags\[1\]: got "NPM_TOKEN=\(given\)"/);
+      assert.doesNotMatch(error.message, /s3cr3t/);
+      assert.equal(
+        recorded.some((r) => r.type === JOB),
+        false,
+      );
+    });
+
     test("refused: a Secret reference without a valid name or key, or missing", async () => {
       await assertRefused(
         () =>

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../kubernetes/images";
@@ -221,6 +222,22 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
       reads: ["buildkitRegistries", "env"],
       check: (args) => buildkitRegistriesEnvConflict(args.buildkitRegistries, args.env),
     },
+    {
+      reads: ["clientNamespaces", "allowedNamespaces", "allowedCidrs"],
+      check: ({ clientNamespaces, allowedNamespaces, allowedCidrs }) =>
+        clientNamespaces?.length === 0 &&
+        (allowedNamespaces ?? []).length === 0 &&
+        (allowedCidrs ?? []).length === 0
+          ? [
+              {
+                field: "clientNamespaces",
+                value: clientNamespaces,
+                allowed:
+                  "at least one namespace, unless allowedNamespaces or allowedCidrs lists who may connect (a fleet no one may reach builds nothing)",
+              },
+            ]
+          : [],
+    },
     // Presence only: the TLS material is usually Outputs, yet which of it is given is known now.
     {
       reads: ["insecureDisableTls"],
@@ -281,6 +298,11 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   /** The DNS names a server certificate must cover, in order (with an issuer: the ones it does cover). */
   public readonly serverDnsNames: pulumi.Output<string[]>;
+  /**
+   * When the server certificate expires (ISO 8601), for an alert: re-issue it before then (see the
+   * remote guide on renewal). Empty with `existingSecret` (the certificate is not seen) or without TLS.
+   */
+  public readonly serverCertificateNotAfter: pulumi.Output<string>;
   /** The labels a client pod needs to pass the NetworkPolicy. */
   public readonly clientLabels: pulumi.Output<{ [key: string]: string }>;
   /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
@@ -432,6 +454,12 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
     // The CA certificate is public: taken from its own input, not from the (secret) bundle with the key.
     this.caCertPem = material ? material.caCertPem : pulumi.output("");
     this.serverDnsNames = pulumi.output(serverNames.dnsNames);
+    // A date is public, though the bundle it is read from holds the key.
+    this.serverCertificateNotAfter = material?.bundle
+      ? pulumi.unsecret(
+          material.bundle.apply((m) => new Date(new X509Certificate(m.cert).validTo).toISOString()),
+        )
+      : pulumi.output("");
     this.clientLabels = pulumi.output(clientLabelsFor(names.serviceName));
     this.connection = pulumi.all([ready, this.caCertPem]).apply(([, ca]) => ({
       fleetName,
@@ -463,6 +491,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       caCertPem: this.caCertPem,
       serviceName: this.serviceName,
       serverDnsNames: this.serverDnsNames,
+      serverCertificateNotAfter: this.serverCertificateNotAfter,
       clientLabels: this.clientLabels,
       connection: this.connection,
     });

@@ -234,7 +234,13 @@ export function buildkitdStatefulSet(
         readOnly: true,
       }))
     : [];
-  const probe: kubernetes.types.input.core.v1.Probe = { tcpSocket: { port: BUILDKIT_PORT } };
+  // Checked from inside the pod (busybox `nc` in the Alpine-based image), not by the kubelet over the
+  // network: some NetworkPolicy engines (kindnetd in kind v0.24-v0.27, some k3s and Cilium set-ups)
+  // filter the kubelet's probes, and the clients' policy admits only the clients to this port.
+  const probe: kubernetes.types.input.core.v1.Probe = {
+    exec: { command: ["nc", "-z", "127.0.0.1", String(BUILDKIT_PORT)] },
+    timeoutSeconds: 3,
+  };
   const container = buildContainer({
     name: "buildkitd",
     image: input.image,
@@ -438,7 +444,8 @@ export function buildkitdNetworkPolicy(
     spec: {
       podSelector: { matchLabels: fleetSelector(input) },
       policyTypes: ["Ingress"],
-      ingress: [{ from, ports: [{ protocol: "TCP", port: BUILDKIT_PORT }] }],
+      // An empty `from` would admit every source: with no one listed, no rule (deny all).
+      ingress: from.length > 0 ? [{ from, ports: [{ protocol: "TCP", port: BUILDKIT_PORT }] }] : [],
     },
   };
 }

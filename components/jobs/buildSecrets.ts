@@ -28,8 +28,9 @@ export interface BuildSecret {
 /**
  * Names a build secret may not take: the variables the components set, those the `earthly/earthly`
  * entrypoint or Earthly read (an `EARTHLY_*` variable is one of Earthly's own flags), the ones the
- * Git and registry access set up (`NETRC`, `SSH_AUTH_SOCK`, `DOCKER_CONFIG`), and the ones a process
- * depends on.
+ * Git and registry access set up or Earthly reads for them (`NETRC`, `NETRC_CONTENT`, `SSH_AUTH_SOCK`,
+ * `DOCKER_CONFIG`), and the ones a process depends on: the loader's, the shells', the proxies' and
+ * the TLS roots'.
  */
 export const RESERVED_SECRET_NAMES: readonly string[] = [
   ...RESERVED_ENV,
@@ -44,8 +45,26 @@ export const RESERVED_SECRET_NAMES: readonly string[] = [
   "DOCKER_CONFIG",
   "SSH_AUTH_SOCK",
   "NETRC",
+  "NETRC_CONTENT",
   "FORCE_COLOR",
   "NO_COLOR",
+  // Read by the dynamic loader and the shells (the Git wrapper, the image's entrypoint).
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+  "BASH_ENV",
+  "ENV",
+  "SHELLOPTS",
+  "IFS",
+  "PS4",
+  // Read by Earthly's HTTP clients (Go reads both cases) and its TLS roots.
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
 ];
 /** Prefixes a build secret's name may not start with: Earthly's (and EarthBuild's), BuildKit's and Git's own variables. */
 export const RESERVED_SECRET_PREFIXES: readonly string[] = ["EARTHLY_", "EARTH_", "BUILDKIT_", "GIT_"];

@@ -6,7 +6,8 @@
  * binary (the client, in remote mode) turns a Git reference into a clone URL and hands it to
  * BuildKit. For a host with `auth: https` and neither `user` nor `password` in the config file, it
  * reads the credentials from a netrc file (`NETRC_CONTENT`, else the file `NETRC` names, else
- * `~/.netrc`) and puts them in the URL it sends to the daemon over the session. For `auth: ssh` it
+ * `~/.netrc`) and puts them in the URL it sends to the daemon over the session (BuildKit keeps that
+ * URL, token included, in its Git cache on the daemon's volume: see docs/git-and-registries.md). For `auth: ssh` it
  * forwards the SSH agent at `SSH_AUTH_SOCK` through the session and passes BuildKit the host keys it
  * finds in `~/.ssh/known_hosts`, `/etc/ssh/ssh_known_hosts` and its built-in GitHub/GitLab/Bitbucket
  * keys; with `strict_host_key_checking` on (the default) a host without a key is refused. So the
@@ -78,6 +79,13 @@ export const NETRC_PATH = `${GIT_RUNTIME_DIR}/netrc`;
 export const SSH_AGENT_SOCKET = `${GIT_RUNTIME_DIR}/ssh-agent.sock`;
 /** The variable listing the HTTPS hosts, in the order of their mounted directories. */
 export const HTTPS_HOSTS_ENV = "EARTHLY_KUBERNETES_GIT_HTTPS_HOSTS";
+/**
+ * The variable listing, in the same order, where each host's credentials come from
+ * (`secretName/usernameKey/passwordKey`), for the wrapper's messages: names, never values.
+ */
+export const HTTPS_SECRETS_ENV = "EARTHLY_KUBERNETES_GIT_HTTPS_SECRETS";
+/** The variable naming the SSH key's Secret and key (`secretName/key`), for the wrapper's messages. */
+export const SSH_SECRET_ENV = "EARTHLY_KUBERNETES_GIT_SSH_SECRET";
 /** The `earthly/earthly` image's entrypoint, which the wrapper runs last. */
 export const EARTHLY_ENTRYPOINT = "/usr/bin/earthly-entrypoint.sh";
 /** Mode of every mounted credential file. */
@@ -92,30 +100,81 @@ export const GIT_CREDENTIAL_ENV = [
   "GIT_USERNAME",
   "GIT_PASSWORD",
   HTTPS_HOSTS_ENV,
+  HTTPS_SECRETS_ENV,
+  SSH_SECRET_ENV,
 ] as const;
 
 /**
- * The wrapper: POSIX sh, no user value in its text (hosts come from a variable, values from the
- * mounted files, read by `cat` and written by the `printf` builtin, so no value is in a process's
- * arguments). It checks each host again before writing it.
+ * The wrapper: POSIX sh (dash, bash, busybox ash: the image's `/bin/sh`), no user value in its text
+ * (hosts and the Secrets' names come from variables, values from the mounted files, read by `cat`
+ * into a variable and written by the `printf` builtin, so no value is in a process's arguments).
+ * It checks each host and Secret name again, refuses a value a netrc line cannot hold (empty,
+ * several lines, whitespace, `#`) naming the Secret and key, never the value (exit 65), and says
+ * which Secret holds a key `ssh-add` refuses. OpenSSH refuses a key whose last line has no newline,
+ * so the key gets one more (an empty line after the key is accepted).
  */
-export const GIT_WRAPPER_SCRIPT = `set -eu
+export const GIT_WRAPPER_SCRIPT = `set -euf
 umask 077
-if [ -n "\${${HTTPS_HOSTS_ENV}:-}" ]; then
+nl='
+'
+tab=$(printf '\\t')
+cr=$(printf '\\r')
+refuse() {
+  echo "earthly-kubernetes: $1" >&2
+  exit "$2"
+}
+checked_name() {
+  case "$1" in
+    *[!A-Za-z0-9._-]* | "") refuse "invalid Secret name or key in $2" 64 ;;
+  esac
+}
+netrc_word() {
+  case "$1" in
+    "") why="is empty" ;;
+    *"$nl"*) why="has more than one line" ;;
+    *" "* | *"$tab"* | *"$cr"*) why="contains whitespace" ;;
+    *"#"*) why="contains '#'" ;;
+    *) return 0 ;;
+  esac
+  refuse "the $2 $why: a netrc entry needs one word without whitespace or '#'" 65
+}
+write_netrc() {
   : > "$NETRC"
   i=0
   for host in $${HTTPS_HOSTS_ENV}; do
     case "$host" in
-      *[!A-Za-z0-9.-]* | "" | -* | .*) echo "earthly-kubernetes: invalid Git host in ${HTTPS_HOSTS_ENV}" >&2; exit 64 ;;
+      *[!A-Za-z0-9.-]* | "" | -* | .*) refuse "invalid Git host in ${HTTPS_HOSTS_ENV}" 64 ;;
     esac
+    [ "$#" -gt 0 ] || refuse "${HTTPS_SECRETS_ENV} names fewer Secrets than ${HTTPS_HOSTS_ENV} hosts" 64
+    secret=\${1%%/*}
+    keys=\${1#*/}
+    user_key=\${keys%%/*}
+    password_key=\${keys#*/}
+    shift
+    for name in "$secret" "$user_key" "$password_key"; do checked_name "$name" "${HTTPS_SECRETS_ENV}"; done
     dir="${GIT_HTTPS_DIR}/$i"
-    printf 'machine %s login %s password %s\\n' "$host" "$(cat "$dir/username")" "$(cat "$dir/password")" >> "$NETRC"
+    login=$(cat "$dir/username") || refuse "cannot read key $user_key of Secret $secret" 66
+    password=$(cat "$dir/password") || refuse "cannot read key $password_key of Secret $secret" 66
+    netrc_word "$login" "user name in key $user_key of Secret $secret (Git host $host)"
+    netrc_word "$password" "password in key $password_key of Secret $secret (Git host $host)"
+    printf 'machine %s login %s password %s\\n' "$host" "$login" "$password" >> "$NETRC"
     i=$((i + 1))
   done
+  [ "$#" -eq 0 ] || refuse "${HTTPS_SECRETS_ENV} names more Secrets than ${HTTPS_HOSTS_ENV} hosts" 64
+}
+if [ -n "\${${HTTPS_HOSTS_ENV}:-}" ]; then
+  # One argument per Secret (globbing is off).
+  # shellcheck disable=SC2086
+  write_netrc \${${HTTPS_SECRETS_ENV}:-}
 fi
 if [ -f "${GIT_SSH_DIR}/key" ]; then
+  ssh_secret=\${${SSH_SECRET_ENV}:-unknown/unknown}
+  checked_name "\${ssh_secret%%/*}" "${SSH_SECRET_ENV}"
+  checked_name "\${ssh_secret#*/}" "${SSH_SECRET_ENV}"
   ssh-agent -a "$SSH_AUTH_SOCK" > /dev/null
-  ssh-add -q - < "${GIT_SSH_DIR}/key"
+  if ! { cat "${GIT_SSH_DIR}/key"; echo; } | ssh-add -q -; then
+    refuse "ssh-add refused the private key in key \${ssh_secret#*/} of Secret \${ssh_secret%%/*}: it must be an OpenSSH or PEM private key without a passphrase" 65
+  fi
 fi
 exec ${EARTHLY_ENTRYPOINT} "$@"
 `;
@@ -235,6 +294,14 @@ export function gitCredentialConflicts(
       if (given === undefined) return [];
       const field = `earthlyConfig.git[${JSON.stringify(host)}]`;
       return [
+        // Earthly's GetCloneURL returns the rewritten URL before it adds any credential.
+        ...(["pattern", "substitute"] as const)
+          .filter((key) => given[key] !== undefined)
+          .map((key) => ({
+            field: `${field}.${key}`,
+            value: given[key],
+            allowed: `nothing for ${host}, a host in gitCredentials: Earthly takes a rewritten URL as it is and adds no credential to it`,
+          })),
         ...(given.auth !== undefined && given.auth !== needed.auth
           ? [
               {
@@ -266,6 +333,22 @@ export function gitCredentialConflicts(
         allowed: `a name other than ${GIT_CREDENTIAL_ENV.join(", ")} together with gitCredentials`,
       })),
   ];
+}
+
+/** Refuses `gitCredentials` with a custom `image`: the wrapper runs the `earthly/earthly` entrypoint. */
+export function gitCredentialsImageConflict(
+  credentials: GitCredentials | undefined,
+  image: string | undefined,
+): Problem[] {
+  return credentials !== undefined && image !== undefined
+    ? [
+        {
+          field: "gitCredentials/image",
+          value: image,
+          allowed: `gitCredentials with the earthly/earthly image (imageRepository, earthlyVersion, imageDigest) only: its wrapper runs that image's ${EARTHLY_ENTRYPOINT}, which a custom image need not have`,
+        },
+      ]
+    : [];
 }
 
 /** What the credentials add to the Earthly container: variables, volumes and the wrapper command. */
@@ -338,9 +421,20 @@ export function gitPodPieces(credentials: GitCredentials | undefined): GitPodPie
         ? [
             { name: "NETRC", value: NETRC_PATH },
             { name: HTTPS_HOSTS_ENV, value: https.map((c) => c.host).join(" ") },
+            {
+              name: HTTPS_SECRETS_ENV,
+              value: https
+                .map((c) => `${c.secretName}/${c.usernameKey ?? "username"}/${c.passwordKey ?? "password"}`)
+                .join(" "),
+            },
           ]
         : []),
-      ...(ssh ? [{ name: "SSH_AUTH_SOCK", value: SSH_AGENT_SOCKET }] : []),
+      ...(ssh
+        ? [
+            { name: "SSH_AUTH_SOCK", value: SSH_AGENT_SOCKET },
+            { name: SSH_SECRET_ENV, value: `${ssh.secretName}/${ssh.privateKeyKey ?? "ssh-privatekey"}` },
+          ]
+        : []),
     ],
     volumes,
     command: ["/bin/sh", "-c", GIT_WRAPPER_SCRIPT, "earthly-kubernetes-git"],

@@ -13,7 +13,6 @@ import {
   Resources,
   VolumeChoice,
   VolumeEntry,
-  argsRule,
   buildContainer,
   buildPodSpec,
   envListRule,
@@ -64,18 +63,33 @@ import {
   artifactsVolumeRule,
 } from "./artifacts";
 import { EarthlyConfig, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
-import { GitCredentials, gitCredentialConflicts, gitCredentialsRule } from "./git";
+import {
+  GitCredentials,
+  gitCredentialConflicts,
+  gitCredentialsImageConflict,
+  gitCredentialsRule,
+} from "./git";
 import { dockerConfigEnvConflict } from "./registries";
 import { imagePullSecretsRule } from "../kubernetes/registries";
 import { accessPieces } from "./access";
+import { earthlyFlagsRule, earthlyTargetRule } from "./flags";
 
 /** Arguments both Earthly Jobs take. */
 export interface EarthlyJobArgs {
   /** Namespace the Job runs in; it must exist. */
   namespace: pulumi.Input<string>;
-  /** The Earthly target to build, e.g. `github.com/earthly/ci-example-project:main+build` or `+build`. */
+  /**
+   * The Earthly target to build, e.g. `github.com/earthly/ci-example-project:main+build` or `+build`.
+   * `$(` is refused: Kubernetes would expand `$(VAR)` in the container's arguments.
+   */
   target: pulumi.Input<string>;
-  /** Earthly flags placed before the target, e.g. `--ci` or `--push`. Passed as arguments, never through a shell. */
+  /**
+   * Earthly flags placed before the target, e.g. `--ci` or `--push`. Passed as arguments, never
+   * through a shell. The arguments are in the pod spec and every process list, so flags carrying a
+   * credential or replacing what the components mount are refused: `--secret NAME=value` (use
+   * `buildSecrets`; `--secret NAME` alone is accepted), `--git-password` (use `gitCredentials`),
+   * `--config` (use `earthlyConfig`) and `--ssh-auth-sock`; so is `$(`, which Kubernetes would expand.
+   */
   flags?: pulumi.Input<string[]>;
   /** Earthly release tag (default `v0.8.16`). Not together with `image`. */
   earthlyVersion?: string;
@@ -84,6 +98,7 @@ export interface EarthlyJobArgs {
   /**
    * A full image reference for a custom runner image, with a tag, a digest or both
    * (`repo:tag@sha256:<64 hex>` pins it); replaces `imageRepository`, `earthlyVersion` and `imageDigest`.
+   * Not together with `gitCredentials`, whose wrapper runs the `earthly/earthly` image's entrypoint.
    */
   image?: string;
   /**
@@ -158,7 +173,8 @@ export interface EarthlyJobArgs {
    * Private Git repositories (the remote target, `IMPORT`, `GIT CLONE`): HTTPS tokens and an SSH key
    * from Secrets in the Job's namespace, by name. They are mounted read-only (mode 0400); a wrapper
    * writes a netrc file and starts an SSH agent in a memory volume, then runs the image's entrypoint.
-   * An SSH key needs `knownHosts`: host key checking stays on.
+   * An SSH key needs `knownHosts`: host key checking stays on. Not together with `image` (the wrapper
+   * runs the `earthly/earthly` image's own entrypoint, `/usr/bin/earthly-entrypoint.sh`).
    */
   gitCredentials?: GitCredentials;
   /** Secrets the kubelet uses to pull the Earthly image from a private registry or mirror. */
@@ -179,8 +195,8 @@ export const REBUILD_TRIGGER_ANNOTATION = "earthly-kubernetes/rebuild-trigger";
 export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
   rules: {
     namespace: rfc1123Label,
-    target: printableText,
-    flags: argsRule,
+    target: earthlyTargetRule,
+    flags: earthlyFlagsRule,
     earthlyVersion,
     imageRepository,
     image: imageReference,
@@ -220,6 +236,10 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
       check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
     },
     requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
+    {
+      reads: ["gitCredentials", "image"],
+      check: (args) => gitCredentialsImageConflict(args.gitCredentials, args.image),
+    },
     {
       reads: ["image", "earthlyVersion", "imageRepository", "imageDigest"],
       check: (args) =>

@@ -7,7 +7,8 @@
  * registry credentials over the session, from the Docker config it loads the Docker way
  * (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`; Earthly's auth guide: "uses the same
  * Docker libraries"). So the Secret's `.dockerconfigjson` is mounted as `config.json` in a read-only
- * directory (mode 0400) and `DOCKER_CONFIG` names it; the daemons never hold the credentials.
+ * directory (mode 0400) and `DOCKER_CONFIG` names it. The daemon receives a registry's credentials
+ * from the client when it asks for them, for the pull or push it is doing.
  */
 import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
 import { Problem } from "../validation/errors";

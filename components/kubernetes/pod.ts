@@ -20,7 +20,6 @@ import {
   mountPath,
   objectOf,
   oneOf,
-  printableText,
   quantity,
   rfc1123Subdomain,
   uniqueBy,
@@ -232,9 +231,6 @@ export const volumeChoiceRule: Rule<VolumeChoice> = (value, field) => {
 
 /** The Linux interface MTU range we accept for `CNI_MTU`. */
 export const cniMtuRule: Rule<number> = integerBetween(576, 9216);
-
-/** Flags and targets are passed as arguments, never through a shell; still refuse control characters. */
-export const argsRule: Rule<string[]> = eachOf(printableText);
 
 /** Checks that the scratch and source directories are distinct and not nested in each other. */
 export function distinctDirectories(

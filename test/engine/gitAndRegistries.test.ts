@@ -6,7 +6,7 @@
  * no credential value reaches the stack's state.
  */
 import assert from "node:assert/strict";
-import { before, test } from "node:test";
+import { test } from "node:test";
 import { BuildkitdFleet, EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
@@ -73,7 +73,11 @@ const ACCESS = {
   earthlyConfig: { global: { disable_analytics: "true" } },
 };
 
-before(() => {
+/**
+ * The namespaces and the Secrets, made at the start of the test rather than in a file-level
+ * `before` hook: Node 20 does not wait for the fixture's async hook before running a second one.
+ */
+function createNamespaces(): void {
   for (const [ns, level] of [
     [BUILDERS, "privileged"],
     [CLIENTS, "restricted"],
@@ -83,7 +87,7 @@ before(() => {
     engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/warn=${level}`]);
     createCredentials(ns);
   }
-});
+}
 
 function json(args: string[]): Obj {
   return JSON.parse(engine.cp.kubectl([...args, "-o", "json"])) as Obj;
@@ -96,6 +100,7 @@ function admitted(namespace: string, spec: Obj): { status: number; stderr: strin
 }
 
 test("both Jobs and the fleet with every Git and registry setting: accepted, admitted, nothing secret in the state", async () => {
+  createNamespaces();
   const s = await engine.env.stack("gitreg", async () => {
     const k8s = { provider: engineProvider(engine.cp) };
     const fleet = new BuildkitdFleet(

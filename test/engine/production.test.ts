@@ -4,7 +4,8 @@
  * guide does. The API server accepts what the components render (the client under Pod Security
  * `restricted`, without a warning), the pods are scheduled with the claim bound and run to
  * completion, the Jobs' `artifacts` outputs say where the outputs land, and the secret's value
- * appears in no stored object but its Secret, in no output, no state and no log.
+ * appears in no stored object but its Secret, in no output and no state. (No container runs on
+ * kwok's nodes and every log is a fixed text, so the logs prove nothing and are not checked.)
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -155,7 +156,8 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
       { name: "artifacts", persistentVolumeClaim: { claimName: CLAIM } },
     );
     assert.equal((container.volumeMounts as Obj[]).find((m) => m.name === "artifacts")?.mountPath, mountPath);
-    // The pod ran with the claim bound, and neither the Job, its pod nor its log holds the value.
+    // The pod ran with the claim bound, and neither the Job nor its pod holds the value. (Not the
+    // log: kwok serves one fixed log for every container, so a check of it could never fail.)
     const podsText = engine.cp.kubectl([
       "--namespace",
       ns,
@@ -171,11 +173,9 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
       engine.cp.kubectl(["--namespace", ns, "get", `pvc/${CLAIM}`, "-o", "json"]),
     ) as Obj;
     assert.equal(claim.status.phase, "Bound");
-    const log = engine.cp.kubectl(["--namespace", ns, "logs", `job/${name}`]);
     for (const [what, text] of [
       ["job", jobText],
       ["pods", podsText],
-      ["log", log],
     ]) {
       assert.equal(text.includes(SENTINEL), false, `${what} of ${ns}/${name} holds the secret's value`);
     }

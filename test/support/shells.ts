@@ -45,6 +45,16 @@ export const SHELLS: readonly Shell[] = (() => {
   });
 })();
 
+/**
+ * {@link SHELLS} plus busybox ash when `busybox` is on PATH: the `/bin/sh` of the Alpine-based
+ * `earthly/earthly` image, where the scripts that run inside a build pod (the Git wrapper) run.
+ * busybox picks its applet from `argv[0]`.
+ */
+export const POD_SHELLS: readonly Shell[] = (() => {
+  const busybox = which("busybox");
+  return busybox ? [...SHELLS, { label: "busybox ash", path: busybox, argv0: "ash" }] : SHELLS;
+})();
+
 /** Makes `dir` and links `tools` (found on PATH) into it; throws naming a tool that is missing. */
 export function linkSystemTools(dir: string, tools: readonly string[]): string {
   fs.mkdirSync(dir, { recursive: true });

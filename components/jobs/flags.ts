@@ -1,0 +1,81 @@
+/**
+ * The rules for a Job's `flags` and `target`: what Earthly receives as arguments.
+ *
+ * The container's `args` are stored in the Job's pod spec (readable by whoever may read Jobs, and
+ * in the Pulumi state) and are in every process list on the node, so no flag may carry a credential
+ * there: `--secret NAME=value` and `--git-password` are refused (`buildSecrets` and
+ * `gitCredentials` take them from Secrets). Flags that replace what the components mount are
+ * refused too: `--config` (Earthly's config file is mounted from `earthlyConfig`) and
+ * `--ssh-auth-sock` (the agent is the one `gitCredentials.ssh` starts). Earthly reads its flags
+ * with Go's `flag` syntax, through urfave/cli: one dash or two, the value after `=` or in the next
+ * argument.
+ *
+ * Kubernetes expands `$(VAR)` in `args` to a variable of the container (`$$` escapes it), so a flag
+ * or target holding `$(` could read a variable such as a build secret's into the arguments: it is
+ * refused rather than escaped, since an Earthly flag or target never needs it.
+ */
+import { Problem, Rule } from "../validation/errors";
+import { printableText } from "../validation/rules";
+
+/** Why `$(` is refused in arguments. */
+const NO_EXPANSION =
+  "no '$(': Kubernetes expands $(VAR) in a container's arguments to the value of the variable VAR";
+
+/** Flags refused whatever their value, with what to use instead. */
+const REFUSED_FLAGS: { [name: string]: string } = {
+  "git-password": "a flag other than --git-password: give Git tokens by Secret with gitCredentials.https",
+  config: "a flag other than --config: Earthly's config file is mounted from earthlyConfig",
+  "ssh-auth-sock": "a flag other than --ssh-auth-sock: the SSH agent is the one gitCredentials.ssh starts",
+};
+
+/** The flag's name (without its dashes) and its value after `=`, for an argument that is a flag. */
+function parseFlag(arg: string): { name: string; inline?: string } | undefined {
+  const match = /^--?([^-=][^=]*)(?:=(.*))?$/s.exec(arg);
+  return match ? { name: match[1], inline: match[2] } : undefined;
+}
+
+/** The rule for a Job's `flags`: printable arguments, none carrying a value the pod spec would hold. */
+export const earthlyFlagsRule: Rule<string[]> = (value, field) => {
+  if (!Array.isArray(value)) return [{ field, value, allowed: "a list of strings" }];
+  return value.flatMap((arg, i): Problem[] => {
+    const at = `${field}[${i}]`;
+    const text = printableText(arg, at);
+    if (text.length > 0) return text;
+    if (arg.includes("$(")) return [{ field: at, value: arg, allowed: NO_EXPANSION }];
+    const flag = parseFlag(arg);
+    if (flag === undefined) return [];
+    if (flag.name in REFUSED_FLAGS) {
+      return [
+        {
+          field: at,
+          value: flag.inline === undefined ? arg : `${arg.slice(0, arg.indexOf("="))}=(given)`,
+          allowed: REFUSED_FLAGS[flag.name],
+        },
+      ];
+    }
+    if (flag.name === "secret" || flag.name === "s") {
+      const inline = flag.inline;
+      const next = value[i + 1];
+      const secretValue = inline ?? (typeof next === "string" ? next : "");
+      if (secretValue.includes("=")) {
+        const shown = `${secretValue.slice(0, secretValue.indexOf("="))}=(given)`;
+        return [
+          {
+            field: inline === undefined ? `${field}[${i + 1}]` : at,
+            value: inline === undefined ? shown : `${arg.slice(0, arg.indexOf("="))}=${shown}`,
+            allowed:
+              "a secret by name only (--secret NAME): a value here is in the pod spec and every process list; use buildSecrets",
+          },
+        ];
+      }
+    }
+    return [];
+  });
+};
+
+/** The rule for a Job's `target`: printable, without `$(`. */
+export const earthlyTargetRule: Rule<string> = (value, field) => {
+  const text = printableText(value, field);
+  if (text.length > 0) return text;
+  return value.includes("$(") ? [{ field, value, allowed: NO_EXPANSION }] : [];
+};
