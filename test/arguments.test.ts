@@ -19,7 +19,6 @@ import {
   CONFIG_MAP,
   FLEET_CONNECTION,
   JOB,
-  Obj,
   SECRET,
   buildAllInOne,
   buildFleet,
@@ -27,11 +26,10 @@ import {
   buildRemote,
   envOf,
   mountOf,
-  inputsOf,
-  one,
-  plain,
   timeoutsOf,
 } from "./support/built";
+import { Obj, plain } from "./support/values";
+import { inputsOf, one } from "./support/recorded";
 import { recorded, resetRecord, settle, valueOf } from "./support/mocks";
 import { testCa } from "./support/tlsEmulator";
 import * as crypto from "node:crypto";

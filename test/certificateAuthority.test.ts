@@ -29,7 +29,7 @@ import {
   SERVER_AUTH,
   testCa,
 } from "./support/tlsEmulator";
-import { plain } from "./support/recorded";
+import { plain } from "./support/values";
 
 const TYPE = "earthly-kubernetes:index:BuildkitCertificateAuthority";
 const FLEET_TYPE = "earthly-kubernetes:index:BuildkitdFleet";

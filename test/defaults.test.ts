@@ -14,15 +14,15 @@ import {
   FLEET_CONNECTION,
   JOB,
   NETWORK_POLICY,
-  Obj,
   STATEFUL_SET,
   buildAllInOne,
   buildFleet,
   buildKind,
   buildRemote,
-  inputsOf,
   timeoutsOf,
 } from "./support/built";
+import { Obj } from "./support/values";
+import { inputsOf } from "./support/recorded";
 import { recorded, resetRecord, settle, valueOf } from "./support/mocks";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { BuildkitCertificateAuthority } from "../components/tls/buildkitCertificateAuthority";

@@ -16,7 +16,7 @@ import { stackConfigGetter } from "./support/stackConfig";
 import { readDemoConfig } from "../stacks/config";
 import { demo } from "../stacks/demo";
 import { KIND_CREATE_COMMAND } from "../components/kind/scripts";
-import { plain } from "./support/recorded";
+import { plain } from "./support/values";
 import { BUILD_RESULT_COMMAND, BUILD_RESULT_SCRIPT } from "../stacks/buildResult";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

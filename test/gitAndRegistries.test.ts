@@ -17,14 +17,14 @@ import {
   BuiltJob,
   CONFIG_MAP,
   FLEET_CONNECTION,
-  Obj,
   buildAllInOne,
   buildFleet,
   buildRemote,
   envOf,
-  inputsOf,
   mountOf,
 } from "./support/built";
+import { Obj } from "./support/values";
+import { inputsOf } from "./support/recorded";
 import { RecordedResource, recorded, resetRecord, settle } from "./support/mocks";
 import { auditInputs } from "./support/secretsAudit";
 import { assertRefused } from "./support/refusals";

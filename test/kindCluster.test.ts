@@ -7,9 +7,16 @@ import "./support/mocks";
 import { before, describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import * as YAML from "yaml";
-import { FAKE_KUBECONFIG, recorded, resetRecord, settle, valueOf } from "./support/mocks";
+import {
+  FAKE_KUBECONFIG,
+  recorded,
+  registrations,
+  resetRecord,
+  resetRegistrations,
+  settle,
+  valueOf,
+} from "./support/mocks";
 import { one } from "./support/recorded";
 import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
 import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/kind/config";
@@ -29,45 +36,9 @@ const TYPE = "earthly-kubernetes:index:KindCluster";
 const COMMAND = "command:local:Command";
 const PROVIDER = "pulumi:providers:kubernetes";
 
-// ---------------------------------------------------------------------------------------------
-// Resource options are not part of the mocks' MockResourceArgs; the engine receives them in the
-// RegisterResource request, so this records them from the mock monitor's requests.
-// ---------------------------------------------------------------------------------------------
-
-interface RecordedOptions {
-  type: string;
-  name: string;
-  additionalSecretOutputs: string[];
-  deleteBeforeReplace: boolean;
-  deleteBeforeReplaceDefined: boolean;
-  parent: string;
-}
-const registeredOptions: RecordedOptions[] = [];
-
-type RegisterCallback = (error: unknown, response: unknown) => void;
-interface RegisteringMonitor {
-  registerResource(request: RegisterResourceRequest, callback: RegisterCallback): unknown;
-}
-{
-  const monitor = pulumi.runtime.getMonitor() as unknown as RegisteringMonitor | undefined;
-  assert.ok(monitor, "the mocks must have installed a monitor");
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (request, callback) => {
-    registeredOptions.push({
-      type: request.getType(),
-      name: request.getName(),
-      additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
-      deleteBeforeReplace: request.getDeletebeforereplace(),
-      deleteBeforeReplaceDefined: request.getDeletebeforereplacedefined(),
-      parent: request.getParent(),
-    });
-    return original(request, callback);
-  };
-}
-
 function resetAll(): void {
   resetRecord();
-  registeredOptions.length = 0;
+  resetRegistrations();
 }
 
 const BUILDERS = {
@@ -173,7 +144,7 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
   });
 
   test("Command options: stdout is an additional secret output, deleteBeforeReplace, parented", () => {
-    const options = registeredOptions.filter((o) => o.type === COMMAND);
+    const options = registrations.filter((o) => o.type === COMMAND);
     assert.equal(options.length, 1);
     assert.equal(options[0].name, "aio-kind");
     assert.deepEqual(options[0].additionalSecretOutputs, ["stdout"]);
@@ -189,7 +160,7 @@ describe("the earthlydemo-aio cluster with a tainted builder pool", () => {
     // The kubernetes provider's inputs are strings on the wire.
     assert.equal(inputs.deleteUnreachable, "true");
     assert.equal(inputs.clusterIdentifier, "aio-kind-id");
-    const options = registeredOptions.filter((o) => o.type === PROVIDER);
+    const options = registrations.filter((o) => o.type === PROVIDER);
     assert.equal(options.length, 1);
     assert.match(options[0].parent, new RegExp(`${escapeRegExp(TYPE)}::aio$`));
   });
@@ -330,7 +301,7 @@ describe("refused arguments (nothing is registered)", () => {
   ): Promise<void> {
     resetAll();
     await assertRefusedWith(() => new KindCluster("refused", args), [{ field, got, allowed }]);
-    assert.deepEqual(registeredOptions, []);
+    assert.deepEqual(registrations, []);
   }
 
   for (const clusterName of ["Bad_Name", "a b", "$(touch x)", "k".repeat(41)]) {

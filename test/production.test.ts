@@ -15,15 +15,14 @@ import {
   FLEET_CONNECTION,
   JOB,
   NETWORK_POLICY,
-  Obj,
   buildAllInOne,
   buildFleet,
   buildRemote,
   envOf,
-  inputsOf,
   mountOf,
-  plain,
 } from "./support/built";
+import { Obj, plain } from "./support/values";
+import { inputsOf } from "./support/recorded";
 import { recorded, refusedInApply, resetRecord, settle, valueOf } from "./support/mocks";
 import { assertRefused } from "./support/refusals";
 import { auditInputs } from "./support/secretsAudit";

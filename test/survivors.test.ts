@@ -10,15 +10,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  FLEET_CONNECTION,
-  Obj,
-  buildAllInOne,
-  buildFleet,
-  buildRemote,
-  envOf,
-  mountOf,
-} from "./support/built";
+import { FLEET_CONNECTION, buildAllInOne, buildFleet, buildRemote, envOf, mountOf } from "./support/built";
+import { Obj } from "./support/values";
 import { assertRefused } from "./support/refusals";
 import { serverCertificate } from "./support/serverCertificate";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";

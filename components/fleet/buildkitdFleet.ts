@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../kubernetes/images";
-import { registeredAfter } from "../kubernetes/inputs";
+import { recordFields, registeredAfter } from "../kubernetes/inputs";
 import { EgressRules, egressRulesRule } from "../kubernetes/network";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
@@ -40,7 +40,7 @@ import {
   rfc1123Label,
   rfc1123Subdomain,
 } from "../validation/rules";
-import { FleetConnection, registerConnectionFields } from "./connection";
+import { FleetConnection } from "./connection";
 import {
   DEFAULT_CLUSTER_DOMAIN,
   buildkitHostUrl,
@@ -474,7 +474,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
     }));
     // A client Job reads the connection field by field: the CA is its own leaf, the rest is known
     // (and public) at preview; every field but the CA still waits for the fleet to be ready.
-    registerConnectionFields(this.connection, {
+    recordFields(this.connection, {
       fleetName,
       namespace: args.namespace,
       buildkitHost: this.buildkitHost,

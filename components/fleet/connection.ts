@@ -4,7 +4,7 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { InputFields, fieldsOf, recordFields } from "../kubernetes/inputs";
+import { InputFields, fieldsOf } from "../kubernetes/inputs";
 
 /** Everything a client needs to reach a fleet. */
 export interface FleetConnection {
@@ -42,14 +42,6 @@ const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
   "caCertPem",
   "clientLabels",
 ];
-
-/** Records the fields a fleet's `connection` Output is made of. */
-export function registerConnectionFields(
-  connection: pulumi.Output<FleetConnection>,
-  fields: FleetConnectionInputs,
-): void {
-  recordFields(connection, fields);
-}
 
 /**
  * The fields of a fleet connection: a fleet's own `connection` field by field; a plain connection as

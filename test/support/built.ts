@@ -4,9 +4,7 @@
  * defaults and arguments tests assert on. Import `./mocks` (through this module) before any component.
  */
 import assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
-import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
-import { recorded, resetRecord, settle, valueOf } from "./mocks";
+import { recorded, resetRecord, settle, valueOf, registrations } from "./mocks";
 import { validateKubeObject } from "./kubeSchema";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../../components/jobs/earthlyRemoteJob";
@@ -14,10 +12,8 @@ import { BuildkitdFleet, BuildkitdFleetArgs } from "../../components/fleet/build
 import { KindCluster, KindClusterArgs } from "../../components/kind/kindCluster";
 import { FleetConnection } from "../../components/fleet/connection";
 
-import { Obj, inputsOf, one, plain } from "./recorded";
-
-export type { Obj };
-export { inputsOf, one, plain };
+import { Obj, plain } from "./values";
+import { inputsOf } from "./recorded";
 
 export const JOB = "kubernetes:batch/v1:Job";
 export const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
@@ -27,48 +23,11 @@ export const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 export const COMMAND = "command:local:Command";
 
-// ---------------------------------------------------------------------------------------------
-// Resource options are not part of the mocks' MockResourceArgs; the engine receives them in the
-// RegisterResource request, so the ones these tests read are recorded from the mock monitor.
-// ---------------------------------------------------------------------------------------------
-
-/** The custom timeouts a resource was registered with (empty strings: none). */
-export interface RegisteredTimeouts {
-  type: string;
-  name: string;
-  create: string;
-  update: string;
-  delete: string;
-}
-const registeredTimeouts: RegisteredTimeouts[] = [];
-
-type RegisterCallback = (error: unknown, response: unknown) => void;
-interface RegisteringMonitor {
-  registerResource(request: RegisterResourceRequest, callback: RegisterCallback): unknown;
-}
-{
-  const monitor = pulumi.runtime.getMonitor() as unknown as RegisteringMonitor | undefined;
-  assert.ok(monitor, "the mocks must have installed a monitor");
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (request, callback) => {
-    const timeouts = request.getCustomtimeouts();
-    registeredTimeouts.push({
-      type: request.getType(),
-      name: request.getName(),
-      create: timeouts?.getCreate() ?? "",
-      update: timeouts?.getUpdate() ?? "",
-      delete: timeouts?.getDelete() ?? "",
-    });
-    return original(request, callback);
-  };
-}
-
 /** The custom timeouts of the last registration of a resource of this type and name. */
 export function timeoutsOf(type: string, name: string): { create: string; update: string; delete: string } {
-  const found = registeredTimeouts.filter((r) => r.type === type && r.name === name);
+  const found = registrations.filter((r) => r.type === type && r.name === name);
   assert.ok(found.length > 0, `no registration of ${type} ${name}`);
-  const { create, update, delete: del } = found[found.length - 1];
-  return { create, update, delete: del };
+  return found[found.length - 1].customTimeouts;
 }
 
 /** Validates every recorded Kubernetes object (not providers) against the Kubernetes API schema. */

@@ -3,6 +3,7 @@
  * Import this module BEFORE any module that creates resources: setMocks must run first.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { autoNamedMetadata } from "./autoName";
 import { collectingRejections } from "./rejections";
 import { emulateTls } from "./tlsEmulator";
@@ -75,6 +76,51 @@ pulumi.runtime.setMocks(
   false,
 );
 
+// ---------------------------------------------------------------------------------------------
+// Resource options are not part of MockResourceArgs; the engine receives them in the
+// RegisterResource request, so the ones tests read are recorded here from the mock monitor.
+// ---------------------------------------------------------------------------------------------
+
+/** The options a resource was registered with. */
+export interface Registration {
+  type: string;
+  name: string;
+  parent: string;
+  additionalSecretOutputs: string[];
+  deleteBeforeReplace: boolean;
+  deleteBeforeReplaceDefined: boolean;
+  /** Custom timeouts (empty strings: none). */
+  customTimeouts: { create: string; update: string; delete: string };
+}
+
+/** Every registration since the last {@link resetRegistrations}, in order. */
+export const registrations: Registration[] = [];
+
+{
+  type Callback = (error: unknown, response: unknown) => void;
+  const monitor = pulumi.runtime.getMonitor() as unknown as
+    { registerResource(request: RegisterResourceRequest, callback: Callback): unknown } | undefined;
+  if (!monitor) throw new Error("the mocks must have installed a monitor");
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const timeouts = request.getCustomtimeouts();
+    registrations.push({
+      type: request.getType(),
+      name: request.getName(),
+      parent: request.getParent(),
+      additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+      deleteBeforeReplaceDefined: request.getDeletebeforereplacedefined(),
+      customTimeouts: {
+        create: timeouts?.getCreate() ?? "",
+        update: timeouts?.getUpdate() ?? "",
+        delete: timeouts?.getDelete() ?? "",
+      },
+    });
+    return original(request, callback);
+  };
+}
+
 /** Resolves an Output to its value (tests only). */
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
@@ -88,6 +134,11 @@ export function ofType(type: string): RecordedResource[] {
 /** Clears the record between tests. */
 export function resetRecord(): void {
   recorded.length = 0;
+}
+
+/** Clears the registrations (kept across {@link resetRecord}: a test reads a Job's timeouts after others were built). */
+export function resetRegistrations(): void {
+  registrations.length = 0;
 }
 
 /** An Output's settled value, rejection included (`valueOf` never settles for a failed Output). */

@@ -1,13 +1,10 @@
 /**
- * Reading what the mocks recorded: values as the provider sees them (secrets unwrapped) or as a diff
- * shows them (secrets masked), and the one resource of a type and name.
+ * The one resource of a type and name the mocks recorded, and its inputs as the provider sees them
+ * (secrets unwrapped; see ./values).
  */
 import assert from "node:assert/strict";
 import { RecordedResource, recorded } from "./mocks";
 import { Obj, plain } from "./values";
-
-export type { Obj };
-export { plain, publicPart } from "./values";
 
 /** The one recorded resource of a type and name. */
 export function one(type: string, name: string): RecordedResource {
