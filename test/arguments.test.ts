@@ -5,8 +5,8 @@
  *
  * The first test reads the components' inputs from the schema Pulumi's analyzer infers from the
  * source (as the plugin host serves it) and fails when an input has no case here, when an Input has
- * no Output case, or when a case or a TODO names an input the schema does not have: a new argument
- * cannot go untested by accident. Inputs still being designed are listed in TODO, reported as todo.
+ * no Output case, or when a case names an input the schema does not have: a new argument cannot go
+ * untested by accident.
  */
 import "./support/mocks";
 import { test } from "node:test";
@@ -139,6 +139,42 @@ const KUBE_USER_ENV = [
   { name: "FORCE_COLOR", value: "1" },
 ];
 
+/**
+ * The cases of the pod arguments every workload takes (both Jobs and the fleet): user env after the
+ * package's variables, resources, and scheduling, asserted on the built container and pod.
+ */
+function podCases<A, B extends { container: Obj; pod: Obj }>(): Case<A, B>[] {
+  const cases: Case<
+    { env?: unknown; resources?: unknown; scheduling?: unknown },
+    { container: Obj; pod: Obj }
+  >[] = [
+    {
+      input: "env",
+      title: "a Secret key, a ConfigMap key and a literal, after the package's variables",
+      args: { env: USER_ENV },
+      alsoAsOutput: true,
+      check: ({ container }) => assert.deepEqual((container.env as Obj[]).slice(-3), KUBE_USER_ENV),
+    },
+    {
+      input: "resources",
+      title: "every request and limit",
+      args: { resources: FULL_RESOURCES },
+      check: ({ container }) => assert.deepEqual(container.resources, KUBE_FULL_RESOURCES),
+    },
+    {
+      input: "scheduling",
+      title: "a pool's nodeSelector and toleration",
+      args: { scheduling: SCHEDULING },
+      alsoAsOutput: true,
+      check: ({ pod }) => {
+        assert.deepEqual(pod.nodeSelector, SCHEDULING.nodeSelector);
+        assert.deepEqual(pod.tolerations, SCHEDULING.tolerations);
+      },
+    },
+  ];
+  return cases as unknown as Case<A, B>[];
+}
+
 /** The cases of the arguments both Jobs take; `jobName` finds the Job's registration (timeouts). */
 function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>(
   jobName: () => string,
@@ -200,29 +236,7 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
           { name: "workspace", persistentVolumeClaim: { claimName: "sources" } },
         ),
     },
-    {
-      input: "env",
-      title: "a Secret key, a ConfigMap key and a literal, after the package's variables",
-      args: { env: USER_ENV },
-      alsoAsOutput: true,
-      check: ({ container }) => assert.deepEqual((container.env as Obj[]).slice(-3), KUBE_USER_ENV),
-    },
-    {
-      input: "resources",
-      title: "every request and limit",
-      args: { resources: FULL_RESOURCES },
-      check: ({ container }) => assert.deepEqual(container.resources, KUBE_FULL_RESOURCES),
-    },
-    {
-      input: "scheduling",
-      title: "a pool's nodeSelector and toleration",
-      args: { scheduling: SCHEDULING },
-      alsoAsOutput: true,
-      check: ({ pod }) => {
-        assert.deepEqual(pod.nodeSelector, SCHEDULING.nodeSelector);
-        assert.deepEqual(pod.tolerations, SCHEDULING.tolerations);
-      },
-    },
+    ...podCases<EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs, BuiltJob>(),
     {
       input: "backoffLimit",
       title: "4",
@@ -839,29 +853,7 @@ const fleet: Table<BuildkitdFleetArgs, BuiltFleet> = {
       alsoAsOutput: true,
       check: ({ container }) => assert.equal(envOf(container).CNI_MTU, "1440"),
     },
-    {
-      input: "env",
-      title: "a Secret key, a ConfigMap key and a literal, after the package's variables",
-      args: { env: USER_ENV },
-      alsoAsOutput: true,
-      check: ({ container }) => assert.deepEqual((container.env as Obj[]).slice(-3), KUBE_USER_ENV),
-    },
-    {
-      input: "resources",
-      title: "every request and limit",
-      args: { resources: FULL_RESOURCES },
-      check: ({ container }) => assert.deepEqual(container.resources, KUBE_FULL_RESOURCES),
-    },
-    {
-      input: "scheduling",
-      title: "a pool's nodeSelector and toleration",
-      args: { scheduling: SCHEDULING },
-      alsoAsOutput: true,
-      check: ({ pod }) => {
-        assert.deepEqual(pod.nodeSelector, SCHEDULING.nodeSelector);
-        assert.deepEqual(pod.tolerations, SCHEDULING.tolerations);
-      },
-    },
+    ...podCases<BuildkitdFleetArgs, BuiltFleet>(),
     {
       input: "sessionAffinityTimeoutSeconds",
       title: "1800: the Service's ClientIP timeout",
@@ -1250,12 +1242,6 @@ const certificateAuthority: Table<BuildkitCertificateAuthorityArgs, BuiltCa> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Inputs without cases yet: each names why, and who is on it. Reported as todo, never silently.
-// ---------------------------------------------------------------------------------------------
-
-const TODO: { [component: string]: { [input: string]: string } } = {};
-
-// ---------------------------------------------------------------------------------------------
 // The tests.
 // ---------------------------------------------------------------------------------------------
 
@@ -1274,13 +1260,10 @@ test("every input in the schema has a non-default case, and every Input a case a
   for (const [token, resource] of Object.entries(schema.resources)) {
     const component = token.split(":")[2];
     components.add(component);
-    const todo = TODO[component] ?? {};
     const inputs = resource.inputProperties;
     for (const [input, property] of Object.entries(inputs)) {
       const cases = RUNNABLE.filter((c) => c.component === component && c.input === input);
-      if (input in todo) {
-        if (cases.length > 0) problems.push(`${component}.${input}: has a case now, take it out of TODO`);
-      } else if (cases.length === 0) {
+      if (cases.length === 0) {
         problems.push(`${component}.${input}: no case with a non-default value`);
       } else if (property.plain !== true && !cases.some((c) => c.alsoAsOutput)) {
         problems.push(`${component}.${input}: an Input, but no case gives it as an Output`);
@@ -1288,17 +1271,11 @@ test("every input in the schema has a non-default case, and every Input a case a
     }
     for (const c of RUNNABLE.filter((x) => x.component === component && !(x.input in inputs)))
       problems.push(`${component}.${c.input}: a case for an input the schema does not have`);
-    for (const input of Object.keys(todo).filter((x) => !(x in inputs)))
-      problems.push(`${component}.${input}: in TODO, but not an input of the schema`);
   }
-  for (const component of new Set([...RUNNABLE.map((c) => c.component), ...Object.keys(TODO)]))
+  for (const component of new Set(RUNNABLE.map((c) => c.component)))
     if (!components.has(component)) problems.push(`${component}: not a component of the schema`);
   assert.deepEqual(problems, []);
 });
-
-for (const [component, inputs] of Object.entries(TODO)) {
-  for (const [input, reason] of Object.entries(inputs)) test.todo(`${component}.${input}: ${reason}`);
-}
 
 for (const [i, c] of RUNNABLE.entries()) {
   const resourceName = `args-${i}`;

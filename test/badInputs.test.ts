@@ -296,6 +296,14 @@ const CASES: [string, () => unknown, RegExp][] = [
     /invalid tls\.serverKeyPem: got "key"; allowed: no such field/,
   ],
   [
+    "fleet env setting what buildkitRegistries sets",
+    fleet({
+      buildkitRegistries: { "docker.io": { mirrors: ["m.example.com"] } },
+      env: [{ name: "EARTHLY_ADDITIONAL_BUILDKIT_CONFIG", value: "" }],
+    }),
+    /invalid env\.name: got "EARTHLY_ADDITIONAL_BUILDKIT_CONFIG"; allowed: .*together with buildkitRegistries, which sets or reads them/,
+  ],
+  [
     "CIDR /33",
     fleet({ allowedCidrs: ["10.0.0.0/33"] }),
     /invalid allowedCidrs\[0\]: got "10.0.0.0\/33"; allowed: a CIDR block/,

@@ -17,6 +17,7 @@ import { validateKubeObject } from "./support/kubeSchema";
 import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
 import { FleetTls } from "../components/fleet/tls";
 import { fleetNames } from "../components/fleet/names";
+import { FLEET_CONNECTION } from "./support/built";
 import { buildkitdNetworkPolicy, tlsChecksum } from "../components/fleet/objects";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import { testCa, testServerCertificate } from "./support/tlsEmulator";
@@ -360,21 +361,8 @@ describe("a TLS fleet of 3 with a persistent cache", () => {
     assert.equal(await valueOf(fleet.caCertPem), tls.caCertPem);
     assert.equal(await pulumi.isSecret(fleet.caCertPem), false);
     assert.equal(await pulumi.isSecret(fleet.connection), false);
-    assert.deepEqual(await valueOf(fleet.connection), {
-      fleetName: FLEET,
-      namespace: NAMESPACE,
-      buildkitHost: "tcp://buildkitd.earthly.svc.cluster.local:8372",
-      instanceNames: ["buildkitd-0", "buildkitd-1", "buildkitd-2"],
-      instanceHosts: [
-        "buildkitd-0.buildkitd-instances.earthly.svc.cluster.local",
-        "buildkitd-1.buildkitd-instances.earthly.svc.cluster.local",
-        "buildkitd-2.buildkitd-instances.earthly.svc.cluster.local",
-      ],
-      earthlyVersion: "v0.8.16",
-      tlsEnabled: true,
-      caCertPem: tls.caCertPem,
-      clientLabels: { "earthly-kubernetes/client-of": FLEET },
-    });
+    // The same connection the client tests use as their fixture, with this fleet's CA.
+    assert.deepEqual(await valueOf(fleet.connection), { ...FLEET_CONNECTION, caCertPem: tls.caCertPem });
   });
 
   test("the private key appears only inside secrets", async () => {

@@ -15,6 +15,7 @@ import { assertRefused as assertRefusedWith } from "./support/refusals";
 import { validateKubeObject } from "./support/kubeSchema";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
 import { FleetConnection } from "../components/fleet/connection";
+import { FLEET_CONNECTION } from "./support/built";
 import { pickInstance } from "../components/fleet/pinning";
 import { InvalidArgumentsError } from "../components/validation/errors";
 
@@ -26,25 +27,11 @@ const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const SECRET = "kubernetes:core/v1:Secret";
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
-const CA_PEM = "-----BEGIN CERTIFICATE-----\nQ0EgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
 const CLIENT_CERT_PEM = "-----BEGIN CERTIFICATE-----\nY2xpZW50IGNlcnQ=\n-----END CERTIFICATE-----\n";
 const CLIENT_KEY_PEM = "-----BEGIN PRIVATE KEY-----\nY2xpZW50IGtleQ==\n-----END PRIVATE KEY-----\n";
 
-const FLEET: FleetConnection = {
-  fleetName: "buildkitd",
-  namespace: "earthly",
-  buildkitHost: "tcp://buildkitd.earthly.svc.cluster.local:8372",
-  instanceNames: ["buildkitd-0", "buildkitd-1", "buildkitd-2"],
-  instanceHosts: [
-    "buildkitd-0.buildkitd-instances.earthly.svc.cluster.local",
-    "buildkitd-1.buildkitd-instances.earthly.svc.cluster.local",
-    "buildkitd-2.buildkitd-instances.earthly.svc.cluster.local",
-  ],
-  earthlyVersion: "v0.8.16",
-  tlsEnabled: true,
-  caCertPem: CA_PEM,
-  clientLabels: { "earthly-kubernetes/client-of": "buildkitd" },
-};
+/** The shared fixture fleet (3 instances, TLS on). */
+const FLEET: FleetConnection = FLEET_CONNECTION;
 
 const TARGET = "github.com/earthly/ci-example-project:main+build";
 
@@ -228,7 +215,7 @@ describe("a client without a cache key", () => {
     assert.equal(pulumi.runtime.isRpcSecret(raw.stringData), true);
     assert.equal(built.certs.type, "Opaque");
     assert.deepEqual(built.certs.stringData, {
-      "ca_cert.pem": CA_PEM,
+      "ca_cert.pem": FLEET.caCertPem,
       "earthly_cert.pem": CLIENT_CERT_PEM,
       "earthly_key.pem": CLIENT_KEY_PEM,
     });

@@ -297,7 +297,13 @@ for (const mode of MODES) {
             buildSecrets: [SECRETS[0]],
             env: [{ name: "NPM_TOKEN", value: "visible" }],
           }),
-        [{ field: "buildSecrets[0].name", got: '"NPM_TOKEN"', allowed: /a name not also set in env/ }],
+        [
+          {
+            field: "env.name",
+            got: '"NPM_TOKEN"',
+            allowed: /together with buildSecrets, which sets or reads them/,
+          },
+        ],
       );
     });
 
@@ -314,7 +320,7 @@ for (const mode of MODES) {
       assert.match(
         error.message,
         new RegExp(
-          `^${componentName(mode, "late-env")}: invalid buildSecrets\\[0\\]\\.name: got "NPM_TOKEN"`,
+          `^${componentName(mode, "late-env")}: invalid env\\.name: got "NPM_TOKEN"; allowed: .*together with buildSecrets`,
         ),
       );
       assert.equal(

@@ -13,11 +13,12 @@ import {
   envListRule,
   resourcesRule,
   volumeChoiceRule,
+  envClaimConflicts,
 } from "../kubernetes/pod";
 import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
 import {
   BuildkitRegistry,
-  buildkitRegistriesEnvConflict,
+  ADDITIONAL_BUILDKIT_CONFIG_ENV,
   buildkitRegistriesRule,
   imagePullSecretsRule,
 } from "../kubernetes/registries";
@@ -220,7 +221,14 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
     {
       reads: ["buildkitRegistries", "env"],
-      check: (args) => buildkitRegistriesEnvConflict(args.buildkitRegistries, args.env),
+      check: (args) =>
+        envClaimConflicts(args.env, [
+          {
+            by: "buildkitRegistries",
+            names:
+              Object.keys(args.buildkitRegistries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
+          },
+        ]),
     },
     {
       reads: ["clientNamespaces", "allowedNamespaces", "allowedCidrs"],

@@ -49,7 +49,6 @@ export const BUILDKITD_DEFAULT_RESOURCES: Resources = {
 /** Ephemeral storage a daemon needs beyond its node-disk cache volume: writable layer and logs. */
 export const BUILDKITD_STORAGE_HEADROOM = "2Gi";
 
-
 /** Where the daemon expects its TLS files (the rest of `/etc` stays the image's). */
 export const DAEMON_TLS_FILES = { ca: "/etc/ca.pem", cert: "/etc/cert.pem", key: "/etc/key.pem" } as const;
 

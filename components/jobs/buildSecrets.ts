@@ -9,8 +9,8 @@
  * way would put the value in the container's arguments, the pod spec and every process list; the
  * third needs every value joined in one Secret key, and a comma in a value breaks it.
  */
-import { KeyReference, KubeEnvVar, RESERVED_ENV, EnvVar, keyReferenceRule } from "../kubernetes/pod";
-import { Problem, Rule } from "../validation/errors";
+import { KeyReference, KubeEnvVar, RESERVED_ENV, keyReferenceRule } from "../kubernetes/pod";
+import { Rule } from "../validation/errors";
 import { allOf, eachOf, envVarName, objectOf, uniqueBy } from "../validation/rules";
 
 /** One build secret: the name an Earthfile's `RUN --secret` asks for, and the Secret key holding its value. */
@@ -98,25 +98,6 @@ export const buildSecretsRule: Rule<BuildSecret[]> = allOf(
   eachOf(buildSecretRule),
   uniqueBy((s) => s.name, "a secret name not already listed"),
 );
-
-/** Refuses a build secret whose name is also a variable in `env` (one of the two would be lost). */
-export function buildSecretEnvConflicts(
-  secrets: readonly BuildSecret[] | undefined,
-  env: readonly EnvVar[] | undefined,
-): Problem[] {
-  const names = new Set((env ?? []).map((e) => e.name));
-  return (secrets ?? []).flatMap((s, i) =>
-    names.has(s.name)
-      ? [
-          {
-            field: `buildSecrets[${i}].name`,
-            value: s.name,
-            allowed: "a name not also set in env: the secret's variable would replace it, or it the secret",
-          },
-        ]
-      : [],
-  );
-}
 
 /** The container variables carrying the secrets: each from its Secret key, never a value. */
 export function buildSecretEnv(secrets: readonly BuildSecret[] | undefined): KubeEnvVar[] {

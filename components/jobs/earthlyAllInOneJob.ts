@@ -10,6 +10,7 @@ import {
   distinctDirectories,
   toKubeVolumeSource,
   volumeChoiceRule,
+  envClaimConflicts,
 } from "../kubernetes/pod";
 import {
   EarthlyJobArgs,
@@ -19,7 +20,7 @@ import {
   earthlyJobObject,
   jobPodSelector,
   jobResources,
-  newBuildNetworkPolicy,
+  newBuildJob,
   sourceVolumeOf,
 } from "./job";
 import {
@@ -37,13 +38,12 @@ import {
   withDefaultSize,
 } from "../kubernetes/storage";
 import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
-import { newBuildJob } from "./job";
 import { earthlyConfigVolume, needsConfigFile, renderEarthlyConfig } from "./earthlyConfig";
 import { gitSitesFor } from "./git";
 import {
   BuildkitRegistry,
   buildkitRegistriesEnv,
-  buildkitRegistriesEnvConflict,
+  ADDITIONAL_BUILDKIT_CONFIG_ENV,
   buildkitRegistriesRule,
 } from "../kubernetes/registries";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
@@ -122,7 +122,14 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
     ...earthlyJobChecks.cross,
     {
       reads: ["buildkitRegistries", "env"],
-      check: (args) => buildkitRegistriesEnvConflict(args.buildkitRegistries, args.env),
+      check: (args) =>
+        envClaimConflicts(args.env, [
+          {
+            by: "buildkitRegistries",
+            names:
+              Object.keys(args.buildkitRegistries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
+          },
+        ]),
     },
     {
       reads: ["earthlyTmpDir", "srcDir"],
@@ -278,13 +285,16 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
         )
       : undefined;
     const object = allInOneJobObject(name, checked.fields, { configMapName: config?.metadata.name });
-    const policy = newBuildNetworkPolicy(
+    const job = newBuildJob(
       name,
-      allInOneNetworkPolicy(name, checked.fields),
       this,
-      registeredAfter(checked.all),
+      {
+        job: object,
+        policy: allInOneNetworkPolicy(name, checked.fields),
+        timeoutMinutes: args.timeoutMinutes,
+      },
+      checked.all,
     );
-    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(checked.all, policy));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.image = pulumi.output(earthlyImage(args));

@@ -9,7 +9,7 @@ import {
   earthlyJobObject,
   jobPodSelector,
   jobResources,
-  newBuildNetworkPolicy,
+  newBuildJob,
   sourceVolumeOf,
 } from "./job";
 import {
@@ -35,7 +35,6 @@ import {
 import { ephemeralStorageProblems } from "../kubernetes/storage";
 import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
 import { lift, registeredAfter } from "../kubernetes/inputs";
-import { newBuildJob } from "./job";
 import { EarthlyConfig, earthlyConfigRule, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
@@ -438,13 +437,16 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       configMapName: config.metadata.name,
       certSecretName: certs.metadata.name,
     });
-    const policy = newBuildNetworkPolicy(
+    const job = newBuildJob(
       name,
-      clientNetworkPolicy(name, checked, fleet.namespace),
       this,
-      registeredAfter(resolved),
+      {
+        job: object,
+        policy: clientNetworkPolicy(name, checked, fleet.namespace),
+        timeoutMinutes: args.timeoutMinutes,
+      },
+      resolved,
     );
-    const job = newBuildJob(name, object, args.timeoutMinutes, this, registeredAfter(resolved, policy));
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);

@@ -283,7 +283,6 @@ export function gitSitesFor(credentials: GitCredentials | undefined): { [host: s
 export function gitCredentialConflicts(
   credentials: GitCredentials | undefined,
   config: EarthlyConfig | undefined,
-  env: readonly { name: string }[] | undefined,
 ): Problem[] {
   if (credentials === undefined) return [];
   const sites = gitSitesFor(credentials);
@@ -325,13 +324,6 @@ export function gitCredentialConflicts(
           : []),
       ];
     }),
-    ...(env ?? [])
-      .filter((e) => (GIT_CREDENTIAL_ENV as readonly string[]).includes(e.name))
-      .map((e) => ({
-        field: "env.name",
-        value: e.name,
-        allowed: `a name other than ${GIT_CREDENTIAL_ENV.join(", ")} together with gitCredentials`,
-      })),
   ];
 }
 

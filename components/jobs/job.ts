@@ -20,10 +20,11 @@ import {
   resourcesRule,
   toKubeVolumeSource,
   volumeChoiceRule,
+  envClaimConflicts,
 } from "../kubernetes/pod";
 import { pruneUndefined } from "../kubernetes/objects";
 import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../kubernetes/storage";
-import { concatLists, lift } from "../kubernetes/inputs";
+import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
 import {
   SKIP_AWAIT_ANNOTATION,
   WorkloadRole,
@@ -49,13 +50,7 @@ import {
   rfc1123Subdomain,
 } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
-import {
-  BuildSecret,
-  buildSecretEnv,
-  buildSecretEnvConflicts,
-  buildSecretFlags,
-  buildSecretsRule,
-} from "./buildSecrets";
+import { BuildSecret, buildSecretEnv, buildSecretFlags, buildSecretsRule } from "./buildSecrets";
 import {
   ArtifactsVolume,
   artifactsSourceConflict,
@@ -65,11 +60,11 @@ import {
 import { EarthlyConfig, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
 import {
   GitCredentials,
+  GIT_CREDENTIAL_ENV,
   gitCredentialConflicts,
   gitCredentialsImageConflict,
   gitCredentialsRule,
 } from "./git";
-import { dockerConfigEnvConflict } from "./registries";
 import { imagePullSecretsRule } from "../kubernetes/registries";
 import { accessPieces } from "./access";
 import { earthlyFlagsRule, earthlyTargetRule } from "./flags";
@@ -222,15 +217,19 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
   },
   cross: [
     {
-      reads: ["gitCredentials", "earthlyConfig", "env"],
-      check: (args) => gitCredentialConflicts(args.gitCredentials, args.earthlyConfig, args.env),
+      reads: ["gitCredentials", "earthlyConfig"],
+      check: (args) => gitCredentialConflicts(args.gitCredentials, args.earthlyConfig),
     },
     {
-      reads: ["dockerConfigSecret", "env"],
-      check: (args) => dockerConfigEnvConflict(args.dockerConfigSecret, args.env),
+      reads: ["env", "gitCredentials", "dockerConfigSecret", "buildSecrets"],
+      check: (args) =>
+        envClaimConflicts(args.env, [
+          { by: "gitCredentials", names: args.gitCredentials ? GIT_CREDENTIAL_ENV : [] },
+          { by: "dockerConfigSecret", names: args.dockerConfigSecret ? ["DOCKER_CONFIG"] : [] },
+          { by: "buildSecrets", names: (args.buildSecrets ?? []).map((secret) => secret.name) },
+        ]),
     },
     { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
-    { reads: ["buildSecrets", "env"], check: (args) => buildSecretEnvConflicts(args.buildSecrets, args.env) },
     {
       reads: ["artifacts", "sourceVolume"],
       check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
@@ -429,26 +428,6 @@ export function buildJob(input: JobInput): EarthlyJobObject {
 /** Minutes `pulumi up` waits for a build when the caller says nothing. */
 export const DEFAULT_JOB_TIMEOUT_MINUTES = 30;
 
-/**
- * Registers a Job from a built object, as a child of `parent`. The object's fields are typed args
- * whose leaves are Outputs only where the arguments were, so a preview shows the Job; `dependsOn`
- * holds the registration until the arguments are checked (see `registeredAfter`).
- */
-export function newBuildJob(
-  name: string,
-  object: EarthlyJobObject,
-  timeoutMinutes: number | undefined,
-  parent: pulumi.Resource,
-  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>,
-): kubernetes.batch.v1.Job {
-  const timeout = `${timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES}m`;
-  return new kubernetes.batch.v1.Job(
-    name,
-    { metadata: object.metadata, spec: object.spec },
-    { parent, dependsOn, customTimeouts: { create: timeout, update: timeout } },
-  );
-}
-
 /** The labels that select an Earthly Job's pods (stable across versions and rebuilds). */
 export function jobPodSelector(instance: string, role: WorkloadRole): { [key: string]: string } {
   return {
@@ -458,18 +437,31 @@ export function jobPodSelector(instance: string, role: WorkloadRole): { [key: st
 }
 
 /**
- * Registers a Job's NetworkPolicy from a built object, as a child of `parent`: created before the
- * Job (which depends on it), so no build pod ever runs without it.
+ * Registers an Earthly Job and its NetworkPolicy from built objects, as children of `parent`. The
+ * policy comes first and the Job depends on it, so no build pod ever runs without it; neither is
+ * registered before `checked` (the arguments' checks) resolves. The objects are typed args whose
+ * leaves are Outputs only where the arguments were, so a preview shows both. `pulumi up` waits for
+ * the build as long as `timeoutMinutes` allows.
  */
-export function newBuildNetworkPolicy(
+export function newBuildJob(
   name: string,
-  object: NetworkPolicyObject,
   parent: pulumi.Resource,
-  dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>,
-): kubernetes.networking.v1.NetworkPolicy {
-  return new kubernetes.networking.v1.NetworkPolicy(
+  objects: { job: EarthlyJobObject; policy: NetworkPolicyObject; timeoutMinutes: number | undefined },
+  checked: pulumi.Output<unknown>,
+): kubernetes.batch.v1.Job {
+  const policy = new kubernetes.networking.v1.NetworkPolicy(
     `${name}-network`,
-    { metadata: object.metadata, spec: object.spec },
-    { parent, dependsOn },
+    { metadata: objects.policy.metadata, spec: objects.policy.spec },
+    { parent, dependsOn: registeredAfter(checked) },
+  );
+  const timeout = `${objects.timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES}m`;
+  return new kubernetes.batch.v1.Job(
+    name,
+    { metadata: objects.job.metadata, spec: objects.job.spec },
+    {
+      parent,
+      dependsOn: registeredAfter(checked, policy),
+      customTimeouts: { create: timeout, update: timeout },
+    },
   );
 }

@@ -11,7 +11,6 @@
  * from the client when it asks for them, for the pull or push it is doing.
  */
 import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
-import { Problem } from "../validation/errors";
 
 /** Where the Docker config Secret is mounted, and `DOCKER_CONFIG`. */
 export const DOCKER_CONFIG_DIR = "/etc/earthly-kubernetes/docker";
@@ -40,19 +39,4 @@ export function dockerConfigPieces(secretName: string | undefined): {
       },
     ],
   };
-}
-
-/** `DOCKER_CONFIG` in `env` together with `dockerConfigSecret`. */
-export function dockerConfigEnvConflict(
-  secretName: string | undefined,
-  env: readonly { name: string }[] | undefined,
-): Problem[] {
-  if (secretName === undefined) return [];
-  return (env ?? [])
-    .filter((e) => e.name === "DOCKER_CONFIG")
-    .map((e) => ({
-      field: "env.name",
-      value: e.name,
-      allowed: "not together with dockerConfigSecret, which sets it",
-    }));
 }

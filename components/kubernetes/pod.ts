@@ -460,3 +460,30 @@ export function restrictedPodSecurityContext(user: ClientSecurity | undefined): 
     seccompProfile: { type: "RuntimeDefault" },
   };
 }
+
+/** Variables a feature of a component sets or reads, named after the argument that turns it on. */
+export interface EnvClaim {
+  /** The argument, e.g. `dockerConfigSecret`. */
+  by: string;
+  /** The variables it sets or reads (none when the argument is not given). */
+  names: readonly string[];
+}
+
+/**
+ * A variable in the user's `env` that a feature given in the arguments sets or reads: one of the two
+ * would be lost, or would silently change what the feature does. One rule for every feature.
+ */
+export function envClaimConflicts(
+  env: readonly { name: string }[] | undefined,
+  claims: readonly EnvClaim[],
+): Problem[] {
+  return (env ?? []).flatMap((e) =>
+    claims
+      .filter((claim) => claim.names.includes(e.name))
+      .map((claim) => ({
+        field: "env.name",
+        value: e.name,
+        allowed: `a name other than ${claim.names.join(", ")} together with ${claim.by}, which sets or reads them`,
+      })),
+  );
+}

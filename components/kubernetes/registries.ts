@@ -108,21 +108,6 @@ export function buildkitRegistriesEnv(
     : [];
 }
 
-/** A variable in `env` that `buildkitRegistries` sets. */
-export function buildkitRegistriesEnvConflict(
-  registries: { [host: string]: BuildkitRegistry } | undefined,
-  env: readonly { name: string }[] | undefined,
-): Problem[] {
-  if (!registries || Object.keys(registries).length === 0) return [];
-  return (env ?? [])
-    .filter((e) => e.name === ADDITIONAL_BUILDKIT_CONFIG_ENV)
-    .map((e) => ({
-      field: "env.name",
-      value: e.name,
-      allowed: "not together with buildkitRegistries, which sets it",
-    }));
-}
-
 /** The pod's `imagePullSecrets` (undefined without any). */
 export function imagePullSecretsOf(
   names: readonly string[] | undefined,
