@@ -18,7 +18,7 @@ import {
 import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
 import {
   BuildkitRegistry,
-  ADDITIONAL_BUILDKIT_CONFIG_ENV,
+  buildkitRegistriesClaim,
   buildkitRegistriesRule,
   imagePullSecretsRule,
 } from "../kubernetes/registries";
@@ -221,14 +221,7 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
     {
       reads: ["buildkitRegistries", "env"],
-      check: (args) =>
-        envClaimConflicts(args.env, [
-          {
-            by: "buildkitRegistries",
-            names:
-              Object.keys(args.buildkitRegistries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
-          },
-        ]),
+      check: (args) => envClaimConflicts(args.env, [buildkitRegistriesClaim(args.buildkitRegistries)]),
     },
     {
       reads: ["clientNamespaces", "allowedNamespaces", "allowedCidrs"],

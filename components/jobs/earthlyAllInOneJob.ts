@@ -43,7 +43,7 @@ import { gitSitesFor } from "./git";
 import {
   BuildkitRegistry,
   buildkitRegistriesEnv,
-  ADDITIONAL_BUILDKIT_CONFIG_ENV,
+  buildkitRegistriesClaim,
   buildkitRegistriesRule,
 } from "../kubernetes/registries";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
@@ -122,14 +122,7 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
     ...earthlyJobChecks.cross,
     {
       reads: ["buildkitRegistries", "env"],
-      check: (args) =>
-        envClaimConflicts(args.env, [
-          {
-            by: "buildkitRegistries",
-            names:
-              Object.keys(args.buildkitRegistries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
-          },
-        ]),
+      check: (args) => envClaimConflicts(args.env, [buildkitRegistriesClaim(args.buildkitRegistries)]),
     },
     {
       reads: ["earthlyTmpDir", "srcDir"],

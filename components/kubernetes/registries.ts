@@ -10,7 +10,7 @@
  * components set that variable themselves.
  */
 import type * as kubernetes from "@pulumi/kubernetes";
-import type { KubeEnvVar } from "./pod";
+import type { EnvClaim, KubeEnvVar } from "./pod";
 import { sortedByKey } from "./objects";
 import { Problem, Rule } from "../validation/errors";
 import { booleanValue, eachOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
@@ -106,6 +106,16 @@ export function buildkitRegistriesEnv(
   return registries && Object.keys(registries).length > 0
     ? [{ name: ADDITIONAL_BUILDKIT_CONFIG_ENV, value: `${buildkitRegistriesToml(registries)}\n` }]
     : [];
+}
+
+/** The variable `buildkitRegistries` sets, for the rule that refuses it in `env` (none without them). */
+export function buildkitRegistriesClaim(
+  registries: { [host: string]: BuildkitRegistry } | undefined,
+): EnvClaim {
+  return {
+    by: "buildkitRegistries",
+    names: Object.keys(registries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
+  };
 }
 
 /** The pod's `imagePullSecrets` (undefined without any). */
