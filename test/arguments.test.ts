@@ -589,7 +589,7 @@ const remote: Table<EarthlyRemoteJobArgs, BuiltRemote> = {
       args: { fleet: OTHER_FLEET },
       alsoAsOutput: true,
       check: ({ container, job, config, buildkitHost }) => {
-        assert.equal(envOf(container).BUILDKIT_HOST, "tcp://other.builds.svc.cluster.local:8372");
+        assert.equal(envOf(container).EARTHLY_BUILDKIT_HOST, "tcp://other.builds.svc.cluster.local:8372");
         assert.equal(buildkitHost, "tcp://other.builds.svc.cluster.local:8372");
         assert.equal(job.spec.template.metadata.labels["earthly-kubernetes/client-of"], "other");
         assert.deepEqual(YAML.parse(config.data["config.yml"]), {
@@ -602,12 +602,12 @@ const remote: Table<EarthlyRemoteJobArgs, BuiltRemote> = {
     },
     {
       input: "cacheKey",
-      title: "a repository pinned to buildkitd-2: BUILDKIT_HOST, the config and the output",
+      title: "a repository pinned to buildkitd-2: EARTHLY_BUILDKIT_HOST, the config and the output",
       args: { cacheKey: "github.com/earthly/earthly" },
       alsoAsOutput: true,
       check: ({ container, config, buildkitHost }) => {
         const host = "tcp://buildkitd-2.buildkitd-instances.earthly.svc.cluster.local:8372";
-        assert.equal(envOf(container).BUILDKIT_HOST, host);
+        assert.equal(envOf(container).EARTHLY_BUILDKIT_HOST, host);
         assert.equal(YAML.parse(config.data["config.yml"]).global.buildkit_host, host);
         assert.equal(buildkitHost, host);
       },

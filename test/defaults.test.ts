@@ -240,7 +240,7 @@ describe("EarthlyRemoteJob with only namespace, target, fleet and client certifi
     assert.equal(built.buildkitHost, "tcp://buildkitd.earthly.svc.cluster.local:8372");
     assert.deepEqual(built.container.env, [
       { name: "NO_BUILDKIT", value: "1" },
-      { name: "BUILDKIT_HOST", value: "tcp://buildkitd.earthly.svc.cluster.local:8372" },
+      { name: "EARTHLY_BUILDKIT_HOST", value: "tcp://buildkitd.earthly.svc.cluster.local:8372" },
       { name: "HOME", value: "/home/earthly" },
       { name: "SRC_DIR", value: "/workspace" },
     ]);

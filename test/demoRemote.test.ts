@@ -60,7 +60,7 @@ test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client p
   assert.equal(env.NO_BUILDKIT, "1");
   const pinned = pickInstance("github.com/earthly/ci-example-project", ["buildkitd-0", "buildkitd-1"]);
   assert.equal(
-    env.BUILDKIT_HOST,
+    env.EARTHLY_BUILDKIT_HOST,
     `tcp://${pinned}.buildkitd-instances.earthly-builds.svc.cluster.local:8372`,
   );
   assert.equal((job.inputs as Obj).metadata.namespace, "earthly-clients");
@@ -76,12 +76,15 @@ test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client p
   const stringData = pulumi.runtime.unwrapRpcSecret(secret.inputs.stringData) as Obj;
   const cert = new X509Certificate(stringData["cert.pem"]);
   assert.equal(cert.verify(ca.publicKey), true);
-  assert.equal(cert.checkHost(new URL(env.BUILDKIT_HOST).hostname, { subject: "never" }) !== undefined, true);
+  assert.equal(
+    cert.checkHost(new URL(env.EARTHLY_BUILDKIT_HOST).hostname, { subject: "never" }) !== undefined,
+    true,
+  );
 
   const [config] = ofType("kubernetes:core/v1:ConfigMap");
   assert.deepEqual(
     YAML.parse((config.inputs.data as Obj)["config.yml"]).global.buildkit_host,
-    env.BUILDKIT_HOST,
+    env.EARTHLY_BUILDKIT_HOST,
   );
 
   for (const r of recorded.filter((r) => r.type.startsWith("kubernetes:"))) {

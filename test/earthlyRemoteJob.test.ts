@@ -126,7 +126,7 @@ describe("a client without a cache key", () => {
     });
   });
 
-  test("Job: unprivileged earthly container, NO_BUILDKIT=1, BUILDKIT_HOST = the fleet's Service", async () => {
+  test("Job: unprivileged earthly container, NO_BUILDKIT=1, EARTHLY_BUILDKIT_HOST = the fleet's Service", async () => {
     const { job, container } = built;
     assert.equal(job.apiVersion, "batch/v1");
     assert.equal(job.kind, "Job");
@@ -143,7 +143,7 @@ describe("a client without a cache key", () => {
     });
     assert.deepEqual(container.env, [
       { name: "NO_BUILDKIT", value: "1" },
-      { name: "BUILDKIT_HOST", value: "tcp://buildkitd.earthly.svc.cluster.local:8372" },
+      { name: "EARTHLY_BUILDKIT_HOST", value: "tcp://buildkitd.earthly.svc.cluster.local:8372" },
       { name: "HOME", value: "/home/earthly" },
       { name: "SRC_DIR", value: "/workspace" },
     ]);
@@ -241,12 +241,12 @@ describe("a client pinned by cache key", () => {
     ["first key", keyA],
     ["second key", keyB],
   ] as const) {
-    test(`${label}: BUILDKIT_HOST and the config's buildkit_host are the instance pickInstance chooses`, async () => {
+    test(`${label}: EARTHLY_BUILDKIT_HOST and the config's buildkit_host are the instance pickInstance chooses`, async () => {
       const name = label === "first key" ? "pinned-a" : "pinned-b";
       const { component, container, config } = await build(name, { ...baseArgs(), cacheKey: key });
       const instance = pickInstance(key, FLEET.instanceNames);
       const host = `tcp://${FLEET.instanceHosts[FLEET.instanceNames.indexOf(instance)]}:8372`;
-      assert.equal(envOf(container).BUILDKIT_HOST, host);
+      assert.equal(envOf(container).EARTHLY_BUILDKIT_HOST, host);
       assert.ok(
         FLEET.instanceHosts.map((h) => `tcp://${h}:8372`).includes(host),
         "the pinned host is one of the fleet's instance hosts",

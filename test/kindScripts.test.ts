@@ -303,11 +303,19 @@ test("shellcheck finds nothing in the kind scripts, the demo's build waiter and 
   }
 });
 
-test("shellcheck finds nothing in the repository's own bash scripts (CI, the engine build, this install)", () => {
+test("shellcheck finds nothing in the repository's own bash scripts (CI, the tiers' builds, this install)", () => {
   const shellcheck = ensureShellcheck();
   const repo = path.resolve(__dirname, "..");
-  for (const script of [".ci/run", "test/engine/build-engine.sh", "test/support/ensure-shellcheck.sh"]) {
-    const r = spawnSync(shellcheck, ["-s", "bash", path.join(repo, script)], { encoding: "utf8" });
+  const scripts = [
+    ".ci/run",
+    "test/engine/build-engine.sh",
+    "test/node/build-node.sh",
+    "test/support/cached-build.sh",
+    "test/support/ensure-shellcheck.sh",
+  ];
+  for (const script of scripts) {
+    // -x follows `source` into the shared script (its `source=` path is relative to the repository).
+    const r = spawnSync(shellcheck, ["-x", "-s", "bash", script], { cwd: repo, encoding: "utf8" });
     assert.equal(r.status, 0, `shellcheck ${script}: ${r.stdout}${r.stderr}`);
   }
 });

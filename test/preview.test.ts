@@ -234,7 +234,7 @@ test("remote demo: every object previews known, but the TLS material and its dig
   assert.equal(client.image, "earthly/earthly:v0.8.16");
   assert.deepEqual(
     client.env.map((e: Obj) => e.name),
-    ["NO_BUILDKIT", "BUILDKIT_HOST", "HOME", "SRC_DIR"],
+    ["NO_BUILDKIT", "EARTHLY_BUILDKIT_HOST", "HOME", "SRC_DIR"],
   );
   assert.match(
     client.env[1].value,

@@ -448,6 +448,7 @@ test("WITH DOCKER, all-in-one: the one container is privileged and runs buildkit
   const { job, pod, container } = await build("all-in-one", "docker-aio", {});
   assertBuildkitCanRunDocker(pod, container, "/tmp/earthly");
   assert.equal(envOf(container).NO_BUILDKIT, undefined);
+  assert.equal(envOf(container).EARTHLY_BUILDKIT_HOST, undefined);
   assert.equal(envOf(container).BUILDKIT_HOST, undefined);
   assert.equal(job.spec.template.metadata.annotations, undefined);
 });
@@ -468,7 +469,7 @@ test("WITH DOCKER, fleet: every daemon is privileged; nothing removes it", async
 test("WITH DOCKER, remote client: needs nothing; it only sends the build to the fleet, whose daemon runs dockerd", async () => {
   const { pod, container } = await build("remote", "docker-client", {});
   assert.equal(envOf(container).NO_BUILDKIT, "1");
-  assert.match(envOf(container).BUILDKIT_HOST, /^tcp:\/\/buildkitd/);
+  assert.match(envOf(container).EARTHLY_BUILDKIT_HOST, /^tcp:\/\/buildkitd/);
   assert.equal(container.securityContext.privileged, false);
   assert.deepEqual(container.securityContext.capabilities, { drop: ["ALL"] });
   assert.equal(

@@ -329,8 +329,12 @@ export function remoteJobObject(
       privileged: false,
       ...clientShape(args.security),
       env: [
+        // NO_BUILDKIT keeps the entrypoint from ever starting a daemon here; it also stops the
+        // entrypoint exporting BUILDKIT_HOST to the CLI, so the address goes straight to the CLI's
+        // own variable (its --buildkit-host): without Docker or Podman, the CLI ignores the
+        // config file's buildkit_host (earthly/earthly#2978).
         { name: "NO_BUILDKIT", value: "1" },
-        { name: "BUILDKIT_HOST", value: clientHostOf(fleet, args.cacheKey) },
+        { name: "EARTHLY_BUILDKIT_HOST", value: clientHostOf(fleet, args.cacheKey) },
         { name: "HOME", value: CLIENT_HOME },
       ],
       extraLabels: fleet.clientLabels,
@@ -360,14 +364,14 @@ export function remoteJobObject(
 
 /**
  * An unprivileged Earthly client Job that builds on a `BuildkitdFleet` fleet over mTLS
- * (`NO_BUILDKIT=1`, `BUILDKIT_HOST` from the fleet), optionally pinned to one instance by a cache key.
+ * (`NO_BUILDKIT=1`, `EARTHLY_BUILDKIT_HOST` from the fleet), optionally pinned to one instance by a cache key.
  */
 export class EarthlyRemoteJob extends pulumi.ComponentResource {
   /** The Job's name (auto-named from the resource name). */
   public readonly jobName: pulumi.Output<string>;
   /** The namespace the Job runs in. */
   public readonly namespace: pulumi.Output<string>;
-  /** The `BUILDKIT_HOST` the client dials. */
+  /** The address the client dials (its `EARTHLY_BUILDKIT_HOST`). */
   public readonly buildkitHost: pulumi.Output<string>;
   /**
    * Where the build's local outputs land: the `artifacts` claim, the directory inside it, and the

@@ -32,43 +32,9 @@ export GOFLAGS="-buildvcs=false -mod=mod"
 export CGO_ENABLED=0
 mkdir -p "$CACHE"
 
-now() { date +%s; }
-
-# build NAME DIR FUNCTION BINARY...: runs FUNCTION in a fresh work folder unless DIR/.done exists,
-# and marks DIR done only when every BINARY is in DIR/bin.
-build() {
-  local name="$1" dir="$2" fn="$3" start work status missing b
-  shift 3
-  if [ -f "$dir/.done" ]; then
-    echo "engine: $name cached in $dir"
-    return 0
-  fi
-  start=$(now)
-  work="$(mktemp -d)"
-  rm -rf "$dir"
-  mkdir -p "$dir/bin"
-  # A subshell of its own with errexit on: inside `if !` or `||`, bash would ignore set -e.
-  set +e
-  (
-    set -euo pipefail
-    cd "$work"
-    "$fn" "$dir/bin"
-  ) >"$dir.log" 2>&1
-  status=$?
-  set -e
-  rm -rf "$work"
-  missing=
-  for b in "$@"; do
-    [ -x "$dir/bin/$b" ] || missing="$missing $b"
-  done
-  if [ "$status" -ne 0 ] || [ -n "$missing" ]; then
-    echo "engine: building $name FAILED after $(($(now) - start)) s (exit $status${missing:+, missing:$missing}); last lines of $dir.log:" >&2
-    tail -n 30 "$dir.log" >&2
-    return 1
-  fi
-  touch "$dir/.done"
-  echo "engine: built $name in $(($(now) - start)) s"
-}
+TIER=engine
+# shellcheck source=test/support/cached-build.sh
+source "$ROOT/test/support/cached-build.sh"
 
 build_pulumi() {
   local out="$1"
@@ -89,8 +55,7 @@ build_pulumi() {
 
 build_provider() {
   local out="$1" src
-  src=$(go mod download -json "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION" |
-    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  src=$(module_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION")
   cp -r "$src" provider && chmod -R u+w provider && cd provider
   # Its replace of sdk/v4 points into its own repository; use the published sdk/v4 instead.
   go mod edit -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
@@ -106,23 +71,14 @@ build_provider() {
 }
 
 build_kubernetes() {
-  local out="$1" gomod staging
-  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  go mod init engine/kubernetes
-  # k8s.io/kubernetes replaces its staging modules with folders of its own repository, which do
-  # not apply to a dependent: point each at its published release (v0.MINOR.PATCH).
-  staging="v0.${KUBERNETES_VERSION#v1.}"
-  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | while read -r m; do
-    go mod edit -replace="$m=$m@$staging"
-  done
-  go mod edit -require="k8s.io/kubernetes@$KUBERNETES_VERSION"
+  local out="$1" c
+  kubernetes_wrapper_module "$KUBERNETES_VERSION"
   go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$KUBERNETES_VERSION" \
     "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBERNETES_VERSION" \
     "k8s.io/kubernetes/cmd/kube-scheduler@$KUBERNETES_VERSION" \
     "k8s.io/kubernetes/cmd/kubectl@$KUBERNETES_VERSION"
-  local ver="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
   for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-    go build -o "$out/$c" -ldflags "-s -w $ver" "k8s.io/kubernetes/cmd/$c"
+    go build -o "$out/$c" -ldflags "$(kubernetes_version_ldflags "$KUBERNETES_VERSION")" "k8s.io/kubernetes/cmd/$c"
   done
 }
 
@@ -156,7 +112,7 @@ build_kwok() {
 # stages, so every stage the tier needs is listed.
 write_kwok_stages() {
   local src
-  src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  src=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
   for f in node/fast/node-initialize node/heartbeat/node-heartbeat pod/fast/pod-ready pod/fast/pod-complete \
     pod/fast/pod-delete pod/chaos/pod-container-running-failed; do
     printf -- '---\n'
