@@ -28,6 +28,8 @@ export const FAKE_CONTAINER_LOG: readonly string[] = [
 
 /** A running control plane. */
 export interface ControlPlane {
+  /** The API server's URL (on loopback). */
+  server: string;
   /** A kubeconfig (admin, token auth) for the API server. */
   kubeconfig: string;
   /** Path of that kubeconfig on disk. */
@@ -40,7 +42,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -52,7 +55,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => boolean, procs: Proc[]): Promise<void> {
+/** Polls `check` until it holds, failing early (with its log's tail) when one of `procs` exits. */
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => boolean,
+  procs: Proc[],
+): Promise<void> {
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
     const dead = procs.find((p) => p.child.exitCode !== null);
@@ -66,13 +75,15 @@ async function waitFor(what: string, timeoutMs: number, check: () => boolean, pr
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-interface Proc {
+/** A started process and the tail of its log. */
+export interface Proc {
   name: string;
   child: ChildProcess;
   tail(): string;
 }
 
-function startProcess(name: string, binary: string, args: string[], logDir: string): Proc {
+/** Starts `binary` with its output appended to `logDir/NAME.log`. */
+export function startProcess(name: string, binary: string, args: string[], logDir: string): Proc {
   const logPath = path.join(logDir, `${name}.log`);
   const log = fs.openSync(logPath, "a");
   const child = spawn(binary, args, { stdio: ["ignore", log, log] });
@@ -87,7 +98,8 @@ function startProcess(name: string, binary: string, args: string[], logDir: stri
   };
 }
 
-async function stopProcess(p: Proc): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s. */
+export async function stopProcess(p: Proc): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => p.child.once("exit", () => resolve()));
   p.child.kill("SIGTERM");
@@ -97,7 +109,7 @@ async function stopProcess(p: Proc): Promise<void> {
 }
 
 /** A kubeconfig for a token-authenticated admin of the API server at `server`. */
-function kubeconfigFor(server: string, token: string): string {
+export function kubeconfigFor(server: string, token: string): string {
   return YAML.stringify({
     apiVersion: "v1",
     kind: "Config",
@@ -140,8 +152,23 @@ function nodeObject(node: FakeNode): object {
   };
 }
 
-/** Starts the control plane and registers `nodes`; resolves once every node is Ready. */
-export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]): Promise<ControlPlane> {
+/** What a real node (the node tier) adds to the control plane. */
+export interface ControlPlaneOptions {
+  /** More static tokens (`token,user,uid,"group,..."` lines), e.g. a kubelet's `system:node:NAME`. */
+  extraTokenLines?: string[];
+  /** More kube-apiserver flags, e.g. the client certificate it shows kubelets. */
+  extraApiserverArgs?: string[];
+}
+
+/**
+ * Starts the control plane and registers `nodes` (kwok plays their kubelets; with no nodes, kwok is
+ * not started); resolves once every node is Ready.
+ */
+export async function startControlPlane(
+  bin: EngineBinaries,
+  nodes: FakeNode[],
+  options: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-cp-"));
   const procs: Proc[] = [];
   const stop = async () => {
@@ -157,7 +184,10 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs8", format: "pem" }));
     fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
     const token = randomBytes(24).toString("hex");
-    fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin-uid,"system:masters"\n`);
+    fs.writeFileSync(
+      path.join(dir, "tokens.csv"),
+      [`${token},admin,admin-uid,"system:masters"`, ...(options.extraTokenLines ?? [])].join("\n") + "\n",
+    );
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = kubeconfigFor(server, token);
     const kubeconfigPath = path.join(dir, "kubeconfig");
@@ -214,6 +244,7 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
           `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
           // The `kubernetes` Service's endpoint would be a loopback address, which is refused.
           "--endpoint-reconciler-type=none",
+          ...(options.extraApiserverArgs ?? []),
         ],
         dir,
       ),
@@ -254,43 +285,45 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
         dir,
       ),
     );
-    // Every container's log, as kwok serves it through the API server (`kubectl logs`): one file in
-    // the CRI log format, named by a ClusterLogs rule of kwok's configuration.
-    const logsFile = path.join(dir, "container.log");
-    fs.writeFileSync(
-      logsFile,
-      FAKE_CONTAINER_LOG.map((line) => `2026-01-01T00:00:00.000000000Z stdout F ${line}\n`).join(""),
-    );
-    fs.writeFileSync(
-      path.join(dir, "logs.yaml"),
-      YAML.stringify({
-        apiVersion: "kwok.x-k8s.io/v1alpha1",
-        kind: "ClusterLogs",
-        metadata: { name: "every-container" },
-        spec: { logs: [{ logsFile }] },
-      }),
-    );
-    procs.push(
-      startProcess(
-        "kwok",
-        bin.kwok,
-        [
-          `--kubeconfig=${kubeconfigPath}`,
-          `--config=${bin.kwokStages}`,
-          `--config=${path.join(dir, "logs.yaml")}`,
-          "--manage-all-nodes=false",
-          "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-          "--node-ip=127.0.0.1",
-          // The API server reaches the "kubelet" (kwok's server) here for logs.
-          `--node-port=${kwokPort}`,
-          "--cidr=10.244.0.0/16",
-          `--server-address=127.0.0.1:${kwokPort}`,
-        ],
-        dir,
-      ),
-    );
+    if (nodes.length > 0) {
+      // Every container's log, as kwok serves it through the API server (`kubectl logs`): one file in
+      // the CRI log format, named by a ClusterLogs rule of kwok's configuration.
+      const logsFile = path.join(dir, "container.log");
+      fs.writeFileSync(
+        logsFile,
+        FAKE_CONTAINER_LOG.map((line) => `2026-01-01T00:00:00.000000000Z stdout F ${line}\n`).join(""),
+      );
+      fs.writeFileSync(
+        path.join(dir, "logs.yaml"),
+        YAML.stringify({
+          apiVersion: "kwok.x-k8s.io/v1alpha1",
+          kind: "ClusterLogs",
+          metadata: { name: "every-container" },
+          spec: { logs: [{ logsFile }] },
+        }),
+      );
+      procs.push(
+        startProcess(
+          "kwok",
+          bin.kwok,
+          [
+            `--kubeconfig=${kubeconfigPath}`,
+            `--config=${bin.kwokStages}`,
+            `--config=${path.join(dir, "logs.yaml")}`,
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            "--node-ip=127.0.0.1",
+            // The API server reaches the "kubelet" (kwok's server) here for logs.
+            `--node-port=${kwokPort}`,
+            "--cidr=10.244.0.0/16",
+            `--server-address=127.0.0.1:${kwokPort}`,
+          ],
+          dir,
+        ),
+      );
 
-    kubectl(["apply", "-f", "-"], nodes.map((n) => YAML.stringify(nodeObject(n))).join("---\n"));
+      kubectl(["apply", "-f", "-"], nodes.map((n) => YAML.stringify(nodeObject(n))).join("---\n"));
+    }
     await waitFor(
       "every node Ready",
       120_000,
@@ -313,7 +346,7 @@ export async function startControlPlane(bin: EngineBinaries, nodes: FakeNode[]):
       () => tryKubectl(["get", "serviceaccount", "default", "--namespace", "default"]).status === 0,
       procs,
     );
-    return { kubeconfig, kubeconfigPath, kubectl, tryKubectl, stop };
+    return { server, kubeconfig, kubeconfigPath, kubectl, tryKubectl, stop };
   } catch (e) {
     await stop();
     throw e;
