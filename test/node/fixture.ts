@@ -4,14 +4,36 @@
  */
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
-import { BUILDER_POOL } from "../../stacks/demo";
+import { kindConfigInputOf } from "../../components/kind/kindCluster";
+import { kindNodes } from "../../components/kind/nodes";
+import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
 import { engineBinaries } from "../engine/binaries";
 import { PulumiEnvironment, pulumiEnvironment } from "../engine/stacks";
 import { nodeBuilds } from "./binaries";
 import { RealCluster, nodePreconditions, startRealCluster } from "./node";
 
-/** The node's name: the demo's first worker, as kind would name it. */
-export const NODE_NAME = "earthlydemo-worker";
+/**
+ * The node: the demo's builder-pool node, with the name, labels and taints kind gives it (the labels
+ * the kubelet sets itself, `kubernetes.io/*` and their `beta.` forms, are left to it).
+ */
+const BUILDER_NODE = (() => {
+  const cluster = "earthlydemo";
+  const nodes = kindNodes(
+    cluster,
+    kindConfigInputOf({ clusterName: cluster, workerPools: [BUILDER_POOL, GENERAL_POOL] }),
+  );
+  const node = nodes.find(
+    (n) => n.role === "worker" && n.labels["earthly-kubernetes/pool"] === BUILDER_POOL.name,
+  );
+  assert.ok(node, "the demo's kind config has a builder-pool worker");
+  const own = (key: string) => /^(beta\.)?kubernetes\.io\//.test(key);
+  return {
+    name: node.name,
+    labels: Object.fromEntries(Object.entries(node.labels).filter(([k]) => !own(k))),
+    taints: node.taints,
+  };
+})();
+export const NODE_NAME = BUILDER_NODE.name;
 
 /** The cluster and a Pulumi environment, once the file's `before` hook has run. */
 export interface NodeFixture {
@@ -28,7 +50,7 @@ export function nodeFixture(): NodeFixture {
     const problems = nodePreconditions();
     assert.deepEqual(problems, [], `the node tier cannot run here: ${problems.join("; ")}`);
     const engine = engineBinaries();
-    cluster = await startRealCluster(engine, nodeBuilds(), NODE_NAME, BUILDER_POOL);
+    cluster = await startRealCluster(engine, nodeBuilds(), NODE_NAME, BUILDER_NODE);
     env = await pulumiEnvironment(engine);
   });
   after(async () => {

@@ -175,20 +175,49 @@ function deleteRules(tool: string, table: string, match: (rule: string) => boole
 }
 
 /**
- * Removes what the kubelet and kube-proxy leave in the host's iptables (`kube-proxy --cleanup`
- * leaves the kubelet's own KUBE-FIREWALL and canary chains): every jump to a KUBE-* chain, then
- * those chains. Only this tier's node makes them on these machines.
+ * Removes the chains the kubelet, kube-proxy and the bridge plugin leave in the host's iptables
+ * (`kube-proxy --cleanup` leaves the kubelet's own KUBE-FIREWALL and canary chains, and a killed
+ * sandbox its CNI-* masquerade chain): every jump to such a chain, then the chains. Only this tier's
+ * node makes them on these machines.
  */
-function removeKubeChains(): void {
+function removeChains(prefixes = ["KUBE-", "CNI-"]): void {
+  const ours = (name: string) => prefixes.some((p) => name.startsWith(p));
   for (const tool of ["iptables", "ip6tables"]) {
     for (const table of ["filter", "nat", "mangle", "raw"]) {
-      const rules = sh(tool, ["-t", table, "-S"]).out.split("\n");
-      deleteRules(tool, table, (rule) => / -j KUBE-/.test(rule));
-      for (const chain of rules.filter((r) => r.startsWith("-N KUBE-")).map((r) => r.slice(3))) {
-        sh(tool, ["-t", table, "-F", chain]);
-        sh(tool, ["-t", table, "-X", chain]);
-      }
+      deleteRules(tool, table, (rule) => {
+        const jump = / -j (\S+)/.exec(rule);
+        return jump !== null && ours(jump[1]) && !ours(rule.split(" ")[1]);
+      });
+      const chains = sh(tool, ["-t", table, "-S"])
+        .out.split("\n")
+        .filter((r) => r.startsWith("-N ") && ours(r.slice(3)))
+        .map((r) => r.slice(3));
+      for (const chain of chains) sh(tool, ["-t", table, "-F", chain]);
+      for (const chain of chains) sh(tool, ["-t", table, "-X", chain]);
     }
+  }
+}
+
+/** Kills every process left in the pods' cgroups (a killed shim leaves its container running). */
+function killPodProcesses(): void {
+  for (const controller of fs.existsSync("/sys/fs/cgroup") ? fs.readdirSync("/sys/fs/cgroup") : []) {
+    const root = path.join("/sys/fs/cgroup", controller, "kubepods");
+    if (!fs.existsSync(root)) continue;
+    const walk = (dir: string): void => {
+      const procs = path.join(dir, "cgroup.procs");
+      if (fs.existsSync(procs)) {
+        for (const pid of fs.readFileSync(procs, "utf8").split("\n").filter(Boolean)) {
+          try {
+            process.kill(Number(pid), "SIGKILL");
+          } catch {
+            // gone already
+          }
+        }
+      }
+      for (const e of fs.readdirSync(dir, { withFileTypes: true }))
+        if (e.isDirectory()) walk(path.join(dir, e.name));
+    };
+    walk(root);
   }
 }
 
@@ -204,6 +233,24 @@ function unmountUnder(dir: string): void {
 }
 
 /**
+ * What a run that was killed (not stopped) left behind: its processes, mounts, bridge and chains.
+ * Only this tier makes them (folders named node-tier-* in the temp folder, the bridge BRIDGE).
+ */
+function removeLeftovers(): void {
+  const prefix = path.join(os.tmpdir(), "node-tier-");
+  sh("pkill", ["-KILL", "-f", prefix]);
+  const mounts = fs
+    .readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1])
+    .filter((m) => m?.startsWith(prefix));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) sh("umount", ["-l", m]);
+  killPodProcesses();
+  if (sh("ip", ["link", "show", BRIDGE]).status === 0) sh("ip", ["link", "delete", BRIDGE]);
+  removeChains();
+}
+
+/**
  * Starts the control plane and one real node joined to it as `nodeName`, with `pool`'s labels and
  * taints; resolves once the node is Ready and the pause image is imported.
  */
@@ -213,6 +260,7 @@ export async function startRealCluster(
   nodeName: string,
   pool: NodePoolShape,
 ): Promise<RealCluster> {
+  removeLeftovers();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-tier-"));
   const logDir = path.join(dir, "logs");
   fs.mkdirSync(logDir);
@@ -242,10 +290,11 @@ export async function startRealCluster(
       }
     }
     for (const p of [...procs].reverse()) await stopProcess(p);
-    // Whatever still runs under our containerd: its shims and their containers.
+    // Whatever still runs under our containerd: its containers, then their shims.
+    killPodProcesses();
     sh("pkill", ["-KILL", "-f", `containerd-shim-runc-v2 .*-address ${socket}`]);
     sh(builds.kubeProxy, ["--cleanup"]);
-    removeKubeChains();
+    removeChains();
     for (const u of [...undo].reverse()) u();
     unmountUnder(dir);
     if (!process.env.NODE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
@@ -274,8 +323,6 @@ export async function startRealCluster(
     undo.push(() => void sh("ip", ["link", "delete", BRIDGE]));
     must("ip", ["addr", "add", `${POD_GATEWAY}/24`, "dev", BRIDGE]);
     must("ip", ["link", "set", BRIDGE, "up"]);
-    // The bridge plugin's masquerade chains (CNI-*) go with each sandbox; these catch leftovers.
-    undo.push(() => deleteRules("iptables", "nat", (rule) => rule.includes("CNI-")));
 
     fs.mkdirSync(path.join(dir, "cni"));
     fs.writeFileSync(path.join(dir, "cni", "10-node-tier.conflist"), cniConfig(dir));
