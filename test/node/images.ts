@@ -215,8 +215,10 @@ export function buildkitdImage(builds: NodeBuilds, version: string): ImageSpec {
           file("cni-conf.json.template", "etc/cni/cni-conf.json.template"),
           file("dockerd-wrapper.sh", "var/earthly/dockerd-wrapper.sh", 0o755),
           file("docker-auto-install.sh", "var/earthly/docker-auto-install.sh", 0o755),
-          file("oom-adjust.sh.template", "bin/oom-adjust.sh.template"),
-          file("runc-ps", "bin/runc-ps", 0o755),
+          // Earthly's /bin; in Debian /bin is a link to /usr/bin, which a bin/ folder in this
+          // layer would hide (and /bin/sh with it).
+          file("oom-adjust.sh.template", "usr/bin/oom-adjust.sh.template"),
+          file("runc-ps", "usr/bin/runc-ps", 0o755),
           // The CNI template's cniBinaryPath; Debian installs the plugins in /usr/lib/cni.
           { path: "usr/libexec/cni", symlink: "/usr/lib/cni" },
         ],
