@@ -93,6 +93,14 @@ export function buildFailureMessage(result: BuildResult, at: BuildLocation): str
   if (result.log.trim() !== "") {
     lines.push(`Last ${LOG_TAIL_LINES} lines of the log of pod/${result.pod}:`, result.log.trimEnd());
   }
+  // Earthly writes .tmp-earthly-out under the working directory before any output moves.
+  if (/unable to create dir \.tmp-earthly-out\b.*permission denied/.test(result.log)) {
+    lines.push(
+      "Hint: the build's user cannot write its source volume (Earthly writes .tmp-earthly-out there " +
+        "first). A sourceVolume claim must be writable by the pod's user: fsGroup does that for block " +
+        "volumes, not for hostPath or NFS (docs/production.md, section 3).",
+    );
+  }
   lines.push(
     `The whole log: ${kubectl} logs ${result.pod ? `pod/${result.pod}` : `job/${at.jobName}`} --all-containers`,
   );

@@ -271,13 +271,27 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
       input: "timeoutMinutes",
       title: "90: the Job's create and update timeouts",
       args: { timeoutMinutes: 90 },
-      check: () => assert.deepEqual(timeoutsOf(JOB, jobName()), { create: "90m", update: "90m", delete: "" }),
+      check: ({ job }) => {
+        assert.deepEqual(timeoutsOf(JOB, jobName()), { create: "90m", update: "90m", delete: "" });
+        // Kubernetes ends the Job when Pulumi stops waiting (the provider's clock restarts on every
+        // pod change, so it would never stop waiting for a pod stuck in ImagePullBackOff).
+        assert.equal(job.spec.activeDeadlineSeconds, 5400);
+      },
+    },
+    {
+      input: "timeoutMinutes",
+      title: "90 with activeDeadlineSeconds 600: the deadline given is kept",
+      args: { timeoutMinutes: 90, activeDeadlineSeconds: 600 },
+      check: ({ job }) => assert.equal(job.spec.activeDeadlineSeconds, 600),
     },
     {
       input: "waitForCompletion",
-      title: "false: the skipAwait annotation on the Job",
-      args: { waitForCompletion: false },
-      check: ({ job }) => assert.deepEqual(job.metadata.annotations, { "pulumi.com/skipAwait": "true" }),
+      title: "false: the skipAwait annotation on the Job, and no deadline from timeoutMinutes",
+      args: { waitForCompletion: false, timeoutMinutes: 90 },
+      check: ({ job }) => {
+        assert.deepEqual(job.metadata.annotations, { "pulumi.com/skipAwait": "true" });
+        assert.equal("activeDeadlineSeconds" in job.spec, false);
+      },
     },
     {
       input: "rebuildTrigger",

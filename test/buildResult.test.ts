@@ -335,6 +335,23 @@ describe("the failure message", () => {
     );
   });
 
+  test("a source volume the build cannot write: the hint, after the log, only then", () => {
+    const denied = "Error: unable to create dir .tmp-earthly-out: mkdir .tmp-earthly-out: permission denied";
+    const message = buildFailureMessage({ ...failed, log: `${denied}\n` }, at);
+    assert.match(
+      message,
+      new RegExp(`${denied.replace(/\./g, "\\.")}\nHint: the build's user cannot write its source volume`),
+    );
+    assert.match(message, /sourceVolume claim must be writable by the pod's user/);
+    // Only Earthly's own words bring the hint: another permission error, or the directory alone, do not.
+    for (const log of [
+      "mkdir /cache: permission denied\n",
+      "unable to create dir .tmp-earthly-out: no space left on device\n",
+    ]) {
+      assert.doesNotMatch(buildFailureMessage({ ...failed, log }, at), /Hint:/);
+    }
+  });
+
   test("a failed build is not offered a second wait, only a rebuild", () => {
     const message = buildFailureMessage(failed, {
       ...at,

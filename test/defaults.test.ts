@@ -98,11 +98,11 @@ function commonJobDefaults(name: string, built: () => BuiltJob): void {
     assert.equal(pod.tolerations, undefined);
   });
 
-  test("backoffLimit 1; no ttlSecondsAfterFinished, no activeDeadlineSeconds", () => {
+  test("backoffLimit 1; no ttlSecondsAfterFinished; activeDeadlineSeconds 1800 (timeoutMinutes 30)", () => {
     const { job } = built();
     assert.equal(job.spec.backoffLimit, 1);
     assert.equal("ttlSecondsAfterFinished" in job.spec, false);
-    assert.equal("activeDeadlineSeconds" in job.spec, false);
+    assert.equal(job.spec.activeDeadlineSeconds, 1800);
   });
 
   test("timeoutMinutes 30: pulumi up waits 30m on create and update", () => {

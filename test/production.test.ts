@@ -29,6 +29,7 @@ import { auditInputs } from "./support/secretsAudit";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
 import { BuildSecret } from "../components/jobs/buildSecrets";
+import { OUTPUT_MODE_ENV } from "../components/jobs/flags";
 import { InvalidArgumentsError } from "../components/validation/errors";
 
 const TARGET = "github.com/acme/app:main+release";
@@ -349,6 +350,98 @@ for (const mode of MODES) {
       assert.deepEqual(mount, { name: "artifacts", mountPath: "/workspace/out" });
       // The workspace stays where it was: .tmp-earthly-out is written there, then outputs copied over.
       assert.deepEqual(mountOf(container, "workspace"), { name: "workspace", mountPath: "/workspace" });
+    });
+
+    // `--ci` implies `--no-output`: SAVE ARTIFACT ... AS LOCAL would write nothing, and say nothing.
+    const FLAG_CASES: { title: string; flags?: string[]; artifacts: boolean; args: string[] }[] = [
+      { title: "artifacts, no flags: as given", artifacts: true, args: [TARGET] },
+      {
+        title: "artifacts with --ci: --output added",
+        flags: ["--ci"],
+        artifacts: true,
+        args: ["--ci", "--output", TARGET],
+      },
+      {
+        title: "artifacts with -ci (one dash): --output added",
+        flags: ["-ci"],
+        artifacts: true,
+        args: ["-ci", "--output", TARGET],
+      },
+      {
+        title: "artifacts with --ci=true: --output added",
+        flags: ["--ci=true"],
+        artifacts: true,
+        args: ["--ci=true", "--output", TARGET],
+      },
+      {
+        title: "artifacts with --ci=false: as given",
+        flags: ["--ci=false"],
+        artifacts: true,
+        args: ["--ci=false", TARGET],
+      },
+      {
+        title: "artifacts with --ci --output: not doubled",
+        flags: ["--ci", "--output"],
+        artifacts: true,
+        args: ["--ci", "--output", TARGET],
+      },
+      {
+        title: "artifacts with --ci --output=false: --output added",
+        flags: ["--ci", "--output=false"],
+        artifacts: true,
+        args: ["--ci", "--output=false", "--output", TARGET],
+      },
+      {
+        title: "artifacts with --push --ci: --output added after the user's flags",
+        flags: ["--push", "--ci"],
+        artifacts: true,
+        args: ["--push", "--ci", "--output", TARGET],
+      },
+      {
+        title: "no artifacts with --ci: as given",
+        flags: ["--ci"],
+        artifacts: false,
+        args: ["--ci", TARGET],
+      },
+      {
+        title: "no artifacts with --no-output: as given",
+        flags: ["--no-output"],
+        artifacts: false,
+        args: ["--no-output", TARGET],
+      },
+    ];
+    for (const c of FLAG_CASES) {
+      test(`flags: ${c.title}`, async () => {
+        const { container } = await build(mode, `flags-${mode}`, {
+          ...(c.flags ? { flags: c.flags } : {}),
+          ...(c.artifacts ? { artifacts: { claimName: CLAIM } } : {}),
+        });
+        assert.deepEqual(container.args, c.args);
+      });
+    }
+
+    test("refused: --no-output with artifacts, naming the flag and both fields; the output-mode variables in env", async () => {
+      for (const flags of [["--no-output"], ["--push", "-no-output=true"]]) {
+        await assertRefused(
+          () => construct(mode, "no-output", { flags, artifacts: { claimName: CLAIM } }),
+          [
+            {
+              field: `flags[${flags.length - 1}]`,
+              got: JSON.stringify(flags[flags.length - 1]),
+              allowed: /together with artifacts/,
+            },
+          ],
+        );
+      }
+      // Member by member, from a literal copy of the list the code uses.
+      const literal = { EARTHLY_CI: "--ci", EARTHLY_OUTPUT: "--output", EARTHLY_NO_OUTPUT: "--no-output" };
+      assert.deepEqual(OUTPUT_MODE_ENV, literal);
+      for (const [name, flag] of Object.entries(literal)) {
+        await assertRefused(
+          () => construct(mode, "output-env", { env: [{ name, value: "true" }] }),
+          [{ field: "env.name", got: JSON.stringify(name), allowed: new RegExp(`give ${flag} in flags`) }],
+        );
+      }
     });
 
     test("the artifacts output says where: claim, subPath, directory and the path in the pod", async () => {

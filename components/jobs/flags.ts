@@ -79,3 +79,64 @@ export const earthlyTargetRule: Rule<string> = (value, field) => {
   if (text.length > 0) return text;
   return value.includes("$(") ? [{ field, value, allowed: NO_EXPANSION }] : [];
 };
+
+/** Go's words for a false boolean (urfave/cli parses `--flag=VALUE` with strconv.ParseBool). */
+const FALSE_WORDS = ["0", "f", "F", "false", "FALSE", "False"];
+
+/** The index of the last argument that sets boolean flag `name` to true, or -1. */
+export function lastTrueFlag(flags: readonly string[], name: string): number {
+  let found = -1;
+  flags.forEach((arg, i) => {
+    const flag = parseFlag(arg);
+    if (flag?.name === name) found = flag.inline !== undefined && FALSE_WORDS.includes(flag.inline) ? -1 : i;
+  });
+  return found;
+}
+
+/**
+ * What `artifacts` adds to the flags: `--output` when `--ci` is given without it. `--ci` implies
+ * `--no-output`, which makes `SAVE ARTIFACT ... AS LOCAL` write nothing ("Local Output Summary
+ * (disabled)") while the build succeeds; `--output` is Earthly's "output even in CI mode".
+ */
+export function artifactsOutputFlags(flags: readonly string[] | undefined, artifacts: boolean): string[] {
+  if (!artifacts || flags === undefined) return [];
+  return lastTrueFlag(flags, "ci") >= 0 && lastTrueFlag(flags, "output") < 0 ? ["--output"] : [];
+}
+
+/** The variables that do what `--ci`, `--output` and `--no-output` do: refused in `env`. */
+export const OUTPUT_MODE_ENV: { [name: string]: string } = {
+  EARTHLY_CI: "--ci",
+  EARTHLY_OUTPUT: "--output",
+  EARTHLY_NO_OUTPUT: "--no-output",
+};
+
+/**
+ * `--no-output` with `artifacts` would save nothing to the claim, silently; and the variables that
+ * switch output modes are refused in `env`, so that `flags` alone say whether outputs are written.
+ */
+export function outputModeConflicts(args: {
+  flags?: readonly string[];
+  artifacts?: unknown;
+  env?: readonly { name: string }[];
+}): Problem[] {
+  const problems: Problem[] = [];
+  const noOutput = lastTrueFlag(args.flags ?? [], "no-output");
+  if (args.artifacts !== undefined && noOutput >= 0) {
+    problems.push({
+      field: `flags[${noOutput}]`,
+      value: (args.flags ?? [])[noOutput],
+      allowed:
+        "no --no-output together with artifacts: Earthly would write nothing to the artifacts claim (drop --no-output, or artifacts)",
+    });
+  }
+  for (const e of args.env ?? []) {
+    if (e.name in OUTPUT_MODE_ENV) {
+      problems.push({
+        field: "env.name",
+        value: e.name,
+        allowed: `not ${e.name}: give ${OUTPUT_MODE_ENV[e.name]} in flags, which decide whether artifacts are written`,
+      });
+    }
+  }
+  return problems;
+}

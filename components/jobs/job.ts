@@ -67,7 +67,7 @@ import {
 } from "./git";
 import { imagePullSecretsRule } from "../kubernetes/registries";
 import { accessPieces } from "./access";
-import { earthlyFlagsRule, earthlyTargetRule } from "./flags";
+import { artifactsOutputFlags, earthlyFlagsRule, earthlyTargetRule, outputModeConflicts } from "./flags";
 
 /** Arguments both Earthly Jobs take. */
 export interface EarthlyJobArgs {
@@ -127,9 +127,17 @@ export interface EarthlyJobArgs {
    * gone and creates it again, which runs the build again.
    */
   ttlSecondsAfterFinished?: number;
-  /** Seconds the Job may run before Kubernetes stops it. */
+  /**
+   * Seconds the Job may run before Kubernetes stops it (its pod too, also one that never started).
+   * Default: `timeoutMinutes` × 60 when `pulumi up` waits for the build, unset when it does not.
+   */
   activeDeadlineSeconds?: number;
-  /** Minutes `pulumi up` waits for the build to finish (default 30). */
+  /**
+   * Minutes `pulumi up` waits for the build to finish (default 30). Unless `activeDeadlineSeconds`
+   * says otherwise, Kubernetes fails the Job (`DeadlineExceeded`) at the same moment: the provider's
+   * own wait restarts its clock at every change of the pod, so a pod stuck in `ImagePullBackOff`
+   * would keep `pulumi up` waiting for ever.
+   */
   timeoutMinutes?: number;
   /**
    * Whether `pulumi up` waits for the build and fails when it fails (default `true`). With `false`
@@ -230,6 +238,7 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
         ]),
     },
     { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
+    { reads: ["flags", "artifacts", "env"], check: (args) => outputModeConflicts(args) },
     {
       reads: ["artifacts", "sourceVolume"],
       check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
@@ -338,6 +347,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [
       ...buildSecretFlags(args.buildSecrets),
       ...(flags ?? []),
+      ...artifactsOutputFlags(flags, args.artifacts !== undefined),
       target,
     ]),
     env: concatLists<KubeEnvVar>([
@@ -365,7 +375,11 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     ),
     backoffLimit: args.backoffLimit ?? 1,
     ttlSecondsAfterFinished: args.ttlSecondsAfterFinished,
-    activeDeadlineSeconds: args.activeDeadlineSeconds,
+    activeDeadlineSeconds:
+      args.activeDeadlineSeconds ??
+      (args.waitForCompletion === false
+        ? undefined
+        : (args.timeoutMinutes ?? DEFAULT_JOB_TIMEOUT_MINUTES) * 60),
     podSpec: buildPodSpec({
       restartPolicy: "Never",
       containers: [container],
