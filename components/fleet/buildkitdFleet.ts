@@ -14,6 +14,7 @@ import {
   resourcesRule,
   volumeChoiceRule,
   envClaimConflicts,
+  resourceOrderProblems,
 } from "../kubernetes/pod";
 import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
 import {
@@ -56,6 +57,7 @@ import {
   NodeSpread,
   PersistentCache,
   buildkitdDisruptionBudget,
+  BUILDKITD_DEFAULT_RESOURCES,
   buildkitdEgressPolicy,
   buildkitdHeadlessService,
   buildkitdNetworkPolicy,
@@ -219,6 +221,10 @@ export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
   rules: buildkitdFleetRules,
   cross: [
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
+    {
+      reads: ["resources"],
+      check: (args) => resourceOrderProblems(BUILDKITD_DEFAULT_RESOURCES, args.resources),
+    },
     {
       reads: ["buildkitRegistries", "env"],
       check: (args) => envClaimConflicts(args.env, [buildkitRegistriesClaim(args.buildkitRegistries)]),

@@ -11,6 +11,7 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
   envClaimConflicts,
+  resourceOrderProblems,
 } from "../kubernetes/pod";
 import {
   EarthlyJobArgs,
@@ -120,6 +121,10 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
   },
   cross: [
     ...earthlyJobChecks.cross,
+    {
+      reads: ["resources"],
+      check: (args) => resourceOrderProblems(ALL_IN_ONE_DEFAULT_RESOURCES, args.resources),
+    },
     {
       reads: ["buildkitRegistries", "env"],
       check: (args) => envClaimConflicts(args.env, [buildkitRegistriesClaim(args.buildkitRegistries)]),

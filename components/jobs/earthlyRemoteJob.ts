@@ -24,6 +24,7 @@ import {
   envListRule,
   restrictedPodSecurityContext,
   toKubeVolumeSource,
+  resourceOrderProblems,
 } from "../kubernetes/pod";
 import {
   EgressRules,
@@ -155,6 +156,10 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
   },
   cross: [
     ...earthlyJobChecks.cross,
+    {
+      reads: ["resources"],
+      check: (args) => resourceOrderProblems(CLIENT_DEFAULT_RESOURCES, args.resources),
+    },
     {
       reads: ["srcDir"],
       check: (args) => distinctDirectories("srcDir", args.srcDir ?? DEFAULT_SRC_DIR, "home", CLIENT_HOME),

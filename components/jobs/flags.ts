@@ -73,10 +73,23 @@ export const earthlyFlagsRule: Rule<string[]> = (value, field) => {
   });
 };
 
-/** The rule for a Job's `target`: printable, without `$(`. */
+/**
+ * The rule for a Job's `target`: printable, without `$(`, and not starting with `-`: Earthly would
+ * read it as a flag, so `--secret=...` or `--config=...` refused in `flags` would get through here.
+ */
 export const earthlyTargetRule: Rule<string> = (value, field) => {
   const text = printableText(value, field);
   if (text.length > 0) return text;
+  if (value.startsWith("-")) {
+    return [
+      {
+        field,
+        value,
+        allowed:
+          "a target, not a flag: no leading '-' (Earthly would read it as a flag; give flags in flags)",
+      },
+    ];
+  }
   return value.includes("$(") ? [{ field, value, allowed: NO_EXPANSION }] : [];
 };
 

@@ -21,6 +21,7 @@ import {
   objectOf,
   oneOf,
   quantity,
+  quantityValue,
   rfc1123Subdomain,
   uniqueBy,
 } from "../validation/rules";
@@ -143,13 +144,14 @@ export const resourcesRule: Rule<Resources> = objectOf<Resources>({
 
 export const keyReferenceRule: Rule<KeyReference> = (value, field) => [
   ...rfc1123Subdomain(value.name, `${field}.name`),
-  ...(typeof value.key === "string" && /^[-._a-zA-Z0-9]{1,253}$/.test(value.key)
+  // The API's rule for a key (IsConfigMapKey): 1-253 of [-._a-zA-Z0-9], and not `.` or `..`.
+  ...(typeof value.key === "string" && /^[-._a-zA-Z0-9]{1,253}$/.test(value.key) && !/^\.\.?$/.test(value.key)
     ? []
     : [
         {
           field: `${field}.key`,
           value: value.key,
-          allowed: "a Secret/ConfigMap key: 1-253 of [-._a-zA-Z0-9]",
+          allowed: "a Secret/ConfigMap key: 1-253 of [-._a-zA-Z0-9], not '.' or '..'",
         },
       ]),
 ];
@@ -250,6 +252,39 @@ export function distinctDirectories(
         },
       ]
     : [];
+}
+
+/**
+ * Limits below their requests, which the API server refuses only at deploy (half-way through an
+ * `up`): CPU and memory compared after the defaults are merged in (a limit given alone must still
+ * cover the default request), ephemeral storage as given (its defaults follow the volumes).
+ */
+export function resourceOrderProblems(
+  defaults: Resources,
+  given: Resources | undefined,
+  field = "resources",
+): Problem[] {
+  if (given === undefined) return [];
+  const merged = mergeResources(defaults, given);
+  const pairs: [keyof ComputeResources, ComputeResources, ComputeResources][] = [
+    ["cpu", merged.requests ?? {}, merged.limits ?? {}],
+    ["memory", merged.requests ?? {}, merged.limits ?? {}],
+    ["ephemeralStorage", given.requests ?? {}, given.limits ?? {}],
+  ];
+  return pairs.flatMap(([key, requests, limits]) => {
+    const request = requests[key];
+    const limit = limits[key];
+    if (typeof request !== "string" || typeof limit !== "string") return [];
+    if (!(quantityValue(limit) < quantityValue(request))) return [];
+    const fromDefault = given.requests?.[key] === undefined ? " (the default)" : "";
+    return [
+      {
+        field: `${field}.limits.${key}`,
+        value: limit,
+        allowed: `a limit at least its request, ${request}${fromDefault}: Kubernetes refuses a limit below the request`,
+      },
+    ];
+  });
 }
 
 /** Merges user resources over defaults, field by field. */
@@ -430,7 +465,10 @@ export function buildPodSpec(input: {
 export interface ClientSecurity {
   /** The UID (default 10001); not 0, the pod runs with `runAsNonRoot`. */
   runAsUser?: number;
-  /** The primary GID, also the pod's `fsGroup`, which makes mounted Secrets group-readable (default 10001). */
+  /**
+   * The primary GID, also the pod's `fsGroup`, which makes mounted Secrets group-readable (default
+   * 10001); not 0, which would hand every mounted volume to the root group.
+   */
   runAsGroup?: number;
   /**
    * A read-only root filesystem (default `true`); Earthly writes only to its volumes. Set `false` only
@@ -446,7 +484,11 @@ export const DEFAULT_CLIENT_GID = 10001;
 /** Checks a {@link ClientSecurity}. */
 export const clientSecurityRule: Rule<ClientSecurity> = objectOf<ClientSecurity>({
   runAsUser: integerBetween(1, 2 ** 31 - 1),
-  runAsGroup: integerBetween(0, 2 ** 31 - 1),
+  runAsGroup: (value, field) =>
+    integerBetween(1, 2 ** 31 - 1)(value, field).map((p) => ({
+      ...p,
+      allowed: `${p.allowed}: not 0, since it is also the pod's fsGroup, which would give every mounted volume to the root group`,
+    })),
   readOnlyRootFilesystem: booleanValue,
 });
 

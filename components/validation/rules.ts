@@ -154,13 +154,46 @@ export const imageDigest: Rule<string> = (value, field) =>
     ? []
     : problem(field, value, "an image digest: 'sha256:' followed by 64 lower-case hex digits");
 
+/**
+ * A non-negative resource quantity in the API's grammar (k8s.io/apimachinery `resource.Quantity`):
+ * a number (`1`, `1.5`, `1.`, `.5`, an optional `+`), then one suffix: binary `Ki`..`Ei`, decimal
+ * `n u m k M G T P E`, or an exponent `e3` / `E-3`. Capture groups: number, binary, decimal, exponent.
+ */
+const QUANTITY = /^\+?(\d+\.?\d*|\.\d+)(?:([KMGTPE]i)|([numkMGTPE])|[eE]([-+]?\d+))?$/;
+
+const BINARY_POWER: { [suffix: string]: number } = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+const DECIMAL_EXPONENT: { [suffix: string]: number } = {
+  n: -9,
+  u: -6,
+  m: -3,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
+
 /** A Kubernetes resource quantity, e.g. `500m`, `2`, `4Gi`, `1.5`. */
 export const quantity: Rule<string> = (value, field) =>
-  typeof value === "string" &&
-  /^([+]?[0-9.]+)([eE][-+]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$/.test(value) &&
-  /\d/.test(value)
+  typeof value === "string" && QUANTITY.test(value)
     ? []
-    : problem(field, value, "a Kubernetes quantity such as '500m', '2', '512Mi' or '4Gi'");
+    : problem(
+        field,
+        value,
+        "a Kubernetes quantity: a non-negative number with at most one suffix (Ki Mi Gi Ti Pi Ei, n u m k M G T P E, or e<exponent>), such as '500m', '2', '512Mi' or '4Gi'",
+      );
+
+/** The value of a quantity {@link quantity} accepts, as a number (for comparing two quantities). */
+export function quantityValue(value: string): number {
+  const match = QUANTITY.exec(value);
+  if (!match) return Number.NaN;
+  const [, number, binary, decimal, exponent] = match;
+  const n = Number(number);
+  if (binary !== undefined) return n * 1024 ** BINARY_POWER[binary];
+  if (decimal !== undefined) return n * 10 ** DECIMAL_EXPONENT[decimal];
+  return exponent !== undefined ? n * 10 ** Number(exponent) : n;
+}
 
 /** Directories a build volume must never replace. */
 const SYSTEM_DIRECTORIES = [

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
+import { EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { kindConfigInputOf } from "../../components/kind/kindCluster";
 import { kindNodes } from "../../components/kind/nodes";
 import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
@@ -27,7 +27,7 @@ import { securedNamespace } from "../../stacks/namespaces";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";
-import { allInOneOnBuilders, engineProvider, remoteProgram } from "./programs";
+import { PLAINTEXT_FLEET, allInOneOnBuilders, engineProvider, remoteProgram } from "./programs";
 import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
@@ -39,19 +39,6 @@ const NODES = kindNodes(
 );
 /** kwok's chaos stage fails a running pod that carries this label. */
 const FAIL_LABEL = { "pod-container-running-failed.stage.kwok.x-k8s.io": "true" };
-/** A one-instance demo fleet without TLS, as a client Job sees it (no fleet needs to run). */
-const PLAINTEXT_FLEET: FleetConnection = {
-  fleetName: FLEET_NAME,
-  namespace: BUILDER_NAMESPACE,
-  buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
-  instanceNames: ["buildkitd-0"],
-  instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
-  earthlyVersion: "v0.8.16",
-  tlsEnabled: false,
-  caCertPem: "",
-  clientLabels: {},
-};
-
 let cp: ControlPlane;
 let binaries: EngineBinaries | undefined;
 const bin = (): EngineBinaries => binaries ?? (binaries = engineBinaries());

@@ -10,6 +10,7 @@ import {
   EarthlyAllInOneJobArgs,
   EarthlyRemoteJob,
   BuildkitdFleet,
+  FleetConnection,
 } from "../../components";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
@@ -95,3 +96,16 @@ export function remoteProgram(cp: ControlPlane, options: RemoteProgramOptions): 
     return { jobName: job.jobName, buildkitHost: fleet.buildkitHost };
   };
 }
+
+/** A one-instance demo fleet without TLS, as a client Job sees it (no fleet needs to run). */
+export const PLAINTEXT_FLEET: FleetConnection = {
+  fleetName: FLEET_NAME,
+  namespace: BUILDER_NAMESPACE,
+  buildkitHost: "tcp://buildkitd.earthly-builds.svc.cluster.local:8372",
+  instanceNames: ["buildkitd-0"],
+  instanceHosts: ["buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local"],
+  earthlyVersion: "v0.8.16",
+  tlsEnabled: false,
+  caCertPem: "",
+  clientLabels: {},
+};

@@ -1,0 +1,111 @@
+/**
+ * Ways around rules the components already had, found by hostile inputs: a target that is a flag,
+ * a Secret key that is a path step. Each refused at construction, with nothing registered.
+ */
+import "./support/mocks";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { earthlyTargetRule } from "../components/jobs/flags";
+import { keyReferenceRule } from "../components/kubernetes/pod";
+import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
+import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
+import { assertRefused } from "./support/refusals";
+import { FLEET_CONNECTION } from "./support/built";
+
+describe("target: never a flag", () => {
+  for (const target of ["-x", "--secret=A=b", "--config=/tmp/c.yml", "-"]) {
+    test(`refuses ${JSON.stringify(target)} (wrong only at its start)`, () => {
+      const problems = earthlyTargetRule(target, "target");
+      assert.deepEqual(
+        problems.map((p) => p.field),
+        ["target"],
+      );
+      assert.match(problems[0].allowed, /no leading '-'/);
+    });
+  }
+  for (const target of ["+build-x", "+build-", "github.com/a/b-c:main+t", "./sub-dir+build"]) {
+    test(`accepts ${JSON.stringify(target)} (a '-' in the middle or at the end)`, () =>
+      assert.deepEqual(earthlyTargetRule(target, "target"), []));
+  }
+  test("both Jobs refuse it before registering anything", async () => {
+    const target = "--secret=TOKEN=s3cret";
+    await assertRefused(
+      () => new EarthlyAllInOneJob("t", { namespace: "b", target }),
+      [{ field: "target", got: JSON.stringify(target), allowed: /a target, not a flag/ }],
+    );
+    await assertRefused(
+      () =>
+        new EarthlyRemoteJob("t", {
+          namespace: "b",
+          target,
+          fleet: FLEET_CONNECTION,
+          clientCertPem: "c",
+          clientPrivateKeyPem: "k",
+        }),
+      [{ field: "target", got: JSON.stringify(target), allowed: /a target, not a flag/ }],
+    );
+  });
+});
+
+describe("Secret and ConfigMap keys as the API checks them", () => {
+  const ref = (key: string) => keyReferenceRule({ name: "s", key }, "env[0].secretKeyRef");
+  for (const key of [".", ".."]) {
+    test(`refuses ${JSON.stringify(key)}`, () =>
+      assert.deepEqual(
+        ref(key).map((p) => p.field),
+        ["env[0].secretKeyRef.key"],
+      ));
+  }
+  for (const key of ["...", ".a", "a..", "a.b", "x".repeat(253)]) {
+    test(`accepts a key of ${key.length} characters starting ${JSON.stringify(key.slice(0, 4))}`, () =>
+      assert.deepEqual(ref(key), []));
+  }
+  test("253 characters is the bound: 254 is refused, and so are empty and a '/'", () => {
+    for (const key of ["x".repeat(254), "", "a/b", "/a", "a/"]) {
+      assert.deepEqual(
+        ref(key).map((p) => p.field),
+        ["env[0].secretKeyRef.key"],
+        JSON.stringify(key),
+      );
+    }
+  });
+  test("a Job refuses env from key '..' before registering anything", async () => {
+    await assertRefused(
+      () =>
+        new EarthlyAllInOneJob("k", {
+          namespace: "b",
+          target: "+t",
+          env: [{ name: "TOKEN", secretKeyRef: { name: "creds", key: ".." } }],
+        }),
+      [{ field: "env[0].secretKeyRef.key", got: '".."', allowed: /not '\.' or '\.\.'/ }],
+    );
+  });
+});
+
+describe("the client's group is never root", () => {
+  const client = (runAsGroup: number) =>
+    new EarthlyRemoteJob("g", {
+      namespace: "b",
+      target: "+t",
+      fleet: FLEET_CONNECTION,
+      clientCertPem: "c",
+      clientPrivateKeyPem: "k",
+      security: { runAsGroup },
+    });
+  test("runAsGroup 0 (the bound) is refused: it would be the pod's fsGroup", async () => {
+    await assertRefused(
+      () => client(0),
+      [
+        {
+          field: "security.runAsGroup",
+          got: "0",
+          allowed: /an integer from 1 to 2147483647: not 0, .*fsGroup/,
+        },
+      ],
+    );
+  });
+  test("runAsGroup 1 (bound + 1) and the largest GID are accepted", () => {
+    assert.doesNotThrow(() => client(1));
+    assert.doesNotThrow(() => client(2 ** 31 - 1));
+  });
+});
