@@ -119,6 +119,8 @@ export interface BuildOutputsOptions {
   runWaiter?: RunWaiter;
   /** How often the waiter looks (default 2 s). */
   pollSeconds?: number;
+  /** How long a pod may be unable to start before the build counts as failed (default 120 s). */
+  startSeconds?: number;
 }
 
 /**
@@ -142,6 +144,7 @@ export function buildOutputs(
         tailLines: LOG_TAIL_LINES,
         timeoutSeconds: options.timeoutMinutes * 60,
         pollSeconds: options.pollSeconds,
+        startSeconds: options.startSeconds,
       }),
     );
   const waiter = (options.runWaiter ?? commandWaiter)(environment, job);

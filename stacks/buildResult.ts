@@ -20,8 +20,11 @@ export const BUILD_RESULT_COMMAND = 'eval "${EK_BUILD_RESULT_SCRIPT:?not set}"';
 
 /**
  * Waits for `job/$EK_JOB_NAME` in `$EK_NAMESPACE` to be Complete or Failed (at most
- * `$EK_TIMEOUT_SECONDS`, polling every `$EK_POLL_SECONDS`; five failed reads in a row give up),
- * then prints:
+ * `$EK_TIMEOUT_SECONDS`, polling every `$EK_POLL_SECONDS`; five failed reads in a row give up), or
+ * until a pod of the Job has been unable to start for `$EK_START_SECONDS` (a container waiting with
+ * a reason that retrying does not cure by itself: an image that cannot be pulled, a missing Secret or
+ * key; the result is then `failed` with that reason, though Kubernetes retries until the Job's
+ * deadline), then prints:
  *
  *     result=succeeded|failed|timeout|unknown
  *     reason=<the reason of the Job's Failed condition, e.g. BackoffLimitExceeded, or empty>
@@ -44,6 +47,7 @@ namespace=$EK_NAMESPACE
 job=$EK_JOB_NAME
 tail_lines=$EK_TAIL_LINES
 timeout=$EK_TIMEOUT_SECONDS
+start_limit=$EK_START_SECONDS
 poll=$EK_POLL_SECONDS
 if ! is_label "$namespace" || [ "\${#namespace}" -gt 63 ]; then
   die "EK_NAMESPACE '$namespace' is not an RFC 1123 label"
@@ -51,6 +55,7 @@ fi
 is_subdomain "$job" || die "EK_JOB_NAME '$job' is not an RFC 1123 subdomain"
 is_uint "$tail_lines" || die "EK_TAIL_LINES '$tail_lines' is not a whole number of lines"
 is_uint "$timeout" || die "EK_TIMEOUT_SECONDS '$timeout' is not a whole number of seconds"
+is_uint "$start_limit" || die "EK_START_SECONDS '$start_limit' is not a whole number of seconds"
 if ! is_uint "$poll" || [ "$poll" -eq 0 ]; then
   die "EK_POLL_SECONDS '$poll' is not a positive whole number of seconds"
 fi
@@ -86,6 +91,24 @@ k() { kubectl --kubeconfig "$tmp" --namespace "$namespace" --request-timeout=30s
 # The first line of kubectl's last error, for the detail field.
 error_line() { sed -n '1p' "$errors"; }
 
+# Waiting reasons that mean a container will not start until someone changes something.
+stuck_reasons=' ErrImagePull ImagePullBackOff InvalidImageName ErrImageNeverPull CreateContainerConfigError CreateContainerError '
+# The first pod and reason seen stuck, and since when (reset when none is).
+stuck_pod=
+stuck_reason=
+stuck_since=
+# Prints "POD REASON" for the first container of the Job's pods that waits for a stuck reason.
+stuck_container() {
+  k get pods -l "batch.kubernetes.io/job-name=$job" -o 'jsonpath={range .items[*]}{.metadata.name}{" "}{range .status.initContainerStatuses[*]}{.state.waiting.reason}{" "}{end}{range .status.containerStatuses[*]}{.state.waiting.reason}{" "}{end}{"\\n"}{end}' |
+    while read -r name reasons; do
+      for r in $reasons; do
+        case $stuck_reasons in
+          *" $r "*) printf '%s %s\\n' "$name" "$r"; exit 0 ;;
+        esac
+      done
+    done
+}
+
 start=$(date +%s)
 failures=0
 while :; do
@@ -101,6 +124,25 @@ while :; do
       reason=\${failed#Failed}
       reason=\${reason# }
       break
+    fi
+    # Not finished: a pod that cannot start ends the wait once it has been stuck long enough.
+    if stuck=$(stuck_container) && [ -n "$stuck" ]; then
+      now=$(date +%s)
+      if [ -z "$stuck_since" ]; then
+        stuck_since=$now
+      fi
+      stuck_pod=\${stuck%% *}
+      stuck_reason=\${stuck#* }
+      if [ $((now - stuck_since)) -ge "$start_limit" ]; then
+        result=failed
+        reason=$stuck_reason
+        pod=$stuck_pod
+        detail="pod/$stuck_pod could not start for $((now - stuck_since)) seconds ($stuck_reason); Kubernetes retries it until the Job's deadline"
+        log=
+        report
+      fi
+    else
+      stuck_since=
     fi
   else
     # A passing API error (a restart, a timeout) does not end the wait; five in a row do.
@@ -135,6 +177,9 @@ fi
 report
 `;
 
+/** Seconds a build pod may be unable to start (its image not pulled, a Secret missing) by default. */
+export const DEFAULT_START_SECONDS = 120;
+
 /** Arguments of {@link buildResultEnvironment}. */
 export interface BuildResultEnvironmentArgs {
   /** Kubeconfig content (a secret: keep the resulting map inside a secret Output). */
@@ -149,6 +194,8 @@ export interface BuildResultEnvironmentArgs {
   timeoutSeconds: number;
   /** How often to look (default 2). */
   pollSeconds?: number;
+  /** How long a pod may be unable to start before the build counts as failed (default 120). */
+  startSeconds?: number;
 }
 
 /** The environment of {@link BUILD_RESULT_COMMAND}: the script and its inputs. */
@@ -161,6 +208,7 @@ export function buildResultEnvironment(args: BuildResultEnvironmentArgs): Record
     EK_TAIL_LINES: String(args.tailLines),
     EK_TIMEOUT_SECONDS: String(args.timeoutSeconds),
     EK_POLL_SECONDS: String(args.pollSeconds ?? 2),
+    EK_START_SECONDS: String(args.startSeconds ?? DEFAULT_START_SECONDS),
   };
 }
 

@@ -39,7 +39,8 @@ const SYS = linkSystemTools(path.join(ROOT, "sys"), [
 /**
  * The kubectl stand-in. It records its arguments, and answers: `get job/…` with the lines of
  * $STUB_CONDITIONS once it has been asked $STUB_POLLS_BEFORE_DONE times before, `get pods` with
- * $STUB_PODS, `logs` with $STUB_LOG; $STUB_FAIL_ON names a subcommand that fails instead, and
+ * $STUB_PODS (but the waiting-reasons query with $STUB_WAITING, its first $STUB_WAITING_POLLS
+ * times), `logs` with $STUB_LOG; $STUB_FAIL_ON names a subcommand that fails instead, and
  * $STUB_JOB_FAILURES how many first reads of the Job fail. Every answer also writes a warning to
  * stderr, as kubectl may: it must never be taken for data.
  */
@@ -48,6 +49,7 @@ const KUBECTL = String.raw`#!/bin/sh
 [ "$1" = --kubeconfig ] && ls -ln "$2" >>"$STUB_DIR/kubeconfig-modes" && cat "$2" >>"$STUB_DIR/kubeconfig-seen"
 case " $* " in
   *" get job/"*) what=job ;;
+  *"waiting.reason"*) what=waiting ;;
   *" get pods "*) what=pods ;;
   *" logs "*) what=logs ;;
   *) echo "kubectl stand-in: unexpected arguments" >&2; exit 2 ;;
@@ -60,6 +62,10 @@ case $what in
     echo $((n + 1)) >"$STUB_DIR/polls"
     if [ "$n" -lt "$STUB_JOB_FAILURES" ]; then echo "error: stand-in transient failure $n" >&2; exit 1; fi
     if [ "$n" -ge "$STUB_POLLS_BEFORE_DONE" ]; then printf '%s' "$STUB_CONDITIONS"; fi ;;
+  waiting)
+    n=$(cat "$STUB_DIR/waitings" 2>/dev/null || echo 0)
+    echo $((n + 1)) >"$STUB_DIR/waitings"
+    if [ "$n" -lt "$STUB_WAITING_POLLS" ]; then printf '%s' "$STUB_WAITING"; fi ;;
   pods) printf '%s' "$STUB_PODS" ;;
   logs) printf '%s' "$STUB_LOG" ;;
 esac
@@ -92,6 +98,8 @@ function runWaiter(
     STUB_JOB_FAILURES: "0",
     STUB_CONDITIONS: "SuccessCriteriaMet CompletionsReached\nComplete CompletionsReached\n",
     STUB_PODS: "build-abc-old\nbuild-abc-new\n",
+    STUB_WAITING: "",
+    STUB_WAITING_POLLS: "1000",
     STUB_LOG: "+build | step 1\n+build | done\n",
     ...stub,
     ...buildResultEnvironment({
@@ -246,6 +254,77 @@ for (const shell of SHELLS)
       });
     });
 
+    // A pod that cannot start: the Job never fails by itself before its deadline.
+    const NEVER_DONE = { STUB_POLLS_BEFORE_DONE: "1000" };
+    test("a pod stuck in ImagePullBackOff for EK_START_SECONDS: failed with that reason and why, no log read", () => {
+      const r = runWaiter(
+        shell,
+        { EK_START_SECONDS: "1", EK_TIMEOUT_SECONDS: "20" },
+        { ...NEVER_DONE, STUB_WAITING: "build-abc-x ImagePullBackOff \n" },
+      );
+      const result = parseBuildResult(r.stdout);
+      assert.equal(result.result, "failed", r.stdout);
+      assert.equal(result.reason, "ImagePullBackOff");
+      assert.equal(result.pod, "build-abc-x");
+      assert.match(
+        result.detail,
+        /^pod\/build-abc-x could not start for [12] seconds \(ImagePullBackOff\); Kubernetes retries/,
+      );
+      assert.equal(result.log, "");
+      assert.equal(
+        r.calls.some((c) => c.includes("logs")),
+        false,
+      );
+    });
+
+    // Member by member, from a literal copy of the script's list; an init container's reason counts.
+    for (const reason of [
+      "ErrImagePull",
+      "ImagePullBackOff",
+      "InvalidImageName",
+      "ErrImageNeverPull",
+      "CreateContainerConfigError",
+      "CreateContainerError",
+    ]) {
+      test(`stuck reason ${reason}, in an init container: failed at once with EK_START_SECONDS=0 (the bound)`, () => {
+        assert.ok(BUILD_RESULT_SCRIPT.includes(` ${reason} `));
+        const r = runWaiter(
+          shell,
+          { EK_START_SECONDS: "0" },
+          { ...NEVER_DONE, STUB_WAITING: `build-abc-old \nbuild-abc-new ${reason} PodInitializing \n` },
+        );
+        const result = parseBuildResult(r.stdout);
+        assert.deepEqual([result.result, result.reason, result.pod], ["failed", reason, "build-abc-new"]);
+      });
+    }
+
+    test("waiting reasons a pod passes through (ContainerCreating, PodInitializing) never end the wait", () => {
+      const r = runWaiter(
+        shell,
+        { EK_START_SECONDS: "0", EK_TIMEOUT_SECONDS: "1" },
+        { ...NEVER_DONE, STUB_WAITING: "build-abc-x ContainerCreating \nbuild-abc-y PodInitializing \n" },
+      );
+      assert.equal(parseBuildResult(r.stdout).result, "timeout");
+    });
+
+    test("stuck once, then starting, with EK_START_SECONDS=1 (bound + 1): not failed; the build goes on to succeed", () => {
+      const r = runWaiter(
+        shell,
+        { EK_START_SECONDS: "1" },
+        { STUB_POLLS_BEFORE_DONE: "3", STUB_WAITING_POLLS: "1", STUB_WAITING: "build-abc-x ErrImagePull \n" },
+      );
+      assert.equal(parseBuildResult(r.stdout).result, "succeeded", r.stdout);
+    });
+
+    test("a stuck spell that clears before the limit stops the clock: the Job's own result decides", () => {
+      const r = runWaiter(
+        shell,
+        { EK_START_SECONDS: "2", EK_TIMEOUT_SECONDS: "3" },
+        { ...NEVER_DONE, STUB_WAITING_POLLS: "1", STUB_WAITING: "build-abc-x ErrImagePull \n" },
+      );
+      assert.equal(parseBuildResult(r.stdout).result, "timeout", r.stdout);
+    });
+
     test("kubectl missing: unknown, saying so", () => {
       const r = runWaiter(shell, {}, {}, false);
       assert.deepEqual(parseBuildResult(r.stdout).detail, "kubectl was not found on PATH");
@@ -261,6 +340,8 @@ for (const shell of SHELLS)
       ["EK_TAIL_LINES", "10; touch PWNED"],
       ["EK_TIMEOUT_SECONDS", "-1"],
       ["EK_POLL_SECONDS", "0"],
+      ["EK_START_SECONDS", "-1"],
+      ["EK_START_SECONDS", "1; touch PWNED"],
       ["EK_KUBECONFIG", ""],
     ]) {
       test(`refuses ${key}=${JSON.stringify(value)} before calling kubectl`, () => {
@@ -272,6 +353,18 @@ for (const shell of SHELLS)
       });
     }
   });
+
+test("each kubectl jsonpath template is on one line, its newline escape reaching kubectl as backslash-n", () => {
+  // A raw newline inside a template makes kubectl print nothing useful; the stand-in cannot see it.
+  const lines = BUILD_RESULT_SCRIPT.split("\n").filter((l) => l.includes("jsonpath="));
+  assert.equal(lines.length, 3);
+  for (const line of lines) assert.match(line, /-o 'jsonpath=[^'\n]*'/, line);
+  assert.ok(
+    BUILD_RESULT_SCRIPT.includes(
+      `-o 'jsonpath={range .items[*]}{.metadata.name}{" "}{range .status.initContainerStatuses[*]}{.state.waiting.reason}{" "}{end}{range .status.containerStatuses[*]}{.state.waiting.reason}{" "}{end}{"\\n"}{end}'`,
+    ),
+  );
+});
 
 describe("the waiter's report", () => {
   test("parses every field; an empty log is empty", () => {

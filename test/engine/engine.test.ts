@@ -6,7 +6,6 @@
  * command providers are not covered (no registry serves them). Run with `npm run test:engine`.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,8 +13,7 @@ import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { kindConfigInputOf } from "../../components/kind/kindCluster";
 import { kindNodes } from "../../components/kind/nodes";
-import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
-import { RunWaiter, buildOutputs } from "../../stacks/buildOutputs";
+import { buildOutputs } from "../../stacks/buildOutputs";
 import {
   BUILDER_NAMESPACE,
   BUILDER_POOL,
@@ -27,7 +25,13 @@ import { securedNamespace } from "../../stacks/namespaces";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";
 import { fleetPems } from "./certificates";
-import { PLAINTEXT_FLEET, allInOneOnBuilders, engineProvider, remoteProgram } from "./programs";
+import {
+  PLAINTEXT_FLEET,
+  allInOneOnBuilders,
+  engineProvider,
+  programWaiter,
+  remoteProgram,
+} from "./programs";
 import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
@@ -353,20 +357,7 @@ describe("real engine", { concurrency: false }, () => {
 
   test("failure, the demo's way: the outputs survive, up fails with the reason and the node's log; a rebuild trigger runs a new Job", async () => {
     const ns = "earthly-failing";
-    // The demo's waiter script, run by the program itself: the tier has no command provider. Like a
-    // Command about to run, it has no report in a preview.
-    const localWaiter: RunWaiter = (environment) => ({
-      stdout: environment.apply((waiterEnv) => {
-        if (pulumi.runtime.isDryRun()) return pulumi.unknown as unknown as string;
-        const r = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], {
-          env: { ...process.env, ...waiterEnv },
-          stdio: ["ignore", "pipe", "pipe"],
-          encoding: "utf8",
-        });
-        if (r.status !== 0) throw new Error(`the waiter failed: ${r.stderr}`);
-        return r.stdout;
-      }),
-    });
+    const localWaiter = programWaiter(path.dirname(bin().kubectl));
     const program =
       (opts: { fail: boolean; trigger?: string }): PulumiFn =>
       async () => {

@@ -2,6 +2,7 @@
  * The inline programs the real-engine tier and its benchmark deploy: every Kubernetes resource goes
  * through an explicit provider for the tier's control plane, never an ambient kubeconfig.
  */
+import { spawnSync } from "node:child_process";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiFn } from "@pulumi/pulumi/automation";
@@ -15,6 +16,8 @@ import {
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { securedNamespace } from "../../stacks/namespaces";
+import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
+import { RunWaiter } from "../../stacks/buildOutputs";
 import { FleetPems } from "./certificates";
 import { ControlPlane } from "./controlPlane";
 
@@ -109,3 +112,22 @@ export const PLAINTEXT_FLEET: FleetConnection = {
   caCertPem: "",
   clientLabels: {},
 };
+
+/**
+ * The demo's waiter script, run by the program itself (the tiers have no command provider), with
+ * `kubectlDir` first on PATH. Like a Command about to run, it has no report in a preview.
+ */
+export function programWaiter(kubectlDir: string): RunWaiter {
+  return (environment) => ({
+    stdout: environment.apply((waiterEnv) => {
+      if (pulumi.runtime.isDryRun()) return pulumi.unknown as unknown as string;
+      const r = spawnSync("/bin/sh", ["-c", BUILD_RESULT_COMMAND], {
+        env: { ...process.env, PATH: `${kubectlDir}:${process.env.PATH}`, ...waiterEnv },
+        stdio: ["ignore", "pipe", "pipe"],
+        encoding: "utf8",
+      });
+      if (r.status !== 0) throw new Error(`the waiter failed: ${r.stderr}`);
+      return r.stdout;
+    }),
+  });
+}
