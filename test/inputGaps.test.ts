@@ -2,10 +2,11 @@
  * Ways around rules the components already had, found by hostile inputs: a target that is a flag,
  * a Secret key that is a path step. Each refused at construction, with nothing registered.
  */
-import "./support/mocks";
+import { settle } from "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { earthlyTargetRule } from "../components/jobs/flags";
+import { sourcePath } from "../components/validation/rules";
 import { keyReferenceRule } from "../components/kubernetes/pod";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
@@ -104,8 +105,51 @@ describe("the client's group is never root", () => {
       ],
     );
   });
-  test("runAsGroup 1 (bound + 1) and the largest GID are accepted", () => {
+  test("runAsGroup 1 (bound + 1) and the largest GID are accepted", async () => {
     assert.doesNotThrow(() => client(1));
     assert.doesNotThrow(() => client(2 ** 31 - 1));
+    // Let their registrations land here, not in the next test's record.
+    await settle();
+  });
+});
+
+describe("srcDir: never in or under a system directory", () => {
+  // Member by member, from a literal copy of the list the rule uses.
+  const SYSTEM = [
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/tmp",
+  ];
+  for (const dir of SYSTEM) {
+    test(`refuses ${dir} and ${dir}/src`, () => {
+      assert.equal(sourcePath(dir, "srcDir").length, 1);
+      const under = sourcePath(`${dir}/src`, "srcDir");
+      assert.deepEqual(
+        under.map((p) => p.field),
+        ["srcDir"],
+      );
+      assert.match(under[0].allowed, new RegExp(`under ${dir}\\)`));
+    });
+  }
+  for (const dir of ["/workspace", "/src", "/usrx", "/etcetera/src", "/home/ci/src", "/opt/app"]) {
+    test(`accepts ${dir} (a name that only starts like a system directory is not under it)`, () =>
+      assert.deepEqual(sourcePath(dir, "srcDir"), []));
+  }
+  test("a Job refuses srcDir /usr/src before registering anything", async () => {
+    await assertRefused(
+      () => new EarthlyAllInOneJob("s", { namespace: "b", target: "+t", srcDir: "/usr/src" }),
+      [{ field: "srcDir", got: '"/usr/src"', allowed: /under \/usr/ }],
+    );
   });
 });

@@ -44,7 +44,7 @@ import {
   imageRepository,
   integerBetween,
   labelMap,
-  mountPath,
+  sourcePath,
   printableText,
   rfc1123Label,
   rfc1123Subdomain,
@@ -101,7 +101,10 @@ export interface EarthlyJobArgs {
    * `<imageRepository>:<earthlyVersion>@<digest>`, so a re-pushed tag cannot change what runs.
    */
   imageDigest?: string;
-  /** Source directory: the container's working directory and `SRC_DIR` (default `/workspace`). */
+  /**
+   * Source directory: the container's working directory and `SRC_DIR` (default `/workspace`). Not a
+   * system directory nor under one (`/usr/src`, `/etc/x`, `/tmp/x` are refused).
+   */
   srcDir?: string;
   /**
    * The volume mounted at `srcDir` (default: an `emptyDir` of at most 4Gi, enough for remote targets
@@ -204,7 +207,7 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
     imageRepository,
     image: imageReference,
     imageDigest,
-    srcDir: mountPath,
+    srcDir: sourcePath,
     sourceVolume: volumeChoiceRule,
     env: envListRule,
     resources: resourcesRule,

@@ -229,6 +229,23 @@ export const mountPath: Rule<string> = (value, field) =>
         `an absolute, normalised path without a trailing '/', other than '/' and the system directories ${SYSTEM_DIRECTORIES.join(", ")}`,
       );
 
+/**
+ * A build's source directory: a {@link mountPath} outside every system directory too, since a
+ * volume there would hide or be hidden by what the image keeps there (`/usr/src`, `/run/x`, `/etc/x`).
+ */
+export const sourcePath: Rule<string> = (value, field) => {
+  const problems = mountPath(value, field);
+  if (problems.length > 0) return problems;
+  const under = SYSTEM_DIRECTORIES.find((dir) => value.startsWith(`${dir}/`));
+  return under === undefined
+    ? []
+    : problem(
+        field,
+        value,
+        `a directory outside the system directories (this one is under ${under}), such as /workspace or /src`,
+      );
+};
+
 /** A Kubernetes label key (optional DNS-subdomain prefix, then a name of <= 63 characters). */
 export const labelKey: Rule<string> = (value, field) => {
   if (typeof value !== "string") return problem(field, value, "a label key string");
