@@ -212,6 +212,53 @@ describe("remote client with every Git and registry setting", () => {
   });
 });
 
+describe("srcDir can meet none of the Jobs' own mounts", () => {
+  // sourcePath refuses srcDir in or under a system directory; the two mounts outside them have a
+  // distinctDirectories rule of their own. A new mount elsewhere fails here until it gets one.
+  const GUARDED = new Set(["/home/earthly", "/tmp/earthly"]);
+  const SYSTEM = [
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
+    "/tmp",
+  ];
+  for (const [label, make] of [
+    [
+      "all-in-one",
+      () => buildAllInOne("mounts-aio", aioArgs({ ...ACCESS, artifacts: { claimName: "out" } })),
+    ],
+    [
+      "remote client",
+      () => buildRemote("mounts-client", remoteArgs({ ...ACCESS, artifacts: { claimName: "out" } })),
+    ],
+  ] as const) {
+    test(`${label}: every mount but the source and artifacts is under a system directory or guarded`, async () => {
+      const { container } = await make();
+      const paths = (container.volumeMounts as Obj[])
+        .filter((m) => m.name !== "workspace" && m.name !== "artifacts")
+        .map((m) => m.mountPath as string);
+      assert.ok(paths.length >= 5, JSON.stringify(paths));
+      for (const p of paths) {
+        const covered = GUARDED.has(p) || SYSTEM.some((dir) => p === dir || p.startsWith(`${dir}/`));
+        assert.ok(
+          covered,
+          `${p}: a mount srcDir could meet; give it a rule (distinctDirectories) and list it here`,
+        );
+      }
+    });
+  }
+});
+
 describe("fleet with a pull secret and registry settings", () => {
   let built: BuiltFleet;
   before(async () => {
