@@ -7,7 +7,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { earthlyTargetRule } from "../components/jobs/flags";
 import { sourcePath } from "../components/validation/rules";
-import { keyReferenceRule } from "../components/kubernetes/pod";
+import { EARTHLY_FLAG_ENV } from "../components/jobs/earthlyFlagEnv";
+import { RESERVED_ENV, keyReferenceRule } from "../components/kubernetes/pod";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 import { assertRefused } from "./support/refusals";
@@ -151,5 +152,41 @@ describe("srcDir: never in or under a system directory", () => {
       () => new EarthlyAllInOneJob("s", { namespace: "b", target: "+t", srcDir: "/usr/src" }),
       [{ field: "srcDir", got: '"/usr/src"', allowed: /under \/usr/ }],
     );
+  });
+});
+
+describe("env: no variable Earthly reads as a flag", () => {
+  const aio = (name: string) => () =>
+    new EarthlyAllInOneJob("e", { namespace: "b", target: "+t", env: [{ name, value: "x" }] });
+  // A literal copy of what matters most, with what each message points to.
+  const KEY_CASES: [string, RegExp][] = [
+    ["EARTHLY_SECRETS", /Earthly reads it as --secret; use buildSecrets/],
+    ["EARTHLY_SECRET_FILES", /as --secret-file; use buildSecrets/],
+    ["GIT_PASSWORD", /as --git-password; use gitCredentials\.https/],
+    ["GIT_USERNAME", /as --git-username; use gitCredentials\.https/],
+    ["EARTHLY_CONFIG", /as --config; use earthlyConfig/],
+    ["EARTHLY_SSH_AUTH_SOCK", /as --ssh-auth-sock; use gitCredentials\.ssh/],
+    ["EARTHLY_PUSH", /as --push; give --push in flags/],
+    ["EARTHLY_ALLOW_PRIVILEGED", /as --allow-privileged; give --allow-privileged in flags/],
+    ["GITHUB_ACTIONS", /as --github-annotations/],
+  ];
+  for (const [name, allowed] of KEY_CASES) {
+    test(`${name} is refused, saying what to use`, async () => {
+      assert.ok(name in EARTHLY_FLAG_ENV, `${name} is in the derived list`);
+      await assertRefused(aio(name), [{ field: "env.name", got: JSON.stringify(name), allowed }]);
+    });
+  }
+  test("every variable of the derived list is refused by one rule, once (member by member)", async () => {
+    assert.ok(Object.keys(EARTHLY_FLAG_ENV).length >= 50);
+    for (const name of Object.keys(EARTHLY_FLAG_ENV)) {
+      // The names the components set themselves keep their own rule, which names the entry.
+      const field = (RESERVED_ENV as readonly string[]).includes(name) ? "env[0].name" : "env.name";
+      await assertRefused(aio(name), [{ field, got: JSON.stringify(name) }]);
+    }
+  });
+  test("a name Earthly does not read passes (EARTHLY_ itself is not refused as a prefix)", async () => {
+    assert.doesNotThrow(aio("EARTHLY_TEAM_NOTE"));
+    assert.doesNotThrow(aio("PUSH"));
+    await settle();
   });
 });

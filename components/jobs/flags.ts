@@ -15,6 +15,7 @@
  * refused rather than escaped, since an Earthly flag or target never needs it.
  */
 import { Problem, Rule } from "../validation/errors";
+import { EARTHLY_FLAG_ENV } from "./earthlyFlagEnv";
 import { printableText } from "../validation/rules";
 
 /** Why `$(` is refused in arguments. */
@@ -152,4 +153,38 @@ export function outputModeConflicts(args: {
     }
   }
   return problems;
+}
+
+/** What to use instead of a flag's variable, where a typed input owns the flag. */
+const FLAG_OWNERS: { [flag: string]: string } = {
+  "--secret": "buildSecrets (values from Secrets)",
+  "--secret-file": "buildSecrets (values from Secrets)",
+  "--git-password": "gitCredentials.https (from a Secret)",
+  "--git-username": "gitCredentials.https (from a Secret)",
+  "--buildkit-host": "the fleet (EarthlyRemoteJob sets it)",
+  "--config": "earthlyConfig (the mounted config file)",
+  "--ssh-auth-sock": "gitCredentials.ssh (the agent it starts)",
+};
+
+/**
+ * Variables Earthly reads as flags, refused in `env` (derived from Earthly's flag definitions, see
+ * {@link EARTHLY_FLAG_ENV}): each is a way around the rules on `flags`, or around a typed input
+ * (`EARTHLY_SECRETS` and `GIT_PASSWORD` would hold secrets in plain text in the spec and the state).
+ * Names already refused with a message of their own (`skip`) are left to it.
+ */
+export function flagEnvConflicts(
+  env: readonly { name: string }[] | undefined,
+  skip: readonly string[],
+): Problem[] {
+  return (env ?? [])
+    .filter((e) => e.name in EARTHLY_FLAG_ENV && !skip.includes(e.name))
+    .map((e) => {
+      const flag = EARTHLY_FLAG_ENV[e.name];
+      const owner = FLAG_OWNERS[flag];
+      return {
+        field: "env.name",
+        value: e.name,
+        allowed: `not ${e.name}: Earthly reads it as ${flag}; ${owner ? `use ${owner}` : `give ${flag} in flags, where flags are checked`}`,
+      };
+    });
 }

@@ -21,6 +21,7 @@ import {
   toKubeVolumeSource,
   volumeChoiceRule,
   envClaimConflicts,
+  RESERVED_ENV,
 } from "../kubernetes/pod";
 import { pruneUndefined } from "../kubernetes/objects";
 import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../kubernetes/storage";
@@ -67,7 +68,14 @@ import {
 } from "./git";
 import { imagePullSecretsRule } from "../kubernetes/registries";
 import { accessPieces } from "./access";
-import { artifactsOutputFlags, earthlyFlagsRule, earthlyTargetRule, outputModeConflicts } from "./flags";
+import {
+  OUTPUT_MODE_ENV,
+  artifactsOutputFlags,
+  earthlyFlagsRule,
+  earthlyTargetRule,
+  flagEnvConflicts,
+  outputModeConflicts,
+} from "./flags";
 
 /** Arguments both Earthly Jobs take. */
 export interface EarthlyJobArgs {
@@ -242,6 +250,16 @@ export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
     },
     { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
     { reads: ["flags", "artifacts", "env"], check: (args) => outputModeConflicts(args) },
+    {
+      reads: ["env", "gitCredentials"],
+      check: (args) =>
+        flagEnvConflicts(args.env, [
+          ...RESERVED_ENV,
+          ...Object.keys(OUTPUT_MODE_ENV),
+          // With gitCredentials, its own claim on these names says what to do.
+          ...(args.gitCredentials ? GIT_CREDENTIAL_ENV : []),
+        ]),
+    },
     {
       reads: ["artifacts", "sourceVolume"],
       check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
