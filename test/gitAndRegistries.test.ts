@@ -7,6 +7,7 @@
 import "./support/mocks";
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { SYSTEM_DIRECTORIES } from "../components/validation/rules";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -213,25 +214,9 @@ describe("remote client with every Git and registry setting", () => {
 });
 
 describe("srcDir can meet none of the Jobs' own mounts", () => {
-  // sourcePath refuses srcDir in or under a system directory; the two mounts outside them have a
-  // distinctDirectories rule of their own. A new mount elsewhere fails here until it gets one.
+  // sourcePath refuses srcDir in or under a system directory (the rule's own list); the two mounts
+  // outside them have a distinctDirectories rule of their own. A new mount elsewhere fails here.
   const GUARDED = new Set(["/home/earthly", "/tmp/earthly"]);
-  const SYSTEM = [
-    "/bin",
-    "/boot",
-    "/dev",
-    "/etc",
-    "/lib",
-    "/lib64",
-    "/proc",
-    "/root",
-    "/run",
-    "/sbin",
-    "/sys",
-    "/usr",
-    "/var",
-    "/tmp",
-  ];
   for (const [label, make] of [
     [
       "all-in-one",
@@ -249,7 +234,8 @@ describe("srcDir can meet none of the Jobs' own mounts", () => {
         .map((m) => m.mountPath as string);
       assert.ok(paths.length >= 5, JSON.stringify(paths));
       for (const p of paths) {
-        const covered = GUARDED.has(p) || SYSTEM.some((dir) => p === dir || p.startsWith(`${dir}/`));
+        const covered =
+          GUARDED.has(p) || SYSTEM_DIRECTORIES.some((dir) => p === dir || p.startsWith(`${dir}/`));
         assert.ok(
           covered,
           `${p}: a mount srcDir could meet; give it a rule (distinctDirectories) and list it here`,

@@ -6,7 +6,7 @@ import { settle } from "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { earthlyTargetRule } from "../components/jobs/flags";
-import { sourcePath } from "../components/validation/rules";
+import { SYSTEM_DIRECTORIES, sourcePath } from "../components/validation/rules";
 import { EARTHLY_FLAG_ENV } from "../components/jobs/earthlyFlagEnv";
 import { RESERVED_ENV, keyReferenceRule } from "../components/kubernetes/pod";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
@@ -132,6 +132,8 @@ describe("srcDir: never in or under a system directory", () => {
     "/var",
     "/tmp",
   ];
+  test("the rule's list is this literal copy (removing a member fails)", () =>
+    assert.deepEqual([...SYSTEM_DIRECTORIES], SYSTEM));
   for (const dir of SYSTEM) {
     test(`refuses ${dir} and ${dir}/src`, () => {
       assert.equal(sourcePath(dir, "srcDir").length, 1);

@@ -196,7 +196,7 @@ export function quantityValue(value: string): number {
 }
 
 /** Directories a build volume must never replace. */
-const SYSTEM_DIRECTORIES = [
+export const SYSTEM_DIRECTORIES: readonly string[] = [
   "/bin",
   "/boot",
   "/dev",
