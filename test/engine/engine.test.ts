@@ -474,6 +474,47 @@ describe("real engine", { concurrency: false }, () => {
     );
   });
 
+  test("a secret in env (GIT_PASSWORD with a value) refused by up before anything is registered: named, its value shown nowhere", async () => {
+    const secret = "s3cret-engine-tier-value";
+    const s = await stack("secret-env", async () => {
+      const k8s = { provider: engineProvider(cp) };
+      new EarthlyAllInOneJob(
+        "build",
+        { namespace: "secret-env", target: "+build", env: [{ name: "GIT_PASSWORD", value: secret }] },
+        k8s,
+      );
+      return {};
+    });
+    let output = "";
+    const rejections = await collectingRejections(async () => {
+      await assert.rejects(s.up({ onOutput: (line) => (output += line) }), (e: Error) => {
+        output += e.message;
+        return true;
+      });
+    });
+    assert.ok(
+      rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
+      String(rejections),
+    );
+    assert.match(
+      output,
+      /invalid env\.name: got "GIT_PASSWORD"; allowed: not GIT_PASSWORD: Earthly reads it as --git-password/,
+    );
+    assert.equal(output.includes(secret), false, "the value reached the engine's output");
+    assert.doesNotMatch(output, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
+    const deployment = (await s.exportStack()).deployment as Obj;
+    const registered = ((deployment.resources ?? []) as Obj[]).filter((r) =>
+      String(r.type).startsWith("kubernetes:"),
+    );
+    assert.deepEqual(registered, [], "a refused program registered a Kubernetes resource");
+    assert.deepEqual(
+      json<Obj>(["get", "jobs,configmaps,networkpolicies", "--all-namespaces"]).items.filter(
+        (o: Obj) => o.metadata.namespace === "secret-env",
+      ),
+      [],
+    );
+  });
+
   test("destroy: every stack empty, nothing of ours left in the API server", async () => {
     // Each test destroyed its stacks; this also cleans up after a test that failed half-way.
     for (const s of stacks) await destroyed(s);
