@@ -74,6 +74,30 @@ async function destroyed(s: Stack): Promise<void> {
   assert.deepEqual(state.resources ?? [], [], `stack ${s.name} still holds resources`);
 }
 
+/**
+ * Runs a preview or up that the components refuse, and returns all the engine printed with the
+ * error. It must fail with RunErrors only (which also surface as unhandled rejections in this
+ * process, the program's host), and without a stack trace reaching the user.
+ */
+async function refusedOutput(run: (onOutput: (line: string) => void) => Promise<unknown>): Promise<string> {
+  let output = "";
+  const rejections = await collectingRejections(async () => {
+    await assert.rejects(
+      run((line) => (output += line)),
+      (e: Error) => {
+        output += e.message;
+        return true;
+      },
+    );
+  });
+  assert.ok(
+    rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
+    String(rejections),
+  );
+  assert.doesNotMatch(output, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
+  return output;
+}
+
 function json<T>(args: string[]): T {
   return JSON.parse(cp.kubectl([...args, "-o", "json"])) as T;
 }
@@ -450,22 +474,10 @@ describe("real engine", { concurrency: false }, () => {
       new EarthlyAllInOneJob("build", { namespace: "Not_A_Namespace", target: "+build" }, k8s);
       return {};
     });
-    let output = "";
-    // The refusal also surfaces as unhandled rejections in this process, which hosts the program.
-    const rejections = await collectingRejections(async () => {
-      await assert.rejects(s.preview({ onOutput: (line) => (output += line) }), (e: Error) => {
-        output += e.message;
-        return true;
-      });
-    });
-    assert.ok(
-      rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
-      String(rejections),
-    );
+    const output = await refusedOutput((onOutput) => s.preview({ onOutput }));
     assert.match(output, /namespace/);
     assert.match(output, /Not_A_Namespace/);
     assert.match(output, /RFC 1123/);
-    assert.doesNotMatch(output, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
     assert.deepEqual(
       json<Obj>(["get", "jobs", "--all-namespaces"]).items.filter(
         (j: Obj) => j.metadata.namespace === "Not_A_Namespace",
@@ -485,23 +497,12 @@ describe("real engine", { concurrency: false }, () => {
       );
       return {};
     });
-    let output = "";
-    const rejections = await collectingRejections(async () => {
-      await assert.rejects(s.up({ onOutput: (line) => (output += line) }), (e: Error) => {
-        output += e.message;
-        return true;
-      });
-    });
-    assert.ok(
-      rejections.length > 0 && rejections.every((r) => r instanceof pulumi.RunError),
-      String(rejections),
-    );
+    const output = await refusedOutput((onOutput) => s.up({ onOutput }));
     assert.match(
       output,
       /invalid env\.name: got "GIT_PASSWORD"; allowed: not GIT_PASSWORD: Earthly reads it as --git-password/,
     );
     assert.equal(output.includes(secret), false, "the value reached the engine's output");
-    assert.doesNotMatch(output, /\n\s+at .*\.(ts|js):\d+/, "a stack trace reached the user");
     const deployment = (await s.exportStack()).deployment as Obj;
     const registered = ((deployment.resources ?? []) as Obj[]).filter((r) =>
       String(r.type).startsWith("kubernetes:"),
