@@ -14,6 +14,7 @@ export const NODE_VERSIONS = {
   kubernetes: ENGINE_VERSIONS.kubernetes,
   coredns: process.env.COREDNS_VERSION ?? PINNED.coredns,
   earthly: process.env.EARTHLY_VERSION ?? PINNED.earthly,
+  distribution: process.env.DISTRIBUTION_VERSION ?? PINNED.distribution,
 };
 
 /** The cache folder `build-node.sh` writes to. */
@@ -29,6 +30,8 @@ export interface NodeBuilds {
   buildkitd: string;
   buildctl: string;
   earthDebugger: string;
+  /** The registry (distribution's cmd/registry). */
+  registry: string;
   /** The Debian root filesystem of the buildkitd image, as one layer tar. */
   buildkitdRootfs: string;
   /** The earthly module's folder (Earthly's entrypoint and templates). */
@@ -62,6 +65,7 @@ export function nodeBuilds(): NodeBuilds {
     buildkitd: path.join(earthly, "buildkitd"),
     buildctl: path.join(earthly, "buildctl"),
     earthDebugger: path.join(earthly, "earth_debugger"),
+    registry: path.join(NODE_CACHE, `registry-${v.distribution}`, "bin", "registry"),
     buildkitdRootfs: rootfs[0] ?? path.join(NODE_CACHE, "rootfs-*", "bin", "rootfs.tar"),
     earthlyModule:
       moduleDir.status === 0

@@ -14,6 +14,8 @@
 #                         stamped as Earthly stamps it
 #   earth_debugger        github.com/earthly/earthly/cmd/debugger       (versions.json earthly)
 #   buildkitd rootfs      debootstrap minbase + the Debian userland Earthly's entrypoint needs
+#   registry              github.com/distribution/distribution/v3 cmd/registry (versions.json
+#                         distribution): the in-cluster registry builds push to and FROM
 # Host packages (apt-get, when missing): containerd, runc, containernetworking-plugins, iptables,
 # conntrack, debootstrap, busybox-static.
 set -euo pipefail
@@ -27,6 +29,7 @@ EARTHLY_BUILDKIT="$(pinned node earthlyBuildkit)"
 EARTHLY_BUILDKIT_REVISION="$(pinned node earthlyBuildkitRevision)"
 EARTHLY_AST="$(pinned node earthlyAst)"
 DEBIAN_SUITE="$(pinned node debianSuite)"
+DISTRIBUTION_VERSION="${DISTRIBUTION_VERSION:-$(pinned node distribution)}"
 CACHE="${NODE_CACHE:-${HOME:?set HOME or NODE_CACHE}/.cache/earthly-kubernetes/node}"
 
 export GOFLAGS="-buildvcs=false -mod=mod"
@@ -100,6 +103,13 @@ build_earthly_buildkit() {
   go build -o "$out/earth_debugger" -ldflags "-s -w" github.com/earthly/earthly/cmd/debugger
 }
 
+build_registry() {
+  local out="$1"
+  go mod init tier/registry
+  go get -tool "github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION"
+  go build -o "$out/registry" -ldflags "-s -w" github.com/distribution/distribution/v3/cmd/registry
+}
+
 # A Debian root filesystem as one layer tar (owners and modes kept, times as Debian set them).
 build_rootfs() {
   local out="$1" dir="$PWD/rootfs"
@@ -123,6 +133,8 @@ build "earthly buildkit $EARTHLY_VERSION" "$CACHE/earthly-$EARTHLY_VERSION" buil
 build "kubelet, kube-proxy $KUBERNETES_VERSION" "$CACHE/kubernetes-node-$KUBERNETES_VERSION" build_kubelet \
   kubelet kube-proxy || failed+=(kubelet)
 build "coredns $COREDNS_VERSION" "$CACHE/coredns-$COREDNS_VERSION" build_coredns coredns || failed+=(coredns)
+build "registry $DISTRIBUTION_VERSION" "$CACHE/registry-$DISTRIBUTION_VERSION" build_registry registry ||
+  failed+=(registry)
 wait "$rootfs_pid" || failed+=(rootfs)
 echo "node: all builds took $(($(now) - total)) s"
 if [ "${#failed[@]}" -gt 0 ]; then

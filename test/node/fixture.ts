@@ -41,21 +41,41 @@ export interface NodeFixture {
   readonly env: PulumiEnvironment;
 }
 
+/**
+ * Starts the control plane and the builder-pool node, and a Pulumi environment for them. Fails (never
+ * skips) saying why when the tier cannot run here. For the tests' fixture and the benchmark.
+ */
+export async function startBuilderNode(): Promise<NodeFixture & { stop(): Promise<void> }> {
+  const problems = nodePreconditions();
+  assert.deepEqual(problems, [], `the node tier cannot run here: ${problems.join("; ")}`);
+  const engine = engineBinaries();
+  const cluster = await startRealCluster(engine, nodeBuilds(), NODE_NAME, BUILDER_NODE);
+  try {
+    const env = await pulumiEnvironment(engine);
+    return {
+      cluster,
+      env,
+      async stop() {
+        await cluster.stop();
+        env.dispose();
+      },
+    };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+}
+
 /** Registers the hooks that start and stop one real cluster for the calling test file. */
 export function nodeFixture(): NodeFixture {
   let cluster: RealCluster | undefined;
   let env: PulumiEnvironment | undefined;
+  let stop: (() => Promise<void>) | undefined;
   before(async () => {
-    // No skip: a tier that cannot run fails, saying why.
-    const problems = nodePreconditions();
-    assert.deepEqual(problems, [], `the node tier cannot run here: ${problems.join("; ")}`);
-    const engine = engineBinaries();
-    cluster = await startRealCluster(engine, nodeBuilds(), NODE_NAME, BUILDER_NODE);
-    env = await pulumiEnvironment(engine);
+    ({ cluster, env, stop } = await startBuilderNode());
   });
   after(async () => {
-    await cluster?.stop();
-    env?.dispose();
+    await stop?.();
   });
   return {
     get cluster() {

@@ -155,6 +155,8 @@ function busyboxEntries(): LayerEntry[] {
 export const NODE_IMAGES = {
   pause: "localhost/node-tier/pause:1",
   probe: "localhost/node-tier/probe:1",
+  /** The remote client of real builds: buildctl, busybox and the workload (test/node/workload). */
+  buildClient: "localhost/node-tier/build-client:1",
   /** Earthly's buildkitd image layout; the fleet gets it through `imageRepository`. */
   buildkitdRepository: "localhost/node-tier/buildkitd",
 } as const;
@@ -184,6 +186,31 @@ export function probeImage(): ImageSpec {
       },
     ],
     entrypoint: ["/probe"],
+  };
+}
+
+/**
+ * The build client: buildctl from Earthly's BuildKit fork (the daemon's own version), busybox, the
+ * client script (test/node/buildctl-client.sh) as its entrypoint, and the workload's Dockerfile with
+ * busybox beside it as the build context in /context.
+ */
+export function buildClientImage(builds: NodeBuilds): ImageSpec {
+  const here = (name: string) => path.join(__dirname, name);
+  return {
+    reference: NODE_IMAGES.buildClient,
+    layers: [
+      {
+        entries: [
+          ...busyboxEntries(),
+          { path: "usr/bin/buildctl", source: builds.buildctl, mode: 0o755 },
+          { path: "client", source: here("buildctl-client.sh"), mode: 0o755 },
+          { path: "context/Dockerfile", source: here("workload/Dockerfile") },
+          { path: "context/busybox", source: "/bin/busybox", mode: 0o755 },
+          { path: "tmp", directory: true, mode: 0o1777 },
+        ],
+      },
+    ],
+    entrypoint: ["/client"],
   };
 }
 

@@ -20,14 +20,14 @@ export function parseProbe(log: string): ProbeReport {
 
 /**
  * Waits (up to `timeoutMs`) until the pod of `workload` (`pod/NAME` or `job/NAME`) has a finished
- * container, then returns its parsed log. Fails with the pods' state when it never finishes.
+ * container, then returns its log. Fails with the pods' state when it never finishes.
  */
-export async function probeReport(
+export async function finishedLog(
   cp: ControlPlane,
   namespace: string,
   workload: string,
   timeoutMs = 120_000,
-): Promise<ProbeReport> {
+): Promise<string> {
   const start = Date.now();
   const selector = workload.startsWith("job/")
     ? ["-l", `job-name=${workload.slice(4)}`]
@@ -42,11 +42,19 @@ export async function probeReport(
       "-o",
       "jsonpath={..containerStatuses[0].state.terminated.reason}",
     ]);
-    if (r.status === 0 && r.stdout.trim() !== "") {
-      return parseProbe(cp.kubectl(["logs", "-n", namespace, workload]));
-    }
-    await new Promise((res) => setTimeout(res, 1000));
+    if (r.status === 0 && r.stdout.trim() !== "") return cp.kubectl(["logs", "-n", namespace, workload]);
+    await new Promise((res) => setTimeout(res, 500));
   }
   const state = cp.tryKubectl(["get", "pods", "-n", namespace, "-o", "yaml"]).stdout;
   throw new Error(`${workload} in ${namespace} did not finish in ${timeoutMs} ms; pods:\n${state}`);
+}
+
+/** The probe's report from `workload`'s finished pod (see {@link finishedLog}). */
+export async function probeReport(
+  cp: ControlPlane,
+  namespace: string,
+  workload: string,
+  timeoutMs = 120_000,
+): Promise<ProbeReport> {
+  return parseProbe(await finishedLog(cp, namespace, workload, timeoutMs));
 }

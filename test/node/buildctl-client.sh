@@ -1,0 +1,50 @@
+#!/bin/sh
+# The node tier's remote client: buildctl (Earthly's BuildKit fork) in place of the earthly CLI, given
+# exactly what EarthlyRemoteJob gives the CLI: EARTHLY_BUILDKIT_HOST, and the certificate paths of
+# the mounted /etc/.earthly/config.yml. Its arguments are the Job's (flags, then the target); the
+# target `+NAME` builds stage NAME of /context/Dockerfile (test/node/workload/Dockerfile).
+#   BUILD_MEGABYTES     the workload's MEGABYTES build argument (default: the Dockerfile's)
+#   BUILD_SERVER_NAME   the TLS server name (default: the host of EARTHLY_BUILDKIT_HOST)
+# Prints worker= (the daemon's worker ID), buildctl's plain progress, then build.seconds=,
+# build.status= and artifact= lines.
+set -eu
+
+config=/etc/.earthly/config.yml
+setting() {
+  value=$(sed -n "s/^ *$1: *//p" "$config" | tr -d "\"'")
+  [ -n "$value" ] || { echo "client: no $1 in $config" >&2; exit 2; }
+  echo "$value"
+}
+
+target=
+for arg in "$@"; do target="$arg"; done
+case "$target" in
+  +[a-z]*) stage="${target#+}" ;;
+  *) echo "client: the target must be +STAGE, got '$target'" >&2; exit 2 ;;
+esac
+host="${EARTHLY_BUILDKIT_HOST:?client: EARTHLY_BUILDKIT_HOST is not set}"
+server_name="${BUILD_SERVER_NAME:-$(echo "$host" | sed 's|^tcp://||; s|:[0-9]*$||')}"
+echo "client: building +$stage on $host as $server_name"
+
+ca=$(setting tlsca)
+cert=$(setting tlscert)
+key=$(setting tlskey)
+ctl() {
+  buildctl --addr "$host" --tlsservername "$server_name" --tlscacert "$ca" --tlscert "$cert" --tlskey "$key" "$@"
+}
+# The daemon this pod reaches (the Service keeps one client IP on one instance): its worker ID.
+echo "worker=$(ctl debug workers 2>&1 | awk 'NR == 2 { print $1 }')"
+
+set -- build --progress=plain --frontend dockerfile.v0 \
+  --local context=/context --local dockerfile=/context --opt target="$stage" \
+  --output type=local,dest=/tmp/out
+if [ -n "${BUILD_MEGABYTES:-}" ]; then set -- "$@" --opt build-arg:MEGABYTES="$BUILD_MEGABYTES"; fi
+
+start=$(cut -d' ' -f1 /proc/uptime)
+status=0
+ctl "$@" 2>&1 || status=$?
+end=$(cut -d' ' -f1 /proc/uptime)
+echo "build.seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }')"
+echo "build.status=$status"
+if [ -f /tmp/out/result.txt ]; then echo "artifact=$(cat /tmp/out/result.txt)"; fi
+exit "$status"
