@@ -175,9 +175,13 @@ function podCases<A, B extends { container: Obj; pod: Obj }>(): Case<A, B>[] {
   return cases as unknown as Case<A, B>[];
 }
 
-/** The cases of the arguments both Jobs take; `jobName` finds the Job's registration (timeouts). */
+/**
+ * The cases of the arguments both Jobs take; `jobName` finds the Job's registration (timeouts);
+ * `outputFlags` are what the Job adds before the target when the flags leave the output mode unset.
+ */
 function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>(
   jobName: () => string,
+  outputFlags: string[],
 ): Case<A, BuiltJob>[] {
   const cases: Case<EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs, BuiltJob>[] = [
     {
@@ -192,7 +196,8 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
       title: "a remote target",
       args: { target: "github.com/acme/app:main+release" },
       alsoAsOutput: true,
-      check: ({ container }) => assert.deepEqual(container.args, ["github.com/acme/app:main+release"]),
+      check: ({ container }) =>
+        assert.deepEqual(container.args, [...outputFlags, "github.com/acme/app:main+release"]),
     },
     {
       input: "flags",
@@ -477,7 +482,7 @@ const allInOne: Table<EarthlyAllInOneJobArgs, BuiltJob> = {
   base: { namespace: "builds", target: TARGET },
   build: remembering(buildAllInOne),
   cases: [
-    ...commonJobCases<EarthlyAllInOneJobArgs>(() => lastResourceName),
+    ...commonJobCases<EarthlyAllInOneJobArgs>(() => lastResourceName, []),
     {
       input: "buildkitRegistries",
       title: "a mirror for docker.io and an insecure HTTP registry: EARTHLY_ADDITIONAL_BUILDKIT_CONFIG",
@@ -596,7 +601,7 @@ const remote: Table<EarthlyRemoteJobArgs, BuiltRemote> = {
   },
   build: remembering(buildRemote),
   cases: [
-    ...commonJobCases<EarthlyRemoteJobArgs>(() => lastResourceName),
+    ...commonJobCases<EarthlyRemoteJobArgs>(() => lastResourceName, ["--no-output"]),
     {
       input: "fleet",
       title: "another fleet, without TLS: its host, its client label, no certificates",

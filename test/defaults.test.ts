@@ -64,8 +64,11 @@ function earthlyLabels(instance: string, role: string): Record<string, string> {
   };
 }
 
-/** The defaults both Earthly Jobs share, asserted on one built Job. */
-function commonJobDefaults(name: string, built: () => BuiltJob): void {
+/**
+ * The defaults both Earthly Jobs share, asserted on one built Job; `outputFlags` are the flags the
+ * Job adds by default before the target (the remote client's `--no-output`).
+ */
+function commonJobDefaults(name: string, built: () => BuiltJob, outputFlags: string[]): void {
   test("srcDir /workspace: SRC_DIR, the working directory and the workspace mount", () => {
     const { container } = built();
     assert.deepEqual(
@@ -84,8 +87,8 @@ function commonJobDefaults(name: string, built: () => BuiltJob): void {
     assert.doesNotMatch(built().container.image, /@/);
   });
 
-  test("flags: none, the target is the only argument", () => {
-    assert.deepEqual(built().container.args, [TARGET]);
+  test(`flags: none; the arguments are [${[...outputFlags, "target"].join(", ")}]`, () => {
+    assert.deepEqual(built().container.args, [...outputFlags, TARGET]);
   });
 
   test("imagePullPolicy IfNotPresent", () => {
@@ -197,7 +200,7 @@ describe("EarthlyAllInOneJob with only namespace and target", () => {
     assert.deepEqual(built.container.securityContext, { privileged: true });
   });
 
-  commonJobDefaults("aio-defaults", () => built);
+  commonJobDefaults("aio-defaults", () => built, []);
 });
 
 describe("EarthlyRemoteJob with only namespace, target, fleet and client certificate", () => {
@@ -307,7 +310,7 @@ describe("EarthlyRemoteJob with only namespace, target, fleet and client certifi
     ]);
   });
 
-  commonJobDefaults("remote-defaults", () => built);
+  commonJobDefaults("remote-defaults", () => built, ["--no-output"]);
 });
 
 describe("BuildkitdFleet with only namespace and the TLS material", () => {

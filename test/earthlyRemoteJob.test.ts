@@ -4,7 +4,7 @@
  * field by field and validated against the Kubernetes API schema.
  */
 import "./support/mocks";
-import { before, describe, test } from "node:test";
+import { before, describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
@@ -18,6 +18,7 @@ import { FleetConnection } from "../components/fleet/connection";
 import { FLEET_CONNECTION } from "./support/built";
 import { pickInstance } from "../components/fleet/pinning";
 import { InvalidArgumentsError } from "../components/validation/errors";
+import { exportsImagesLocally } from "../components/jobs/flags";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -133,7 +134,8 @@ describe("a client without a cache key", () => {
     assert.equal(job.metadata.namespace, "ci");
     assert.equal(container.name, "earthly");
     assert.equal(container.image, "earthly/earthly:v0.8.16");
-    assert.deepEqual(container.args, [TARGET]);
+    // No flag sets the output mode: --no-output (the client has no Docker, and keeps no file).
+    assert.deepEqual(container.args, ["--no-output", TARGET]);
     assert.deepEqual(container.securityContext, {
       privileged: false,
       allowPrivilegeEscalation: false,
@@ -415,5 +417,80 @@ describe("refused arguments", () => {
       recorded.map((r) => r.type),
       [TYPE, CONFIG_MAP, NETWORK_POLICY],
     );
+  });
+});
+
+describe("outputs: --no-output by default, and a warning when images would be exported to the client's Docker", () => {
+  /** The container's args and the warnings a component with these flags and artifacts logs. */
+  async function built(name: string, flags: EarthlyRemoteJobArgs["flags"], artifacts = false) {
+    const warn = mock.method(pulumi.log, "warn", () => Promise.resolve());
+    try {
+      const { component, container } = await build(name, {
+        ...baseArgs(),
+        flags,
+        ...(artifacts ? { artifacts: { claimName: "outputs" } } : {}),
+      });
+      await settle();
+      const warnings = warn.mock.calls.map((c) => {
+        const [message, resource] = c.arguments as unknown as [string, unknown];
+        assert.equal(resource, component, "the warning is on the component");
+        return message;
+      });
+      return { args: container.args as string[], warnings };
+    } finally {
+      warn.mock.restore();
+    }
+  }
+
+  // [label, flags, artifacts, what the component adds before the target, whether it warns]
+  const cases: [string, string[] | undefined, boolean, string[], boolean][] = [
+    ["no flags", undefined, false, ["--no-output"], false],
+    ["empty flags", [], false, ["--no-output"], false],
+    [
+      "--push (it does not stop the export; --no-output does not stop the push)",
+      ["--push"],
+      false,
+      ["--no-output"],
+      false,
+    ],
+    ["--ci", ["--ci"], false, [], false],
+    ["-ci (one dash)", ["-ci"], false, [], false],
+    ["--ci --push", ["--ci", "--push"], false, [], false],
+    ["--no-output", ["--no-output"], false, [], false],
+    ["--ci=false", ["--ci=false"], false, [], true],
+    ["--ci then --ci=false", ["--ci", "--ci=false"], false, [], true],
+    ["--ci --output", ["--ci", "--output"], false, [], true],
+    ["--output=false (outputs on all the same without --ci)", ["--output=false"], false, [], true],
+    ["--ci --output=false", ["--ci", "--output=false"], false, [], false],
+    ["--ci --image", ["--ci", "--image"], false, [], true],
+    ["--artifact (one artifact, never an image)", ["--artifact"], false, [], false],
+    ["artifacts without flags", undefined, true, [], true],
+    ["artifacts with --ci (they add --output)", ["--ci"], true, ["--output"], true],
+    ["artifacts with --ci --push", ["--ci", "--push"], true, ["--output"], true],
+  ];
+  cases.forEach(([label, flags, artifacts, added, warned], i) => {
+    test(`${label}: adds [${added.join(" ")}], ${warned ? "a warning" : "no warning"}`, async () => {
+      const { args, warnings } = await built(`w-${i}`, flags, artifacts);
+      assert.deepEqual(args, [...(flags ?? []), ...added, TARGET]);
+      assert.equal(exportsImagesLocally(args.slice(0, -1)), warned);
+      if (!warned) return assert.deepEqual(warnings, []);
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.ok(warnings[0].startsWith(`EarthlyRemoteJob "w-${i}": `), warnings[0]);
+      assert.match(warnings[0], /a SAVE IMAGE with a name is exported to the client's Docker/);
+      assert.match(warnings[0], /SAVE IMAGE --push and the --push flag/);
+      assert.match(
+        warnings[0],
+        artifacts ? /artifacts need Earthly's outputs on/ : /the flags turn Earthly's outputs on/,
+      );
+    });
+  });
+
+  test("flags given as an Output: the same rule once they resolve", async () => {
+    const later = pulumi.output(
+      new Promise<string[]>((resolve) => setTimeout(() => resolve(["--output"]), 10)),
+    );
+    const { args, warnings } = await built("w-later", later);
+    assert.deepEqual(args, ["--output", TARGET]);
+    assert.equal(warnings.length, 1);
   });
 });

@@ -1,5 +1,6 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { artifactsOutputFlags } from "./flags";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   DEFAULT_SRC_DIR,
@@ -203,6 +204,7 @@ export function allInOneJobObject(
     role: "all-in-one",
     version: args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,
     privileged: true,
+    outputFlags: artifactsOutputFlags,
     ...allInOneShape(args),
     env: concatLists<KubeEnvVar>([
       [

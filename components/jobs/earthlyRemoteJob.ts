@@ -39,6 +39,7 @@ import { lift, registeredAfter } from "../kubernetes/inputs";
 import { EarthlyConfig, earthlyConfigRule, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
+import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../kubernetes/scheduling";
 import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../validation/checks";
@@ -332,6 +333,7 @@ export function remoteJobObject(
       role: "client",
       version: args.earthlyVersion ?? fleet.earthlyVersion,
       privileged: false,
+      outputFlags: remoteOutputFlags,
       ...clientShape(args.security),
       env: [
         // NO_BUILDKIT keeps the entrypoint from ever starting a daemon here; it also stops the
@@ -456,6 +458,12 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       },
       resolved,
     );
+    // Known at preview whenever the flags are: the warning shows there, before anything runs.
+    pulumi.output(args.flags).apply((flags) => {
+      const artifacts = args.artifacts !== undefined;
+      if (exportsImagesLocally([...(flags ?? []), ...remoteOutputFlags(flags, artifacts)]))
+        void pulumi.log.warn(remoteImageOutputWarning(component, artifacts), this);
+    });
     this.jobName = job.metadata.name;
     this.namespace = job.metadata.namespace;
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);

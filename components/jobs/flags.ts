@@ -117,6 +117,55 @@ export function artifactsOutputFlags(flags: readonly string[] | undefined, artif
   return lastTrueFlag(flags, "ci") >= 0 && lastTrueFlag(flags, "output") < 0 ? ["--output"] : [];
 }
 
+/** The flags that set Earthly's output mode. */
+const OUTPUT_MODE_FLAGS = ["ci", "no-output", "output", "image", "artifact"];
+
+/**
+ * What the remote client adds to the flags. With `artifacts`, what they add (see
+ * {@link artifactsOutputFlags}). Without, `--no-output`, unless the flags set the output mode
+ * themselves: the client has no Docker to load an image into and keeps no file once its pod is
+ * gone, so outputs on would only make a `SAVE IMAGE` with a name fail at the export; images leave
+ * by `--push`, which `--no-output` does not stop.
+ */
+export function remoteOutputFlags(flags: readonly string[] | undefined, artifacts: boolean): string[] {
+  if (artifacts) return artifactsOutputFlags(flags, true);
+  const setsMode = (flags ?? []).some((arg) => OUTPUT_MODE_FLAGS.includes(parseFlag(arg)?.name ?? ""));
+  return setsMode ? [] : ["--no-output"];
+}
+
+/**
+ * Whether Earthly, given these arguments (the flags as rendered), exports `SAVE IMAGE` images to
+ * the client's Docker (`docker load`, or `docker pull` from its local registry): when outputs are
+ * on, that is without `--ci` or `--no-output`, or with `--output` or `--image` (never with
+ * `--artifact`, which outputs one artifact). Earthly v0.8.16
+ * decides it this way (cmd/earthly/subcmd/build_cmd.go: `--ci` sets NoOutput unless `--output`,
+ * `--artifact` or `--image`; builder/builder.go exports an image with a name unless NoOutput);
+ * `--push` does not turn it off.
+ */
+export function exportsImagesLocally(flags: readonly string[]): boolean {
+  // `--artifact` outputs the one artifact it names, never an image.
+  if (lastTrueFlag(flags, "artifact") >= 0) return false;
+  if (lastTrueFlag(flags, "output") >= 0 || lastTrueFlag(flags, "image") >= 0) return true;
+  return lastTrueFlag(flags, "ci") < 0 && lastTrueFlag(flags, "no-output") < 0;
+}
+
+/**
+ * The preview warning for a remote client whose flags leave image output on: it has no Docker, so a
+ * `SAVE IMAGE` with a name fails there, late, at the export (EarthBuild/earthbuild#863). A warning,
+ * not a refusal: a target without `SAVE IMAGE` builds fine.
+ */
+export function remoteImageOutputWarning(component: string, artifacts: boolean): string {
+  const why = artifacts
+    ? "artifacts need Earthly's outputs on"
+    : "the flags turn Earthly's outputs on (--output, --image, or --ci=false without --no-output)";
+  return (
+    `${component}: ${why}, so a SAVE IMAGE with a name is exported to the client's Docker ` +
+    "('docker load' or 'docker pull'), and the remote client has none: that build fails at the export. " +
+    "Ship images from the fleet with SAVE IMAGE --push and the --push flag; " +
+    "build images and artifacts in separate Jobs."
+  );
+}
+
 /** The variables that do what `--ci`, `--output` and `--no-output` do: refused in `env`. */
 export const OUTPUT_MODE_ENV: { [name: string]: string } = {
   EARTHLY_CI: "--ci",

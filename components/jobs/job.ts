@@ -70,7 +70,6 @@ import { imagePullSecretsRule } from "../kubernetes/registries";
 import { accessPieces } from "./access";
 import {
   OUTPUT_MODE_ENV,
-  artifactsOutputFlags,
   earthlyFlagsRule,
   earthlyTargetRule,
   flagEnvConflicts,
@@ -92,6 +91,10 @@ export interface EarthlyJobArgs {
    * credential or replacing what the components mount are refused: `--secret NAME=value` (use
    * `buildSecrets`; `--secret NAME` alone is accepted), `--git-password` (use `gitCredentials`),
    * `--config` (use `earthlyConfig`) and `--ssh-auth-sock`; so is `$(`, which Kubernetes would expand.
+   * `EarthlyRemoteJob` adds `--no-output` when neither these flags (`--ci`, `--no-output`,
+   * `--output`, `--image`, `--artifact`) nor `artifacts` set the output mode: its client has no
+   * Docker to take an image back, so images leave by `SAVE IMAGE --push` with `--push`; it warns at
+   * preview when outputs are on.
    */
   flags?: pulumi.Input<string[]>;
   /** Earthly release tag (default `v0.8.16`). Not together with `image`. */
@@ -306,6 +309,11 @@ export interface EarthlyJobShape {
   readOnlyRootFilesystem?: boolean;
   /** Variables set by the package, before `SRC_DIR` and the user's. */
   env: readonly KubeEnvVar[] | pulumi.Output<readonly KubeEnvVar[]>;
+  /**
+   * The flags this kind of Job adds to the user's for its outputs, from the user's flags and
+   * whether `artifacts` is set (see `artifactsOutputFlags`, `remoteOutputFlags`).
+   */
+  outputFlags: (flags: readonly string[] | undefined, artifacts: boolean) => string[];
   /** Labels the pod needs besides the recommended ones (e.g. the fleet's client label). */
   extraLabels?: pulumi.Input<{ [key: string]: string }>;
   /**
@@ -368,7 +376,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [
       ...buildSecretFlags(args.buildSecrets),
       ...(flags ?? []),
-      ...artifactsOutputFlags(flags, args.artifacts !== undefined),
+      ...shape.outputFlags(flags, args.artifacts !== undefined),
       target,
     ]),
     env: concatLists<KubeEnvVar>([

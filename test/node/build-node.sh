@@ -17,7 +17,7 @@
 #   registry              github.com/distribution/distribution/v3 cmd/registry (versions.json
 #                         distribution): the in-cluster registry builds push to and FROM
 # Host packages (apt-get, when missing): containerd, runc, containernetworking-plugins, iptables,
-# conntrack, debootstrap, busybox-static.
+# conntrack, debootstrap, busybox-static, apache2-utils (htpasswd, for the test registry).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -47,7 +47,7 @@ ROOTFS_PACKAGES=(iptables jq gettext-base openssh-client pigz util-linux xz-util
 
 host_packages() {
   local missing=() p
-  for p in containerd runc containernetworking-plugins iptables conntrack debootstrap busybox-static; do
+  for p in containerd runc containernetworking-plugins iptables conntrack debootstrap busybox-static apache2-utils; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0

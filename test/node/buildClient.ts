@@ -5,20 +5,24 @@
  * fresh one (a new pod, so a new client IP) and reads what its build printed.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
 import { BuildkitdFleet, EarthlyRemoteJob } from "../../components";
-import { PersistentCache } from "../../components/fleet/objects";
+import { BuildkitRegistry, PersistentCache } from "../../components";
+import { FleetNames, fleetNames } from "../../components/fleet/names";
+import { pickInstance } from "../../components/fleet/pinning";
 import { schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { securedNamespace } from "../../stacks/namespaces";
 import { ControlPlane } from "../engine/controlPlane";
-import { FleetPems } from "../engine/certificates";
+import { fleetPems } from "../engine/certificates";
 import { engineProvider } from "../engine/programs";
-import { PulumiEnvironment } from "../engine/stacks";
-import { NODE_NAME } from "./fixture";
-import { NODE_IMAGES } from "./images";
+import { NODE_VERSIONS, nodeBuilds } from "./binaries";
+import { NODE_NAME, NodeFixture } from "./fixture";
+import { NODE_IMAGES, buildClientImage, buildkitdImage } from "./images";
 import { finishedLog } from "./probe";
 
 /** One client build: what differs from run to run. */
@@ -33,6 +37,15 @@ export interface ClientRun {
   serverName?: string;
   /** The client's certificate and key (default: the fleet CA's). */
   clientCert?: { certPem: string; keyPem: string };
+  /** The workload's BASE build argument: the image the `pulled` stage starts `FROM`. */
+  base?: string;
+  /** Push the built stage to this image name instead of exporting its files. */
+  push?: string;
+  /**
+   * A Docker config (`.dockerconfigjson`) for the client: made a `kubernetes.io/dockerconfigjson`
+   * Secret and given as `dockerConfigSecret`, as users give registry credentials.
+   */
+  dockerConfigJson?: string;
 }
 
 /** What a client's build printed, parsed. */
@@ -76,32 +89,75 @@ export function parseClientLog(jobName: string, host: string, log: string): Clie
   };
 }
 
-/** The fleet under test: its shape and its certificates. */
+/** The fleet under test (the demo's fleet name and namespace, certificates made for it). */
 export interface FleetUnderTest {
   replicas: number;
-  pems: FleetPems;
+  /** The cache claims are bound to local volumes the bench makes (and removes). */
   persistentCache?: PersistentCache;
+  buildkitRegistries?: { [host: string]: BuildkitRegistry };
+}
+
+/** The names of a fleet under test of `replicas` instances. */
+export function namesOf(replicas: number): FleetNames {
+  return fleetNames({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas });
+}
+
+/** A cache key the component pins to instance `i` (found by its own rendezvous hashing). */
+export function cacheKeyFor(project: string, i: number, names: FleetNames): string {
+  for (let n = 0; ; n++) {
+    const key = `${project}-${n}`;
+    if (pickInstance(key, names.instanceNames) === names.instanceNames[i]) return key;
+  }
+}
+
+/** The claim the StatefulSet makes for instance `i` (its volumeClaimTemplate is `earthly-tmp`). */
+export function cacheClaimOf(i: number, names: FleetNames): string {
+  return `earthly-tmp-${names.instanceNames[i]}`;
 }
 
 /** A deployed fleet and a way to run one client build after another against it. */
 export interface BuildBench {
+  names: FleetNames;
   /** Runs one client build in a fresh pod and returns what it printed, once its pod has finished. */
   run(client: ClientRun): Promise<ClientResult>;
   /** Each instance's worker ID, read from its cache folder. */
   workerIds(): string[];
+  /** A new, empty local volume for claim `claim` (made again after it was deleted). */
+  newCacheVolume(claim: string): void;
   destroy(): Promise<void>;
 }
 
-/** Deploys the fleet (and the client namespace) in one stack whose client changes at every run. */
+/**
+ * Deploys the fleet (and the client namespace) in one stack whose client changes at every run, after
+ * importing Earthly's buildkitd and the build client's images and, for `persistentCache`, making a
+ * local volume for every instance's claim.
+ */
 export async function deployBuildBench(
-  env: PulumiEnvironment,
-  cp: ControlPlane,
+  node: NodeFixture,
   fleetSpec: FleetUnderTest,
   stackName: string,
 ): Promise<BuildBench> {
-  const { pems } = fleetSpec;
+  const { cp, importImage } = node.cluster;
+  const builds = nodeBuilds();
+  importImage(buildkitdImage(builds, NODE_VERSIONS.earthly));
+  importImage(buildClientImage(builds));
+  const names = namesOf(fleetSpec.replicas);
+  const pems = await fleetPems({
+    fleetName: FLEET_NAME,
+    namespace: BUILDER_NAMESPACE,
+    replicas: fleetSpec.replicas,
+  });
+  const volumes = fs.mkdtempSync(path.join(os.tmpdir(), "node-tier-cache-"));
+  const generations = new Map<string, number>();
+  const newCacheVolume = (claim: string) => {
+    const generation = generations.get(claim) ?? 0;
+    generations.set(claim, generation + 1);
+    cacheVolume(cp, { root: volumes, claim, generation });
+  };
+  if (fleetSpec.persistentCache)
+    for (let i = 0; i < fleetSpec.replicas; i++) newCacheVolume(cacheClaimOf(i, names));
   let client: (ClientRun & { id: number }) | undefined;
-  const stack: Stack = await env.stack(stackName, async () => {
+  const stack: Stack = await node.env.stack(stackName, async () => {
     const k8s = { provider: engineProvider(cp) };
     const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
     const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
@@ -113,6 +169,7 @@ export async function deployBuildBench(
         imageRepository: NODE_IMAGES.buildkitdRepository,
         scheduling: schedulingForPool(BUILDER_POOL),
         persistentCache: fleetSpec.persistentCache,
+        buildkitRegistries: fleetSpec.buildkitRegistries,
         tls: {
           caCertPem: pems.caCertPem,
           serverCertPem: pems.serverCertPem,
@@ -128,7 +185,21 @@ export async function deployBuildBench(
         ? [{ name: "BUILD_MEGABYTES", value: String(client.megabytes) }]
         : []),
       ...(client.serverName !== undefined ? [{ name: "BUILD_SERVER_NAME", value: client.serverName }] : []),
+      ...(client.base !== undefined ? [{ name: "BUILD_BASE", value: client.base }] : []),
+      ...(client.push !== undefined ? [{ name: "BUILD_PUSH", value: client.push }] : []),
     ];
+    const credentials =
+      client.dockerConfigJson === undefined
+        ? undefined
+        : new kubernetes.core.v1.Secret(
+            "registry-credentials",
+            {
+              metadata: { name: "registry-credentials", namespace: clients.metadata.name },
+              type: "kubernetes.io/dockerconfigjson",
+              stringData: { ".dockerconfigjson": pulumi.secret(client.dockerConfigJson) },
+            },
+            k8s,
+          );
     const job = new EarthlyRemoteJob(
       "client",
       {
@@ -137,6 +208,7 @@ export async function deployBuildBench(
         image: NODE_IMAGES.buildClient,
         fleet: fleet.connection,
         cacheKey: client.cacheKey,
+        dockerConfigSecret: credentials ? "registry-credentials" : undefined,
         clientCertPem: client.clientCert?.certPem ?? pems.clientCertPem,
         clientPrivateKeyPem: pulumi.secret(client.clientCert?.keyPem ?? pems.clientPrivateKeyPem),
         // This tier waits for the pod itself (a failing build is a result here, not an error).
@@ -147,13 +219,15 @@ export async function deployBuildBench(
         scheduling: { tolerations: BUILDER_POOL.taints!.map((t) => ({ ...t, operator: "Equal" })) },
         env,
       },
-      k8s,
+      { ...k8s, dependsOn: credentials ? [credentials] : [] },
     );
     return { jobName: job.jobName, host: job.buildkitHost };
   });
   await stack.up();
   let runs = 0;
   return {
+    names,
+    newCacheVolume,
     async run(next) {
       client = { ...next, id: ++runs };
       const up = await stack.up();
@@ -179,7 +253,11 @@ export async function deployBuildBench(
     },
     async destroy() {
       client = undefined;
-      await stack.destroy();
+      try {
+        await stack.destroy();
+      } finally {
+        fs.rmSync(volumes, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -191,10 +269,7 @@ export const CACHE_CLASS = "node-tier-cache";
  * A local PersistentVolume on the node, at a fresh folder under `root`, reserved for the fleet's claim
  * `claim` (a claim made again later gets a volume of a new `generation`). Returns its name.
  */
-export function cacheVolume(
-  cp: ControlPlane,
-  volume: { root: string; claim: string; generation: number },
-): string {
+function cacheVolume(cp: ControlPlane, volume: { root: string; claim: string; generation: number }): string {
   const name = `${volume.claim}-${volume.generation}`;
   const dir = path.join(volume.root, name);
   fs.mkdirSync(dir, { recursive: true });

@@ -5,6 +5,9 @@
 # target `+NAME` builds stage NAME of /context/Dockerfile (test/node/workload/Dockerfile).
 #   BUILD_MEGABYTES     the workload's MEGABYTES build argument (default: the Dockerfile's)
 #   BUILD_SERVER_NAME   the TLS server name (default: the host of EARTHLY_BUILDKIT_HOST)
+#   BUILD_BASE          the workload's BASE build argument (the image the `pulled` stage is FROM)
+#   BUILD_PUSH          push the stage to this image name instead of exporting its files; the
+#                       credentials are the Docker config's ($DOCKER_CONFIG), as for Earthly
 # Prints worker= (the daemon's worker ID), buildctl's plain progress, then build.seconds=,
 # build.status= and artifact= lines.
 set -eu
@@ -35,10 +38,15 @@ ctl() {
 # The daemon this pod reaches (the Service keeps one client IP on one instance): its worker ID.
 echo "worker=$(ctl debug workers 2>&1 | awk 'NR == 2 { print $1 }')"
 
+if [ -n "${BUILD_PUSH:-}" ]; then
+  output="type=image,name=$BUILD_PUSH,push=true"
+else
+  output="type=local,dest=/tmp/out"
+fi
 set -- build --progress=plain --frontend dockerfile.v0 \
-  --local context=/context --local dockerfile=/context --opt target="$stage" \
-  --output type=local,dest=/tmp/out
+  --local context=/context --local dockerfile=/context --opt target="$stage" --output "$output"
 if [ -n "${BUILD_MEGABYTES:-}" ]; then set -- "$@" --opt build-arg:MEGABYTES="$BUILD_MEGABYTES"; fi
+if [ -n "${BUILD_BASE:-}" ]; then set -- "$@" --opt build-arg:BASE="$BUILD_BASE"; fi
 
 start=$(cut -d' ' -f1 /proc/uptime)
 status=0

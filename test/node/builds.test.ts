@@ -6,32 +6,26 @@
  * own output.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fleetNames } from "../../components/fleet/names";
-import { pickInstance } from "../../components/fleet/pinning";
 import { BUILDER_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { ControlPlane, waitFor } from "../engine/controlPlane";
 import { fleetPems } from "../engine/certificates";
-import { NODE_VERSIONS, nodeBuilds } from "./binaries";
-import { BuildBench, CACHE_CLASS, ClientResult, cacheVolume, deployBuildBench } from "./buildClient";
+import {
+  BuildBench,
+  CACHE_CLASS,
+  ClientResult,
+  cacheClaimOf,
+  cacheKeyFor,
+  deployBuildBench,
+  namesOf,
+} from "./buildClient";
 import { nodeFixture } from "./fixture";
-import { buildClientImage, buildkitdImage } from "./images";
 
 const node = nodeFixture();
 const REPLICAS = 2;
-const NAMES = fleetNames({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: REPLICAS });
-/** The claim the StatefulSet makes for instance `i` (its volumeClaimTemplate is `earthly-tmp`). */
-const claimOf = (i: number) => `earthly-tmp-${NAMES.instanceNames[i]}`;
-/** A cache key the component pins to instance `i` (found by its own rendezvous hashing). */
-const keyFor = (i: number): string => {
-  for (let n = 0; ; n++) {
-    const key = `node-tier-project-${n}`;
-    if (pickInstance(key, NAMES.instanceNames) === NAMES.instanceNames[i]) return key;
-  }
-};
+const NAMES = namesOf(REPLICAS);
+const claimOf = (i: number) => cacheClaimOf(i, NAMES);
+const keyFor = (i: number) => cacheKeyFor("node-tier-project", i, NAMES);
 const ARTIFACT = /^workload result [0-9a-f]{16} after 16 MiB per step$/;
 
 /** Waits until instance `i`'s pod is Ready (its own `nc -z` probe). */
@@ -61,34 +55,21 @@ const logOf = (r: ClientResult) => `job/${r.jobName} on ${r.host}:\n${r.log}`;
 
 describe("real builds through the fleet", () => {
   let bench: BuildBench | undefined;
-  let volumes: string | undefined;
   const got = (): BuildBench => {
     assert.ok(bench, "the fleet was deployed in before()");
     return bench;
   };
 
   before(async () => {
-    const builds = nodeBuilds();
-    const { cp } = node.cluster;
-    node.cluster.importImage(buildkitdImage(builds, NODE_VERSIONS.earthly));
-    node.cluster.importImage(buildClientImage(builds));
-    volumes = fs.mkdtempSync(path.join(os.tmpdir(), "node-tier-cache-"));
-    for (let i = 0; i < REPLICAS; i++) cacheVolume(cp, { root: volumes, claim: claimOf(i), generation: 0 });
     bench = await deployBuildBench(
-      node.env,
-      cp,
-      {
-        replicas: REPLICAS,
-        pems: await fleetPems({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas: REPLICAS }),
-        persistentCache: { size: "4Gi", storageClassName: CACHE_CLASS },
-      },
+      node,
+      { replicas: REPLICAS, persistentCache: { size: "4Gi", storageClassName: CACHE_CLASS } },
       "builds",
     );
   });
 
   after(async () => {
     await bench?.destroy();
-    if (volumes) fs.rmSync(volumes, { recursive: true, force: true });
   });
 
   test("through the fleet's Service, over mTLS: every step runs, the artifact comes back", async () => {
@@ -128,6 +109,7 @@ describe("real builds through the fleet", () => {
   });
 
   test("refused: a client certificate from another CA, and a server name outside the server certificate", async () => {
+    // Certificates of another CA, made for the same names.
     const foreign = await fleetPems({
       fleetName: FLEET_NAME,
       namespace: BUILDER_NAMESPACE,
@@ -183,8 +165,7 @@ describe("real builds through the fleet", () => {
     cp.kubectl(["delete", "pvc", "-n", BUILDER_NAMESPACE, claimOf(0), "--wait=false"]);
     cp.kubectl(["delete", "pod", "-n", BUILDER_NAMESPACE, NAMES.instanceNames[0], "--wait=true"]);
     await waitFor(`${claimOf(0)} deleted`, 120_000, () => claimUid() !== oldClaim, []);
-    assert.ok(volumes);
-    cacheVolume(cp, { root: volumes, claim: claimOf(0), generation: 1 });
+    got().newCacheVolume(claimOf(0));
     await instanceReady(cp, 0);
     const fresh = await got().run({ cacheKey: key });
     assert.equal(fresh.status, 0, logOf(fresh));

@@ -284,6 +284,7 @@ describe("remote mode on a real node", () => {
       // defaultMode 0400, and fsGroup gives the group (the client's GID) read.
       assert.match(report[`mode.${CLIENT_CERT_DIR}/${f}`], /^4[04]0 0:10001$/, f);
     }
+    assert.equal(report.args, "--no-output +probe", "no flags: the client turns outputs off");
     assert.equal(report["env.NO_BUILDKIT"], "1");
     assert.equal(report["env.EARTHLY_BUILDKIT_HOST"], clientHost);
     assert.equal(report["env.BUILDKIT_HOST"], undefined);

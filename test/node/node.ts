@@ -50,6 +50,11 @@ export interface RealCluster {
   ctr(args: string[]): string;
   /** Imports an image built from `spec` (cached by content); returns the archive's path. */
   importImage(spec: ImageSpec): string;
+  /**
+   * Imports a docker-archive as it is given (`docker save` output, e.g. a user's earthly/earthly);
+   * returns the references its manifest carries, the names pods use.
+   */
+  importArchive(archive: string): string[];
   /** The node's log files (kubelet, containerd, ...), for messages when something fails. */
   logDir: string;
   /** Stops everything and removes what it added to the host. */
@@ -337,6 +342,16 @@ export async function startRealCluster(
       return archive;
     };
     importImage(pauseImage(builds));
+    const importArchive = (archive: string) => {
+      const manifest = must("tar", ["-xOf", archive, "manifest.json"]);
+      const tags = (JSON.parse(manifest) as { RepoTags?: string[] | null }[]).flatMap(
+        (m) => m.RepoTags ?? [],
+      );
+      if (tags.length === 0) throw new Error(`${archive}: no image name in its manifest.json (RepoTags)`);
+      // ctr names a short reference (earthly/earthly:v0.8.16) docker.io/..., as the kubelet looks it up.
+      ctr(["images", "import", archive]);
+      return tags;
+    };
 
     const kubeconfigs = {
       node: path.join(dir, "kubelet.kubeconfig"),
@@ -450,7 +465,7 @@ export async function startRealCluster(
         ]).stdout === "True",
       procs,
     );
-    return { cp, nodeName, nodeIp, ctr, importImage, logDir, stop };
+    return { cp, nodeName, nodeIp, ctr, importImage, importArchive, logDir, stop };
   } catch (e) {
     await stop();
     throw e;
