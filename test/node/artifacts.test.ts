@@ -13,60 +13,13 @@ import * as kubernetes from "@pulumi/kubernetes";
 import { EarthlyRemoteJob } from "../../components";
 import { securedNamespace } from "../../stacks/namespaces";
 import { PLAINTEXT_FLEET, engineProvider } from "../engine/programs";
-import { NODE_NAME, nodeFixture } from "./fixture";
+import { nodeFixture } from "./fixture";
 import { NODE_IMAGES, probeImage } from "./images";
 import { probeReport } from "./probe";
+import { claimOfVolume, nodeVolume } from "./volumes";
 
 const node = nodeFixture();
 const NAMESPACE = "artifacts";
-/** A PersistentVolume of `kind` at `dir` on the node, reserved for claim `claim`, and the claim. */
-function volumeAndClaim(
-  kind: "local" | "hostPath",
-  dir: string,
-  claim: string,
-): {
-  pv: kubernetes.types.input.core.v1.PersistentVolume;
-  pvc: kubernetes.types.input.core.v1.PersistentVolumeClaim;
-} {
-  return {
-    pv: {
-      metadata: { name: `${claim}-pv` },
-      spec: {
-        capacity: { storage: "1Gi" },
-        accessModes: ["ReadWriteOnce"],
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: "",
-        claimRef: { namespace: NAMESPACE, name: claim },
-        ...(kind === "local"
-          ? {
-              local: { path: dir },
-              nodeAffinity: {
-                required: {
-                  nodeSelectorTerms: [
-                    {
-                      matchExpressions: [
-                        { key: "kubernetes.io/hostname", operator: "In", values: [NODE_NAME] },
-                      ],
-                    },
-                  ],
-                },
-              },
-            }
-          : { hostPath: { path: dir, type: "Directory" } }),
-      },
-    },
-    pvc: {
-      metadata: { name: claim, namespace: NAMESPACE },
-      spec: {
-        accessModes: ["ReadWriteOnce"],
-        storageClassName: "",
-        volumeName: `${claim}-pv`,
-        resources: { requests: { storage: "1Gi" } },
-      },
-    },
-  };
-}
-
 test("artifacts claim: a local volume is writable by the client's UID 10001 through fsGroup; a hostPath one is not", async () => {
   const { cp } = node.cluster;
   node.cluster.importImage(probeImage());
@@ -79,7 +32,9 @@ test("artifacts claim: a local volume is writable by the client's UID 10001 thro
     const jobs = Object.fromEntries(
       (["local", "hostPath"] as const).map((kind) => {
         const claim = `out-${kind.toLowerCase()}`;
-        const { pv, pvc } = volumeAndClaim(kind, dirs[kind], claim);
+        const at = { namespace: NAMESPACE, name: claim };
+        const pv = nodeVolume(`${claim}-pv`, kind, dirs[kind], at);
+        const pvc = claimOfVolume(at, `${claim}-pv`);
         const volume = new kubernetes.core.v1.PersistentVolume(`${claim}-pv`, pv, k8s);
         const claimed = new kubernetes.core.v1.PersistentVolumeClaim(claim, pvc, {
           ...k8s,

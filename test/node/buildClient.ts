@@ -14,16 +14,17 @@ import { BuildkitdFleet, EarthlyRemoteJob } from "../../components";
 import { BuildkitRegistry, PersistentCache } from "../../components";
 import { FleetNames, fleetNames } from "../../components/fleet/names";
 import { pickInstance } from "../../components/fleet/pinning";
-import { schedulingForPool } from "../../components/kubernetes/scheduling";
+import { Toleration, TolerationOperator, schedulingForPool } from "../../components/kubernetes/scheduling";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { securedNamespace } from "../../stacks/namespaces";
 import { ControlPlane } from "../engine/controlPlane";
-import { fleetPems } from "../engine/certificates";
+import { FleetPems, fleetPems } from "../engine/certificates";
 import { engineProvider } from "../engine/programs";
 import { NODE_VERSIONS, nodeBuilds } from "./binaries";
-import { NODE_NAME, NodeFixture } from "./fixture";
+import { NodeFixture } from "./fixture";
 import { NODE_IMAGES, buildClientImage, buildkitdImage } from "./images";
 import { finishedLog } from "./probe";
+import { nodeVolume } from "./volumes";
 
 /** One client build: what differs from run to run. */
 export interface ClientRun {
@@ -127,6 +128,46 @@ export interface BuildBench {
   destroy(): Promise<void>;
 }
 
+/** The CA material of the fleet under test (made fresh). */
+export function fleetUnderTestPems(replicas: number): Promise<FleetPems> {
+  return fleetPems({ fleetName: FLEET_NAME, namespace: BUILDER_NAMESPACE, replicas });
+}
+
+/**
+ * In a Pulumi program: the demo's builder and client namespaces and the fleet (Earthly's buildkitd
+ * image, mTLS with `pems`) on the builder pool, serving the client namespace.
+ */
+export function fleetProgram(cp: ControlPlane, fleetSpec: FleetUnderTest, pems: FleetPems) {
+  const k8s = { provider: engineProvider(cp) };
+  const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
+  const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
+  const fleet = new BuildkitdFleet(
+    FLEET_NAME,
+    {
+      namespace: BUILDER_NAMESPACE,
+      replicas: fleetSpec.replicas,
+      imageRepository: NODE_IMAGES.buildkitdRepository,
+      scheduling: schedulingForPool(BUILDER_POOL),
+      persistentCache: fleetSpec.persistentCache,
+      buildkitRegistries: fleetSpec.buildkitRegistries,
+      tls: {
+        caCertPem: pems.caCertPem,
+        serverCertPem: pems.serverCertPem,
+        serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
+      },
+      clientNamespaces: [CLIENT_NAMESPACE],
+    },
+    { ...k8s, dependsOn: [builders] },
+  );
+  return { k8s, clients, fleet };
+}
+
+/** The client Jobs' tolerations here: one node, so they tolerate the builder pool's taint. */
+export const ONE_NODE_TOLERATIONS: Toleration[] = BUILDER_POOL.taints!.map((t) => ({
+  ...t,
+  operator: TolerationOperator.Equal,
+}));
+
 /**
  * Deploys the fleet (and the client namespace) in one stack whose client changes at every run, after
  * importing Earthly's buildkitd and the build client's images and, for `persistentCache`, making a
@@ -142,11 +183,7 @@ export async function deployBuildBench(
   importImage(buildkitdImage(builds, NODE_VERSIONS.earthly));
   importImage(buildClientImage(builds));
   const names = namesOf(fleetSpec.replicas);
-  const pems = await fleetPems({
-    fleetName: FLEET_NAME,
-    namespace: BUILDER_NAMESPACE,
-    replicas: fleetSpec.replicas,
-  });
+  const pems = await fleetUnderTestPems(fleetSpec.replicas);
   const volumes = fs.mkdtempSync(path.join(os.tmpdir(), "node-tier-cache-"));
   const generations = new Map<string, number>();
   const newCacheVolume = (claim: string) => {
@@ -158,27 +195,7 @@ export async function deployBuildBench(
     for (let i = 0; i < fleetSpec.replicas; i++) newCacheVolume(cacheClaimOf(i, names));
   let client: (ClientRun & { id: number }) | undefined;
   const stack: Stack = await node.env.stack(stackName, async () => {
-    const k8s = { provider: engineProvider(cp) };
-    const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-    const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
-    const fleet = new BuildkitdFleet(
-      FLEET_NAME,
-      {
-        namespace: BUILDER_NAMESPACE,
-        replicas: fleetSpec.replicas,
-        imageRepository: NODE_IMAGES.buildkitdRepository,
-        scheduling: schedulingForPool(BUILDER_POOL),
-        persistentCache: fleetSpec.persistentCache,
-        buildkitRegistries: fleetSpec.buildkitRegistries,
-        tls: {
-          caCertPem: pems.caCertPem,
-          serverCertPem: pems.serverCertPem,
-          serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
-        },
-        clientNamespaces: [CLIENT_NAMESPACE],
-      },
-      { ...k8s, dependsOn: [builders] },
-    );
+    const { k8s, clients, fleet } = fleetProgram(cp, fleetSpec, pems);
     if (!client) return {};
     const env = [
       ...(client.megabytes !== undefined
@@ -215,8 +232,7 @@ export async function deployBuildBench(
         waitForCompletion: false,
         backoffLimit: 0,
         rebuildTrigger: `run-${client.id}`,
-        // One node: the client tolerates the builder pool's taint here.
-        scheduling: { tolerations: BUILDER_POOL.taints!.map((t) => ({ ...t, operator: "Equal" })) },
+        scheduling: { tolerations: ONE_NODE_TOLERATIONS },
         env,
       },
       { ...k8s, dependsOn: credentials ? [credentials] : [] },
@@ -276,22 +292,16 @@ function cacheVolume(cp: ControlPlane, volume: { root: string; claim: string; ge
   const pv = {
     apiVersion: "v1",
     kind: "PersistentVolume",
-    metadata: { name },
-    spec: {
-      capacity: { storage: "10Gi" },
-      accessModes: ["ReadWriteOnce"],
-      persistentVolumeReclaimPolicy: "Retain",
-      storageClassName: CACHE_CLASS,
-      claimRef: { namespace: BUILDER_NAMESPACE, name: volume.claim },
-      local: { path: dir },
-      nodeAffinity: {
-        required: {
-          nodeSelectorTerms: [
-            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [NODE_NAME] }] },
-          ],
-        },
+    ...nodeVolume(
+      name,
+      "local",
+      dir,
+      { namespace: BUILDER_NAMESPACE, name: volume.claim },
+      {
+        storageClassName: CACHE_CLASS,
+        capacity: "10Gi",
       },
-    },
+    ),
   };
   cp.kubectl(["apply", "-f", "-"], JSON.stringify(pv));
   return name;

@@ -35,8 +35,12 @@ function run(command: string, args: string[], opts: { cwd?: string } = {}): void
     throw new Error(`${command} ${args.join(" ")} failed: ${r.stderr}${String(r.error ?? "")}`);
 }
 
-/** Reproducible tar of a folder's contents: sorted, owner 0, time 0. */
+/**
+ * Reproducible tar of a folder's contents: sorted, owner 0, time 0, names without a leading `./`
+ * (as `docker save` and image layers name them).
+ */
 function tarFolder(dir: string, out: string): void {
+  const entries = fs.readdirSync(dir).sort();
   run("tar", [
     "--sort=name",
     "--mtime=@0",
@@ -48,7 +52,8 @@ function tarFolder(dir: string, out: string): void {
     dir,
     "-cf",
     out,
-    ".",
+    "--",
+    ...entries,
   ]);
 }
 

@@ -343,7 +343,12 @@ export async function startRealCluster(
     };
     importImage(pauseImage(builds));
     const importArchive = (archive: string) => {
-      const manifest = must("tar", ["-xOf", archive, "manifest.json"]);
+      // `docker save` names it manifest.json, a tar of a folder ./manifest.json.
+      const entry = must("tar", ["-tf", archive])
+        .split("\n")
+        .find((e) => /^(\.\/)?manifest\.json$/.test(e));
+      if (entry === undefined) throw new Error(`${archive}: not a docker-archive (no manifest.json)`);
+      const manifest = must("tar", ["-xOf", archive, entry]);
       const tags = (JSON.parse(manifest) as { RepoTags?: string[] | null }[]).flatMap(
         (m) => m.RepoTags ?? [],
       );
