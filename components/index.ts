@@ -21,7 +21,7 @@ export type { CertificateIssuer } from "./tls/issuer";
 
 export { BuildkitdFleet } from "./fleet/buildkitdFleet";
 export type { BuildkitdFleetArgs } from "./fleet/buildkitdFleet";
-export type { ExistingTlsSecret, FleetTls } from "./fleet/tls";
+export type { ExistingTlsSecret, FleetTls } from "./fleet/serverCertificate";
 export type { FleetConnection } from "./fleet/connection";
 export type { DisruptionBudget, NodeSpread, PersistentCache } from "./fleet/objects";
 
@@ -34,11 +34,11 @@ export type { BuildSecret } from "./jobs/buildSecrets";
 export type { ArtifactsLocation, ArtifactsVolume } from "./jobs/artifacts";
 export type { EarthlyConfig, EarthlyGitSite } from "./jobs/earthlyConfig";
 export type { GitCredentials, GitHttpsCredential, GitSshCredential, KnownHostsSource } from "./jobs/git";
-export type { BuildkitRegistry } from "./kubernetes/registries";
+export type { BuildkitRegistry } from "./pods/registries";
 
-export { DEFAULT_EARTHLY_VERSION } from "./kubernetes/images";
-export { StorageMedium } from "./kubernetes/pod";
-export type { EgressRules } from "./kubernetes/network";
+export { DEFAULT_EARTHLY_VERSION } from "./pods/images";
+export { StorageMedium } from "./pods/pod";
+export type { EgressRules } from "./pods/network";
 export type {
   ClientSecurity,
   ComputeResources,
@@ -48,9 +48,10 @@ export type {
   KeyReference,
   Resources,
   VolumeChoice,
-} from "./kubernetes/pod";
-export { TaintEffect, TolerationOperator } from "./kubernetes/scheduling";
-export type { NodePool, Scheduling, Taint, Toleration } from "./kubernetes/scheduling";
+} from "./pods/pod";
+export { TaintEffect, TolerationOperator } from "./pods/scheduling";
+export type { Scheduling, Taint, Toleration } from "./pods/scheduling";
+export type { NodePool } from "./kind/pools";
 
 export { InvalidArgumentsError } from "./validation/errors";
 export type { Problem } from "./validation/errors";

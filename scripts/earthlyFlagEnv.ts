@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEFAULT_EARTHLY_VERSION } from "../components/kubernetes/images";
+import { DEFAULT_EARTHLY_VERSION } from "../components/pods/images";
 
 /** The earthly module's folder in the Go module cache (downloaded if needed). */
 export function earthlyModuleDir(version = DEFAULT_EARTHLY_VERSION): string {

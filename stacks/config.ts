@@ -11,12 +11,12 @@ import {
   oneOf,
   printableText,
 } from "../components/validation/rules";
-import { cniMtuRule } from "../components/kubernetes/pod";
-import { DEFAULT_EARTHLY_VERSION } from "../components/kubernetes/images";
+import { cniMtuRule } from "../components/pods/pod";
+import { DEFAULT_EARTHLY_VERSION } from "../components/pods/images";
 import { BuildSecret, buildSecretsRule } from "../components/jobs/buildSecrets";
 import { rfc1123Subdomain } from "../components/validation/rules";
 import { GitCredentials, gitCredentialsRule } from "../components/jobs/git";
-import { registryHostRule } from "../components/kubernetes/registries";
+import { registryHostRule } from "../components/pods/registries";
 
 /** How the demo builds. */
 export type DemoMode = "aio" | "remote";

@@ -13,7 +13,7 @@ import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
 import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
 import { FleetConnection } from "../components/fleet/connection";
 import { InvalidArgumentsError } from "../components/validation/errors";
-import { TaintEffect } from "../components/kubernetes/scheduling";
+import { TaintEffect } from "../components/pods/scheduling";
 
 const aio = (extra: Partial<EarthlyAllInOneJobArgs>) => () =>
   new EarthlyAllInOneJob("aio", {

@@ -15,7 +15,7 @@ import { plain, publicPart } from "./support/values";
 import { assertRefused, escapeRegExp } from "./support/refusals";
 import { validateKubeObject } from "./support/kubeSchema";
 import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
-import { FleetTls } from "../components/fleet/tls";
+import { FleetTls } from "../components/fleet/serverCertificate";
 import { fleetNames } from "../components/fleet/names";
 import { FLEET_CONNECTION } from "./support/built";
 import { buildkitdNetworkPolicy, tlsChecksum } from "../components/fleet/objects";

@@ -44,7 +44,7 @@ import {
   HTTPS_SECRETS_ENV,
   SSH_SECRET_ENV,
 } from "../components/jobs/git";
-import { DOCKER_CONFIG_DIR } from "../components/jobs/registries";
+import { DOCKER_CONFIG_DIR } from "../components/jobs/dockerConfig";
 import { readDemoConfig } from "../stacks/config";
 
 const TARGET = "github.com/acme/private:main+build";

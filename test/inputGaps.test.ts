@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { earthlyTargetRule } from "../components/jobs/flags";
 import { SYSTEM_DIRECTORIES, sourcePath } from "../components/validation/rules";
 import { EARTHLY_FLAG_ENV } from "../components/jobs/earthlyFlagEnv";
-import { RESERVED_ENV, keyReferenceRule } from "../components/kubernetes/pod";
+import { RESERVED_ENV, keyReferenceRule } from "../components/pods/pod";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 import { assertRefused } from "./support/refusals";

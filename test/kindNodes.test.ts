@@ -6,17 +6,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CONFIG_HASH_LABEL, kindConfigHash, renderKindConfig } from "../components/kind/config";
 import { CONTROL_PLANE_TAINT, kindNodes, kindNodesFromConfig } from "../components/kind/nodes";
+import { Taint, Toleration } from "../components/pods/scheduling";
 import {
   NodePool,
   SchedulableNode,
-  Taint,
-  Toleration,
   nodesAccepting,
   podFitsNode,
   schedulingForPool,
   schedulingMismatches,
   toleratesTaint,
-} from "../components/kubernetes/scheduling";
+} from "../components/kind/pools";
 
 const BUILDERS: NodePool = {
   name: "builders",

@@ -20,7 +20,8 @@ import { BUILDER_POOL, GENERAL_POOL, demo } from "../stacks/demo";
 import { kindConfigInputOf } from "../components/kind/kindCluster";
 import { KindNode, kindNodes, kindNodesFromConfig } from "../components/kind/nodes";
 import { KIND_CREATE_COMMAND } from "../components/kind/scripts";
-import { Scheduling, nodesAccepting, schedulingMismatches } from "../components/kubernetes/scheduling";
+import { Scheduling } from "../components/pods/scheduling";
+import { nodesAccepting, schedulingMismatches } from "../components/kind/pools";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -25,7 +25,7 @@ import {
   quantityToBytes,
   withDefaultSize,
   withEphemeralStorage,
-} from "../components/kubernetes/storage";
+} from "../components/pods/storage";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

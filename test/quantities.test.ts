@@ -6,7 +6,7 @@ import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { quantity, quantityValue } from "../components/validation/rules";
-import { resourceOrderProblems } from "../components/kubernetes/pod";
+import { resourceOrderProblems } from "../components/pods/pod";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";

@@ -1,9 +1,9 @@
 import { X509Certificate } from "node:crypto";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../kubernetes/images";
-import { recordFields, registeredAfter } from "../kubernetes/inputs";
-import { EgressRules, egressRulesRule } from "../kubernetes/network";
+import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../pods/images";
+import { recordFields, registeredAfter } from "../values/inputs";
+import { EgressRules, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   EnvVar,
@@ -15,15 +15,15 @@ import {
   volumeChoiceRule,
   envClaimConflicts,
   resourceOrderProblems,
-} from "../kubernetes/pod";
-import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
+} from "../pods/pod";
+import { Scheduling, schedulingRule } from "../pods/scheduling";
 import {
   BuildkitRegistry,
   buildkitRegistriesClaim,
   buildkitRegistriesRule,
   imagePullSecretsRule,
-} from "../kubernetes/registries";
-import { cacheSizeProblems, ephemeralStorageProblems } from "../kubernetes/storage";
+} from "../pods/registries";
+import { cacheSizeProblems, ephemeralStorageProblems } from "../pods/storage";
 import { ArgChecks, ArgRules, checkKnownArgs, checkedArgs, requiredFields } from "../validation/checks";
 import {
   anyValue,
@@ -69,7 +69,7 @@ import {
   fleetScratchVolume,
   tlsChecksum,
 } from "./objects";
-import { FleetTls, existingSecretKeys, fleetTlsMaterial, tlsProblems } from "./tls";
+import { FleetTls, existingSecretKeys, fleetTlsMaterial, tlsProblems } from "./serverCertificate";
 
 /** Arguments of {@link BuildkitdFleet}. */
 export interface BuildkitdFleetArgs {

@@ -4,7 +4,7 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { InputFields, fieldsOf } from "../kubernetes/inputs";
+import { InputFields, fieldsOf } from "../values/inputs";
 
 /** Everything a client needs to reach a fleet. */
 export interface FleetConnection {

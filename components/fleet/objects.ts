@@ -16,20 +16,20 @@ import {
   buildPodSpec,
   mergeResources,
   toKubeVolumeSource,
-} from "../kubernetes/pod";
+} from "../pods/pod";
 import { BUILDKIT_PORT, FleetNames } from "./names";
-import { concatLists, lift } from "../kubernetes/inputs";
-import { pruneUndefined } from "../kubernetes/objects";
+import { concatLists, lift } from "../values/inputs";
+import { pruneUndefined } from "../values/deterministic";
 import {
   CLIENT_OF_LABEL,
   SKIP_AWAIT_ANNOTATION,
   recommendedLabels,
   selectorLabels,
   toLabelValue,
-} from "../kubernetes/labels";
-import { Scheduling } from "../kubernetes/scheduling";
-import { BuildkitRegistry, buildkitRegistriesEnv, imagePullSecretsOf } from "../kubernetes/registries";
-import { EgressRules, egressRules } from "../kubernetes/network";
+} from "../pods/labels";
+import { Scheduling } from "../pods/scheduling";
+import { BuildkitRegistry, buildkitRegistriesEnv, imagePullSecretsOf } from "../pods/registries";
+import { EgressRules, egressRules } from "../pods/network";
 import {
   CacheSize,
   DEFAULT_SCRATCH_SIZE,
@@ -37,7 +37,7 @@ import {
   volumeSize,
   withDefaultSize,
   withEphemeralStorage,
-} from "../kubernetes/storage";
+} from "../pods/storage";
 
 /** Defaults for a buildkitd container (as in EarthBuild's own chart). */
 export const BUILDKITD_DEFAULT_RESOURCES: Resources = {

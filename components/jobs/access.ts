@@ -3,10 +3,10 @@
  * `git.ts` and `registries.ts`), in one place for both Jobs.
  */
 import type * as kubernetes from "@pulumi/kubernetes";
-import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
+import type { KubeEnvVar, VolumeEntry } from "../pods/pod";
 import { GitCredentials, gitPodPieces } from "./git";
-import { dockerConfigPieces } from "./registries";
-import { imagePullSecretsOf } from "../kubernetes/registries";
+import { dockerConfigPieces } from "./dockerConfig";
+import { imagePullSecretsOf } from "../pods/registries";
 
 /** The container's extra variables, volumes and command, and the pod's `imagePullSecrets`. */
 export interface AccessPieces {

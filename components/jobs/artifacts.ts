@@ -9,7 +9,7 @@
  * survive the pod.
  */
 import * as path from "node:path";
-import type { VolumeEntry } from "../kubernetes/pod";
+import type { VolumeEntry } from "../pods/pod";
 import { Problem, Rule } from "../validation/errors";
 import { objectOf, rfc1123Subdomain } from "../validation/rules";
 

@@ -9,7 +9,7 @@
  * way would put the value in the container's arguments, the pod spec and every process list; the
  * third needs every value joined in one Secret key, and a comma in a value breaks it.
  */
-import { KeyReference, KubeEnvVar, RESERVED_ENV, keyReferenceRule } from "../kubernetes/pod";
+import { KeyReference, KubeEnvVar, RESERVED_ENV, keyReferenceRule } from "../pods/pod";
 import { Rule } from "../validation/errors";
 import { allOf, eachOf, envVarName, objectOf, uniqueBy } from "../validation/rules";
 

@@ -13,7 +13,7 @@ import {
   volumeChoiceRule,
   envClaimConflicts,
   resourceOrderProblems,
-} from "../kubernetes/pod";
+} from "../pods/pod";
 import {
   EarthlyJobArgs,
   EarthlyJobObject,
@@ -25,12 +25,7 @@ import {
   newBuildJob,
   sourceVolumeOf,
 } from "./job";
-import {
-  EgressRules,
-  NetworkPolicyObject,
-  buildPodNetworkPolicy,
-  egressRulesRule,
-} from "../kubernetes/network";
+import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_SCRATCH_SIZE,
   cacheSizeProblems,
@@ -38,8 +33,8 @@ import {
   ephemeralStorageProblems,
   volumeSize,
   withDefaultSize,
-} from "../kubernetes/storage";
-import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
+} from "../pods/storage";
+import { concatLists, lift, registeredAfter } from "../values/inputs";
 import { earthlyConfigVolume, needsConfigFile, renderEarthlyConfig } from "./earthlyConfig";
 import { gitSitesFor } from "./git";
 import {
@@ -47,9 +42,9 @@ import {
   buildkitRegistriesEnv,
   buildkitRegistriesClaim,
   buildkitRegistriesRule,
-} from "../kubernetes/registries";
+} from "../pods/registries";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
-import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../kubernetes/images";
+import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../pods/images";
 import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
 import { integerBetween, mountPath } from "../validation/rules";
 

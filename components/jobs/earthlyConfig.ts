@@ -9,8 +9,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { VolumeEntry } from "../kubernetes/pod";
-import { sortedByKey } from "../kubernetes/objects";
+import type { VolumeEntry } from "../pods/pod";
+import { sortedByKey } from "../values/deterministic";
 import { Problem, Rule } from "../validation/errors";
 import { dnsName, integerBetween, oneOf, printableText } from "../validation/rules";
 

@@ -25,24 +25,25 @@ import {
   restrictedPodSecurityContext,
   toKubeVolumeSource,
   resourceOrderProblems,
-} from "../kubernetes/pod";
+} from "../pods/pod";
 import {
   EgressRules,
   NetworkPolicyObject,
   buildPodNetworkPolicy,
   egressRulesRule,
   namespaceNamed,
-} from "../kubernetes/network";
-import { ephemeralStorageProblems } from "../kubernetes/storage";
+} from "../pods/network";
+import { ephemeralStorageProblems } from "../pods/storage";
 import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
-import { lift, registeredAfter } from "../kubernetes/inputs";
+import { lift, registeredAfter } from "../values/inputs";
 import { EarthlyConfig, earthlyConfigRule, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation, artifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { pickInstance } from "../fleet/pinning";
-import { Scheduling } from "../kubernetes/scheduling";
-import { ArgChecks, checkKnownArgs, checkedArgs, containsUnknown } from "../validation/checks";
+import { Scheduling } from "../pods/scheduling";
+import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
+import { containsUnknown } from "../values/inputs";
 import { assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
 import { requiredFields } from "../validation/checks";

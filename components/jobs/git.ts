@@ -20,7 +20,7 @@
  * entrypoint with the Job's arguments. The config file says only `auth` (and the SSH user) per host.
  */
 import type * as kubernetes from "@pulumi/kubernetes";
-import type { KubeEnvVar, KubeVolume, VolumeEntry } from "../kubernetes/pod";
+import type { KubeEnvVar, KubeVolume, VolumeEntry } from "../pods/pod";
 import { Problem, Rule } from "../validation/errors";
 import { anyValue, eachOf, objectOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 import { EarthlyConfig, EarthlyGitSite, gitHostRule } from "./earthlyConfig";

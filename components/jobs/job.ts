@@ -22,20 +22,20 @@ import {
   volumeChoiceRule,
   envClaimConflicts,
   RESERVED_ENV,
-} from "../kubernetes/pod";
-import { pruneUndefined } from "../kubernetes/objects";
-import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../kubernetes/storage";
-import { concatLists, lift, registeredAfter } from "../kubernetes/inputs";
+} from "../pods/pod";
+import { pruneUndefined } from "../values/deterministic";
+import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../pods/storage";
+import { concatLists, lift, registeredAfter } from "../values/inputs";
 import {
   SKIP_AWAIT_ANNOTATION,
   WorkloadRole,
   recommendedLabels,
   selectorLabels,
   toLabelValue,
-} from "../kubernetes/labels";
-import { NetworkPolicyObject } from "../kubernetes/network";
-import { earthlyImage } from "../kubernetes/images";
-import { Scheduling, schedulingRule } from "../kubernetes/scheduling";
+} from "../pods/labels";
+import { NetworkPolicyObject } from "../pods/network";
+import { earthlyImage } from "../pods/images";
+import { Scheduling, schedulingRule } from "../pods/scheduling";
 import { ArgChecks } from "../validation/checks";
 import {
   booleanValue,
@@ -66,7 +66,7 @@ import {
   gitCredentialsImageConflict,
   gitCredentialsRule,
 } from "./git";
-import { imagePullSecretsRule } from "../kubernetes/registries";
+import { imagePullSecretsRule } from "../pods/registries";
 import { accessPieces } from "./access";
 import {
   OUTPUT_MODE_ENV,

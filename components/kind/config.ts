@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
-import { pruneUndefined, sortedByKey } from "../kubernetes/objects";
-import { NodePool, poolNodeLabels } from "../kubernetes/scheduling";
+import { pruneUndefined, sortedByKey } from "../values/deterministic";
+import { NodePool, poolNodeLabels } from "./pools";
 
 /** kube-proxy's mode in a kind cluster. */
 export const KubeProxyMode = {

@@ -16,14 +16,8 @@ import {
   kindCreateEnvironment,
   kindDeleteEnvironment,
 } from "./scripts";
-import {
-  NodePool,
-  Scheduling,
-  TaintEffect,
-  nodePoolRule,
-  nodesAccepting,
-  schedulingForPool,
-} from "../kubernetes/scheduling";
+import { Scheduling, TaintEffect } from "../pods/scheduling";
+import { NodePool, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
 import { ArgChecks, checkKnownArgs } from "../validation/checks";
 import { Rule } from "../validation/errors";
 import {

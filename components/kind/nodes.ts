@@ -16,9 +16,9 @@
  *   exactly one node: once a cluster has workers, its control plane takes no ordinary pod.
  */
 import * as YAML from "yaml";
-import { sortedByKey } from "../kubernetes/objects";
+import { sortedByKey } from "../values/deterministic";
 import { KindConfigInput, renderKindConfig } from "./config";
-import { Taint, TaintEffect } from "../kubernetes/scheduling";
+import { Taint, TaintEffect } from "../pods/scheduling";
 
 /** A kind node's role. */
 export type KindNodeRole = "control-plane" | "worker";

@@ -5,8 +5,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { recordFields } from "../kubernetes/inputs";
-import { ArgChecks, checkKnownArgs, containsUnknown } from "../validation/checks";
+import { recordFields } from "../values/inputs";
+import { ArgChecks, checkKnownArgs } from "../validation/checks";
+import { containsUnknown } from "../values/inputs";
 import { Problem, Rule, assertNoProblems } from "../validation/errors";
 import { eachOf, integerBetween, oneOf, rfc1123Label, uniqueBy } from "../validation/rules";
 import {

@@ -6,14 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Problem, Rule, assertNoProblems } from "./errors";
 import { required } from "./rules";
-
-/** True when the value, or anything inside it, is not yet known (an Output or a Promise). */
-export function containsUnknown(value: unknown): boolean {
-  if (pulumi.Output.isInstance(value) || value instanceof Promise) return true;
-  if (Array.isArray(value)) return value.some(containsUnknown);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
-  return false;
-}
+import { containsUnknown } from "../values/inputs";
 
 /** Per-field rules for an arguments object. */
 export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };

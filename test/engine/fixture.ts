@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { kindConfigInputOf } from "../../components/kind/kindCluster";
 import { kindNodes } from "../../components/kind/nodes";
-import type { NodePool } from "../../components/kubernetes/scheduling";
+import type { NodePool } from "../../components/kind/pools";
 import { engineBinaries } from "./binaries";
 import { ControlPlane, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";

@@ -13,7 +13,7 @@ import {
   BuildkitdFleet,
   FleetConnection,
 } from "../../components";
-import { schedulingForPool } from "../../components/kubernetes/scheduling";
+import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
 import { securedNamespace } from "../../stacks/namespaces";
 import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";

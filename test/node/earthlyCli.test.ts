@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
-import { schedulingForPool } from "../../components/kubernetes/scheduling";
+import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_POOL, CLIENT_NAMESPACE } from "../../stacks/demo";
 import { buildOutputs } from "../../stacks/buildOutputs";
 import { securedNamespace } from "../../stacks/namespaces";

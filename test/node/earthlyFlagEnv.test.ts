@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EARTHLY_FLAG_ENV } from "../../components/jobs/earthlyFlagEnv";
-import { DEFAULT_EARTHLY_VERSION } from "../../components/kubernetes/images";
+import { DEFAULT_EARTHLY_VERSION } from "../../components/pods/images";
 import { flagEnvOf, renderFlagEnvModule } from "../../scripts/earthlyFlagEnv";
 import { NODE_VERSIONS, nodeBuilds } from "./binaries";
 

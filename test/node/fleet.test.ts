@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuildkitdFleet, EarthlyRemoteJob } from "../../components";
 import { fleetNames } from "../../components/fleet/names";
 import { CLIENT_CERT_DIR, CLIENT_CERT_FILES } from "../../components/jobs/earthlyRemoteJob";
-import { schedulingForPool } from "../../components/kubernetes/scheduling";
+import { schedulingForPool } from "../../components/kind/pools";
 import {
   BUILDER_NAMESPACE,
   BUILDER_POOL,

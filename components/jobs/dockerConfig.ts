@@ -10,7 +10,7 @@
  * directory (mode 0400) and `DOCKER_CONFIG` names it. The daemon receives a registry's credentials
  * from the client when it asks for them, for the pull or push it is doing.
  */
-import type { KubeEnvVar, VolumeEntry } from "../kubernetes/pod";
+import type { KubeEnvVar, VolumeEntry } from "../pods/pod";
 
 /** Where the Docker config Secret is mounted, and `DOCKER_CONFIG`. */
 export const DOCKER_CONFIG_DIR = "/etc/earthly-kubernetes/docker";

@@ -11,7 +11,7 @@
  */
 import type * as kubernetes from "@pulumi/kubernetes";
 import type { EnvClaim, KubeEnvVar } from "./pod";
-import { sortedByKey } from "./objects";
+import { sortedByKey } from "../values/deterministic";
 import { Problem, Rule } from "../validation/errors";
 import { booleanValue, eachOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 

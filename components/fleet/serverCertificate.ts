@@ -4,7 +4,7 @@
  * Secret the pods mount. What each way needs is checked here, and the material is made here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { fieldsOf, lift, registeredAfter } from "../kubernetes/inputs";
+import { fieldsOf, lift, registeredAfter } from "../values/inputs";
 import {
   CertificateIssuer,
   DEFAULT_CERTIFICATE_VALIDITY_HOURS,

@@ -4,7 +4,7 @@
  * Pure: plain values in, plain values out.
  */
 import { Problem } from "../validation/errors";
-import { pruneUndefined } from "./objects";
+import { pruneUndefined } from "../values/deterministic";
 import type { Resources, VolumeChoice } from "./pod";
 
 /** The size limit of an Earthly scratch (cache) `emptyDir` when none is given. */

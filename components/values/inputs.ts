@@ -5,7 +5,14 @@
  * use them stay pure and deterministic.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { containsUnknown } from "../validation/checks";
+
+/** True when the value, or anything inside it, is not yet known (an Output or a Promise). */
+export function containsUnknown(value: unknown): boolean {
+  if (pulumi.Output.isInstance(value) || value instanceof Promise) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
 
 /**
  * `fn` of a value: applied at once when the value holds no Output or Promise, else an Output that

@@ -6,8 +6,8 @@
  */
 import type * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { concatLists, lift } from "./inputs";
-import { pruneUndefined } from "./objects";
+import { concatLists, lift } from "../values/inputs";
+import { pruneUndefined } from "../values/deterministic";
 import { Scheduling } from "./scheduling";
 import { Problem, Rule } from "../validation/errors";
 import {
