@@ -1,6 +1,6 @@
 /**
  * earthly-kubernetes: Pulumi components that run Earthly builds on Kubernetes.
- * This entry point exports every component (Pulumi's schema analyzer starts here) and the pure
- * helpers platform teams may want to reuse.
+ * This entry point re-exports the public API of components/index.ts (Pulumi's schema analyzer
+ * starts here); nothing else of components/ is public.
  */
 export * from "./components";

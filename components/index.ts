@@ -41,14 +41,13 @@ export { StorageMedium } from "./pods/pod";
 export type { EgressRules } from "./pods/network";
 export type {
   ClientSecurity,
-  ComputeResources,
   EmptyDirVolume,
   EnvVar,
   EphemeralVolume,
   KeyReference,
-  Resources,
   VolumeChoice,
 } from "./pods/pod";
+export type { ComputeResources, Resources } from "./pods/resources";
 export { TaintEffect, TolerationOperator } from "./pods/scheduling";
 export type { Scheduling, Taint, Toleration } from "./pods/scheduling";
 export type { NodePool } from "./kind/pools";

@@ -6,12 +6,12 @@ import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { quantity, quantityValue } from "../components/validation/rules";
-import { resourceOrderProblems } from "../components/pods/pod";
+import { computeResourcesRule, resourceOrderProblems } from "../components/pods/resources";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { assertRefused } from "./support/refusals";
-import { FLEET_CONNECTION } from "./support/built";
+import { FLEET_CONNECTION, buildAllInOne, buildFleet, buildRemote } from "./support/built";
 
 describe("quantity: the API's grammar", () => {
   const accepted = [
@@ -143,6 +143,175 @@ describe("limits cover their requests", () => {
           resources,
         }),
       [{ field: "resources.limits.memory", got: '"0"', allowed: /at least its request/ }],
+    );
+  });
+});
+
+describe("extended resources and huge pages (resources.*.extended)", () => {
+  const at = "resources.limits.extended";
+  const rule = (extended: { [name: string]: string }) =>
+    computeResourcesRule({ extended }, "resources.limits");
+  const accepted: [string, string][] = [
+    ["nvidia.com/gpu", "1"],
+    ["example.com/foo", "0"],
+    ["example.com/foo", "1k"],
+    ["a.b/c", "2"],
+    [`example.com/${"x".repeat(63)}`, "1"],
+    ["hugepages-2Mi", "512Mi"],
+    ["hugepages-1Gi", "1.5Gi"],
+  ];
+  for (const [name, amount] of accepted) {
+    test(`accepts ${name}: ${amount}`, () => assert.deepEqual(rule({ [name]: amount }), []));
+  }
+  const refusedNames: [string, string][] = [
+    ["cpu", "a named resource: it has a field of its own"],
+    ["memory", "a named resource"],
+    ["ephemeral-storage", "a named resource"],
+    ["gpu", "no domain"],
+    ["kubernetes.io/gpu", "the kubernetes.io domain"],
+    ["node.kubernetes.io/gpu", "under the kubernetes.io domain"],
+    ["-example.com/gpu", "wrong only at its start"],
+    ["example.com/gpu-", "wrong only at its end"],
+    ["example.com/g pu", "wrong only in its middle"],
+    ["example.com/", "no name"],
+    [`example.com/${"x".repeat(64)}`, "a name of 64 characters (bound + 1)"],
+    ["hugepages-", "huge pages without a size"],
+    ["hugepages-0", "huge pages of size 0"],
+    ["hugepages-2MB", "huge pages of a size that is not a quantity"],
+  ];
+  for (const [name, why] of refusedNames) {
+    test(`refuses the name ${JSON.stringify(name)} (${why})`, () => {
+      const problems = rule({ [name]: "1" });
+      assert.deepEqual(
+        problems.map((p) => [p.field, p.value]),
+        [[`${at} key`, name]],
+      );
+      assert.match(problems[0].allowed, /an extended resource such as 'nvidia.com\/gpu'/);
+    });
+  }
+  const refusedAmounts: [string, string, RegExp][] = [
+    ["nvidia.com/gpu", "1.5", /a whole number/],
+    ["nvidia.com/gpu", "500m", /a whole number/],
+    ["nvidia.com/gpu", "one", /a Kubernetes quantity/],
+    ["hugepages-2Mi", "-1Mi", /a Kubernetes quantity/],
+  ];
+  for (const [name, amount, allowed] of refusedAmounts) {
+    test(`refuses ${name}: ${amount}`, () => {
+      const problems = rule({ [name]: amount });
+      assert.deepEqual(
+        problems.map((p) => [p.field, p.value]),
+        [[`${at}[${JSON.stringify(name)}]`, amount]],
+      );
+      assert.match(problems[0].allowed, allowed);
+    });
+  }
+
+  const defaults = { requests: { cpu: "500m" }, limits: { cpu: "2" } };
+  test("a request equal to its limit, or a limit alone, is accepted (no overcommit)", () => {
+    for (const name of ["nvidia.com/gpu", "hugepages-2Mi"]) {
+      assert.deepEqual(
+        resourceOrderProblems(defaults, {
+          requests: { extended: { [name]: "2" } },
+          limits: { extended: { [name]: "2" } },
+        }),
+        [],
+      );
+      assert.deepEqual(resourceOrderProblems(defaults, { limits: { extended: { [name]: "2" } } }), []);
+    }
+    assert.deepEqual(
+      resourceOrderProblems(defaults, {
+        requests: { extended: { "hugepages-2Mi": "1Gi" } },
+        limits: { extended: { "hugepages-2Mi": "1024Mi" } },
+      }),
+      [],
+    );
+  });
+  test("a request without a limit, or with another one (above and below), is refused naming the limit", () => {
+    const field = 'resources.limits.extended["nvidia.com/gpu"]';
+    const without = resourceOrderProblems(defaults, { requests: { extended: { "nvidia.com/gpu": "1" } } });
+    assert.deepEqual(
+      without.map((p) => [p.field, p.value]),
+      [[field, undefined]],
+    );
+    assert.match(
+      without[0].allowed,
+      /a limit equal to the request, 1: Kubernetes does not overcommit nvidia.com\/gpu/,
+    );
+    for (const limit of ["2", "0"]) {
+      const other = resourceOrderProblems(defaults, {
+        requests: { extended: { "nvidia.com/gpu": "1" } },
+        limits: { extended: { "nvidia.com/gpu": limit } },
+      });
+      assert.deepEqual(
+        other.map((p) => [p.field, p.value]),
+        [[field, limit]],
+      );
+      assert.match(other[0].allowed, /the request, 1: .* its request equals its limit/);
+    }
+  });
+
+  const resources = {
+    requests: { extended: { "nvidia.com/gpu": "1" } },
+    limits: { extended: { "nvidia.com/gpu": "1", "hugepages-2Mi": "512Mi" } },
+  };
+  test("rendered beside cpu, memory and ephemeral storage on every component (schema-valid)", async () => {
+    const containers = [
+      (await buildAllInOne("x-aio", { namespace: "b", target: "+t", resources })).container,
+      (
+        await buildRemote("x-remote", {
+          namespace: "b",
+          target: "+t",
+          fleet: FLEET_CONNECTION,
+          clientCertPem: "c",
+          clientPrivateKeyPem: "k",
+          resources,
+        })
+      ).container,
+      (
+        await buildFleet("x-fleet", {
+          namespace: "b",
+          insecureDisableTls: true,
+          clientNamespaces: ["c"],
+          resources,
+        })
+      ).container,
+    ];
+    for (const container of containers) {
+      assert.deepEqual(Object.keys(container.resources.limits).sort(), [
+        "cpu",
+        "ephemeral-storage",
+        "hugepages-2Mi",
+        "memory",
+        "nvidia.com/gpu",
+      ]);
+      assert.equal(container.resources.limits["nvidia.com/gpu"], "1");
+      assert.equal(container.resources.limits["hugepages-2Mi"], "512Mi");
+      assert.equal(container.resources.requests["nvidia.com/gpu"], "1");
+      assert.equal(container.resources.requests["hugepages-2Mi"], undefined, "a limit alone is the request");
+    }
+  });
+  test("every component refuses a GPU request without a limit before registering anything", async () => {
+    const gpu = { requests: { extended: { "nvidia.com/gpu": "1" } } };
+    const expected = [
+      {
+        field: 'resources.limits.extended["nvidia.com/gpu"]',
+        got: "nothing",
+        allowed: /does not overcommit/,
+      },
+    ];
+    await assertRefused(
+      () => new EarthlyAllInOneJob("q", { namespace: "b", target: "+t", resources: gpu }),
+      expected,
+    );
+    await assertRefused(
+      () =>
+        new BuildkitdFleet("q", {
+          namespace: "b",
+          insecureDisableTls: true,
+          clientNamespaces: ["c"],
+          resources: gpu,
+        }),
+      expected,
     );
   });
 });

@@ -7,15 +7,13 @@ import { EgressRules, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
   EnvVar,
-  Resources,
   VolumeChoice,
   cniMtuRule,
   envListRule,
-  resourcesRule,
   volumeChoiceRule,
   envClaimConflicts,
-  resourceOrderProblems,
 } from "../pods/pod";
+import { Resources, resourcesRule, resourceOrderProblems } from "../pods/resources";
 import { Scheduling, schedulingRule } from "../pods/scheduling";
 import {
   BuildkitRegistry,

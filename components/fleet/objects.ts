@@ -10,13 +10,12 @@ import {
   KubeEnvVar,
   KubeVolume,
   KubeVolumeMount,
-  Resources,
   VolumeChoice,
   buildContainer,
   buildPodSpec,
-  mergeResources,
   toKubeVolumeSource,
 } from "../pods/pod";
+import { Resources, mergeResources } from "../pods/resources";
 import { BUILDKIT_PORT, FleetNames } from "./names";
 import { concatLists, lift } from "../values/inputs";
 import { pruneUndefined } from "../values/deterministic";
@@ -33,7 +32,7 @@ import { EgressRules, egressRules } from "../pods/network";
 import {
   CacheSize,
   DEFAULT_SCRATCH_SIZE,
-  effectiveCacheSize as effectiveCacheSizeOf,
+  effectiveCacheSize,
   volumeSize,
   withDefaultSize,
   withEphemeralStorage,
@@ -135,11 +134,11 @@ export function clientLabelsFor(fleetName: string): { [key: string]: string } {
   return { [CLIENT_OF_LABEL]: toLabelValue(fleetName) };
 }
 
-/** The cache size the daemon is told: explicit values first, else derived from the volume size. */
-export function effectiveCacheSize(
+/** The cache size a daemon of the fleet is told: explicit values first, else derived from its volume's size. */
+export function fleetCacheSize(
   input: Pick<FleetSpecInput, "cacheSizeMb" | "cacheSizePct" | "persistentCache" | "scratchVolume">,
 ): CacheSize {
-  return effectiveCacheSizeOf(input, cacheVolumeSize(input));
+  return effectiveCacheSize(input, cacheVolumeSize(input));
 }
 
 /** The cache volume when it is not a claim per instance: the one given, or an `emptyDir`, sized by default. */
@@ -206,7 +205,7 @@ export function buildkitdStatefulSet(
 ): FleetObject<kubernetes.types.input.apps.v1.StatefulSetSpec> {
   const labels = fleetLabels(input);
   const selector = fleetSelector(input);
-  const cache = effectiveCacheSize(input);
+  const cache = fleetCacheSize(input);
   const env = concatLists<KubeEnvVar>([
     [
       { name: "BUILDKIT_TCP_TRANSPORT_ENABLED", value: "true" },

@@ -5,15 +5,14 @@ import {
   DEFAULT_EARTHLY_TMP_DIR,
   DEFAULT_SRC_DIR,
   KubeEnvVar,
-  Resources,
   VolumeChoice,
   cniMtuRule,
   distinctDirectories,
   toKubeVolumeSource,
   volumeChoiceRule,
   envClaimConflicts,
-  resourceOrderProblems,
 } from "../pods/pod";
+import { Resources, resourceOrderProblems } from "../pods/resources";
 import {
   EarthlyJobArgs,
   EarthlyJobObject,

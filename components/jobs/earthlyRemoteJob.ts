@@ -16,7 +16,6 @@ import {
   ClientSecurity,
   DEFAULT_SRC_DIR,
   EnvVar,
-  Resources,
   VolumeChoice,
   VolumeEntry,
   clientSecurityRule,
@@ -24,8 +23,8 @@ import {
   envListRule,
   restrictedPodSecurityContext,
   toKubeVolumeSource,
-  resourceOrderProblems,
 } from "../pods/pod";
+import { Resources, resourceOrderProblems } from "../pods/resources";
 import {
   EgressRules,
   NetworkPolicyObject,

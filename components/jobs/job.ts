@@ -10,19 +10,17 @@ import {
   KubeEnvVar,
   KubePodSecurityContext,
   KubePodSpec,
-  Resources,
   VolumeChoice,
   VolumeEntry,
   buildContainer,
   buildPodSpec,
   envListRule,
-  mergeResources,
-  resourcesRule,
   toKubeVolumeSource,
   volumeChoiceRule,
   envClaimConflicts,
   RESERVED_ENV,
 } from "../pods/pod";
+import { Resources, mergeResources, resourcesRule } from "../pods/resources";
 import { pruneUndefined } from "../values/deterministic";
 import { DEFAULT_SOURCE_SIZE, withDefaultSize, withEphemeralStorage } from "../pods/storage";
 import { concatLists, lift, registeredAfter } from "../values/inputs";

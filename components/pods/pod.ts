@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { concatLists, lift } from "../values/inputs";
 import { pruneUndefined } from "../values/deterministic";
 import { Scheduling } from "./scheduling";
+import { Resources, toKubeResources } from "./resources";
 import { Problem, Rule } from "../validation/errors";
 import {
   allOf,
@@ -21,7 +22,6 @@ import {
   objectOf,
   oneOf,
   quantity,
-  quantityValue,
   rfc1123Subdomain,
   uniqueBy,
 } from "../validation/rules";
@@ -47,24 +47,6 @@ export interface VolumeEntry {
 
 /** A volume's source: a {@link KubeVolume} without its name. */
 export type KubeVolumeSource = Omit<KubeVolume, "name">;
-
-/** CPU, memory and ephemeral storage amounts, as Kubernetes quantities. */
-export interface ComputeResources {
-  /** CPU, e.g. `500m` or `2`. */
-  cpu?: string;
-  /** Memory, e.g. `1Gi`. */
-  memory?: string;
-  /** Node-local ephemeral storage, e.g. `20Gi`. */
-  ephemeralStorage?: string;
-}
-
-/** Requests and limits for a container. Fields given replace the documented defaults one by one. */
-export interface Resources {
-  /** What the scheduler reserves for the container. */
-  requests?: ComputeResources;
-  /** The most the container may use. */
-  limits?: ComputeResources;
-}
 
 /** A reference to one key of a Secret or ConfigMap. */
 export interface KeyReference {
@@ -130,17 +112,6 @@ export interface VolumeChoice {
 export const DEFAULT_EARTHLY_TMP_DIR = "/tmp/earthly";
 /** The source directory used when none is given. */
 export const DEFAULT_SRC_DIR = "/workspace";
-
-export const computeResourcesRule: Rule<ComputeResources> = objectOf<ComputeResources>({
-  cpu: quantity,
-  memory: quantity,
-  ephemeralStorage: quantity,
-});
-
-export const resourcesRule: Rule<Resources> = objectOf<Resources>({
-  requests: computeResourcesRule,
-  limits: computeResourcesRule,
-});
 
 export const keyReferenceRule: Rule<KeyReference> = (value, field) => [
   ...rfc1123Subdomain(value.name, `${field}.name`),
@@ -252,58 +223,6 @@ export function distinctDirectories(
         },
       ]
     : [];
-}
-
-/**
- * Limits below their requests, which the API server refuses only at deploy (half-way through an
- * `up`): CPU and memory compared after the defaults are merged in (a limit given alone must still
- * cover the default request), ephemeral storage as given (its defaults follow the volumes).
- */
-export function resourceOrderProblems(
-  defaults: Resources,
-  given: Resources | undefined,
-  field = "resources",
-): Problem[] {
-  if (given === undefined) return [];
-  const merged = mergeResources(defaults, given);
-  const pairs: [keyof ComputeResources, ComputeResources, ComputeResources][] = [
-    ["cpu", merged.requests ?? {}, merged.limits ?? {}],
-    ["memory", merged.requests ?? {}, merged.limits ?? {}],
-    ["ephemeralStorage", given.requests ?? {}, given.limits ?? {}],
-  ];
-  return pairs.flatMap(([key, requests, limits]) => {
-    const request = requests[key];
-    const limit = limits[key];
-    if (typeof request !== "string" || typeof limit !== "string") return [];
-    if (!(quantityValue(limit) < quantityValue(request))) return [];
-    const fromDefault = given.requests?.[key] === undefined ? " (the default)" : "";
-    return [
-      {
-        field: `${field}.limits.${key}`,
-        value: limit,
-        allowed: `a limit at least its request, ${request}${fromDefault}: Kubernetes refuses a limit below the request`,
-      },
-    ];
-  });
-}
-
-/** Merges user resources over defaults, field by field. */
-export function mergeResources(defaults: Resources, given: Resources | undefined): Resources {
-  return {
-    requests: { ...defaults.requests, ...(given?.requests ?? {}) },
-    limits: { ...defaults.limits, ...(given?.limits ?? {}) },
-  };
-}
-
-function toKubeResources(resources: Resources): kubernetes.types.input.core.v1.ResourceRequirements {
-  const convert = (c: ComputeResources | undefined) =>
-    c === undefined
-      ? undefined
-      : pruneUndefined({ cpu: c.cpu, memory: c.memory, "ephemeral-storage": c.ephemeralStorage });
-  return pruneUndefined<kubernetes.types.input.core.v1.ResourceRequirements>({
-    requests: convert(resources.requests),
-    limits: convert(resources.limits),
-  });
 }
 
 /** The Kubernetes env list for user variables. */

@@ -5,7 +5,8 @@
  */
 import { Problem } from "../validation/errors";
 import { pruneUndefined } from "../values/deterministic";
-import type { Resources, VolumeChoice } from "./pod";
+import type { VolumeChoice } from "./pod";
+import type { Resources } from "./resources";
 
 /** The size limit of an Earthly scratch (cache) `emptyDir` when none is given. */
 export const DEFAULT_SCRATCH_SIZE = "40Gi";
