@@ -23,6 +23,7 @@ import {
   jobResources,
   newBuildJob,
   sourceVolumeOf,
+  earthlyJobOutputs,
 } from "./job";
 import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
@@ -42,7 +43,7 @@ import {
   buildkitRegistriesClaim,
   buildkitRegistriesRule,
 } from "../pods/registries";
-import { ArtifactsLocation, artifactsLocation } from "./artifacts";
+import { ArtifactsLocation } from "./artifacts";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../pods/images";
 import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
 import { integerBetween, mountPath } from "../validation/rules";
@@ -102,10 +103,13 @@ export const ALL_IN_ONE_DEFAULT_RESOURCES: Resources = {
 /** Ephemeral storage the all-in-one container needs beyond its volumes: buildkitd's log and the container's. */
 export const ALL_IN_ONE_STORAGE_HEADROOM = "2Gi";
 
+/** The common checks, with Earthly's config file written the all-in-one way. */
+const commonChecks = earthlyJobChecks("all-in-one");
+
 /** The checks of every argument, and across arguments. */
 export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
   rules: {
-    ...earthlyJobChecks.rules,
+    ...commonChecks.rules,
     earthlyTmpDir: mountPath,
     scratchVolume: volumeChoiceRule,
     cniMtu: cniMtuRule,
@@ -115,7 +119,7 @@ export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
     buildkitRegistries: buildkitRegistriesRule,
   },
   cross: [
-    ...earthlyJobChecks.cross,
+    ...commonChecks.cross,
     {
       reads: ["resources"],
       check: (args) => resourceOrderProblems(ALL_IN_ONE_DEFAULT_RESOURCES, args.resources),
@@ -289,15 +293,9 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
       },
       checked.all,
     );
-    this.jobName = job.metadata.name;
-    this.namespace = job.metadata.namespace;
+    const outputs = earthlyJobOutputs(job, args);
+    ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.image = pulumi.output(earthlyImage(args));
-    this.artifacts = pulumi.output(artifactsLocation(args.artifacts, args.srcDir ?? DEFAULT_SRC_DIR));
-    this.registerOutputs({
-      jobName: this.jobName,
-      namespace: this.namespace,
-      image: this.image,
-      artifacts: this.artifacts,
-    });
+    this.registerOutputs({ ...outputs, image: this.image });
   }
 }

@@ -11,6 +11,7 @@ import {
   jobResources,
   newBuildJob,
   sourceVolumeOf,
+  earthlyJobOutputs,
 } from "./job";
 import {
   ClientSecurity,
@@ -35,9 +36,9 @@ import {
 import { ephemeralStorageProblems } from "../pods/storage";
 import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
 import { lift, registeredAfter } from "../values/inputs";
-import { EarthlyConfig, earthlyConfigRule, renderEarthlyConfig } from "./earthlyConfig";
+import { EarthlyConfig, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
-import { ArtifactsLocation, artifactsLocation } from "./artifacts";
+import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
@@ -129,16 +130,18 @@ export const CLIENT_CERT_FILES = {
 /** Earthly's config file, a documented mount point. */
 export const CLIENT_CONFIG_PATH = "/etc/.earthly/config.yml";
 
+/** The common checks, with Earthly's config file written the client way. */
+const commonChecks = earthlyJobChecks("client");
+
 /** The checks of every argument, and across arguments (including the version match with the fleet). */
 export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
   rules: {
-    ...earthlyJobChecks.rules,
+    ...commonChecks.rules,
     cacheKey: printableText,
     // The connection and the client certificate are checked across fields and against the fleet.
     fleet: anyValue,
     clientCertPem: anyValue,
     clientPrivateKeyPem: anyValue,
-    earthlyConfig: earthlyConfigRule("client"),
     env: (value, field) => [
       ...envListRule(value, field),
       ...value
@@ -156,7 +159,7 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
     egress: egressRulesRule,
   },
   cross: [
-    ...earthlyJobChecks.cross,
+    ...commonChecks.cross,
     {
       reads: ["resources"],
       check: (args) => resourceOrderProblems(CLIENT_DEFAULT_RESOURCES, args.resources),
@@ -464,15 +467,9 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       if (exportsImagesLocally([...(flags ?? []), ...remoteOutputFlags(flags, artifacts)]))
         void pulumi.log.warn(remoteImageOutputWarning(component, artifacts), this);
     });
-    this.jobName = job.metadata.name;
-    this.namespace = job.metadata.namespace;
+    const outputs = earthlyJobOutputs(job, args);
+    ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);
-    this.artifacts = pulumi.output(artifactsLocation(args.artifacts, args.srcDir ?? DEFAULT_SRC_DIR));
-    this.registerOutputs({
-      jobName: this.jobName,
-      namespace: this.namespace,
-      buildkitHost: this.buildkitHost,
-      artifacts: this.artifacts,
-    });
+    this.registerOutputs({ ...outputs, buildkitHost: this.buildkitHost });
   }
 }

@@ -51,12 +51,14 @@ import {
 import { requiredFields } from "../validation/checks";
 import { BuildSecret, buildSecretEnv, buildSecretFlags, buildSecretsRule } from "./buildSecrets";
 import {
+  ArtifactsLocation,
   ArtifactsVolume,
+  artifactsLocation,
   artifactsSourceConflict,
   artifactsVolumeEntry,
   artifactsVolumeRule,
 } from "./artifacts";
-import { EarthlyConfig, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
+import { EarthlyConfig, EarthlyConfigMode, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
 import {
   GitCredentials,
   GIT_CREDENTIAL_ENV,
@@ -206,89 +208,96 @@ export interface EarthlyJobArgs {
 /** The pod-template annotation carrying {@link EarthlyJobArgs.rebuildTrigger}. */
 export const REBUILD_TRIGGER_ANNOTATION = "earthly-kubernetes/rebuild-trigger";
 
-/** The checks of the common arguments. */
-export const earthlyJobChecks: Required<ArgChecks<EarthlyJobArgs>> = {
-  rules: {
-    namespace: rfc1123Label,
-    target: earthlyTargetRule,
-    flags: earthlyFlagsRule,
-    earthlyVersion,
-    imageRepository,
-    image: imageReference,
-    imageDigest,
-    srcDir: sourcePath,
-    sourceVolume: volumeChoiceRule,
-    env: envListRule,
-    resources: resourcesRule,
-    scheduling: schedulingRule,
-    backoffLimit: integerBetween(0, 100),
-    ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
-    activeDeadlineSeconds: integerBetween(1, 31_536_000),
-    timeoutMinutes: integerBetween(1, 1440),
-    waitForCompletion: booleanValue,
-    rebuildTrigger: printableText,
-    labels: labelMap,
-    buildSecrets: buildSecretsRule,
-    artifacts: artifactsVolumeRule,
-    earthlyConfig: earthlyConfigRule("all-in-one"),
-    gitCredentials: gitCredentialsRule,
-    imagePullSecrets: imagePullSecretsRule,
-    dockerConfigSecret: rfc1123Subdomain,
-  },
-  cross: [
-    {
-      reads: ["gitCredentials", "earthlyConfig"],
-      check: (args) => gitCredentialConflicts(args.gitCredentials, args.earthlyConfig),
+/**
+ * The checks of the common arguments, for a kind of Job whose Earthly config file is written in
+ * `configMode` (what `earthlyConfig` may hold depends on it: see {@link earthlyConfigRule}). A new
+ * kind of Job names its mode here rather than inheriting another kind's.
+ */
+export function earthlyJobChecks(configMode: EarthlyConfigMode): Required<ArgChecks<EarthlyJobArgs>> {
+  return {
+    rules: {
+      namespace: rfc1123Label,
+      target: earthlyTargetRule,
+      flags: earthlyFlagsRule,
+      earthlyVersion,
+      imageRepository,
+      image: imageReference,
+      imageDigest,
+      srcDir: sourcePath,
+      sourceVolume: volumeChoiceRule,
+      env: envListRule,
+      resources: resourcesRule,
+      scheduling: schedulingRule,
+      backoffLimit: integerBetween(0, 100),
+      ttlSecondsAfterFinished: integerBetween(0, 31_536_000),
+      activeDeadlineSeconds: integerBetween(1, 31_536_000),
+      timeoutMinutes: integerBetween(1, 1440),
+      waitForCompletion: booleanValue,
+      rebuildTrigger: printableText,
+      labels: labelMap,
+      buildSecrets: buildSecretsRule,
+      artifacts: artifactsVolumeRule,
+      earthlyConfig: earthlyConfigRule(configMode),
+      gitCredentials: gitCredentialsRule,
+      imagePullSecrets: imagePullSecretsRule,
+      dockerConfigSecret: rfc1123Subdomain,
     },
-    {
-      reads: ["env", "gitCredentials", "dockerConfigSecret", "buildSecrets"],
-      check: (args) =>
-        envClaimConflicts(args.env, [
-          { by: "gitCredentials", names: args.gitCredentials ? GIT_CREDENTIAL_ENV : [] },
-          { by: "dockerConfigSecret", names: args.dockerConfigSecret ? ["DOCKER_CONFIG"] : [] },
-          { by: "buildSecrets", names: (args.buildSecrets ?? []).map((secret) => secret.name) },
-        ]),
-    },
-    { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
-    { reads: ["flags", "artifacts", "env"], check: (args) => outputModeConflicts(args) },
-    {
-      reads: ["env", "gitCredentials"],
-      check: (args) =>
-        flagEnvConflicts(args.env, [
-          ...RESERVED_ENV,
-          ...Object.keys(OUTPUT_MODE_ENV),
-          // With gitCredentials, its own claim on these names says what to do.
-          ...(args.gitCredentials ? GIT_CREDENTIAL_ENV : []),
-        ]),
-    },
-    {
-      reads: ["artifacts", "sourceVolume"],
-      check: (args) => artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
-    },
-    requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
-    {
-      reads: ["gitCredentials", "image"],
-      check: (args) => gitCredentialsImageConflict(args.gitCredentials, args.image),
-    },
-    {
-      reads: ["image", "earthlyVersion", "imageRepository", "imageDigest"],
-      check: (args) =>
-        args.image !== undefined &&
-        (args.earthlyVersion !== undefined ||
-          args.imageRepository !== undefined ||
-          args.imageDigest !== undefined)
-          ? [
-              {
-                field: "image",
-                value: args.image,
-                allowed:
-                  "either image (with its own tag or digest), or earthlyVersion/imageRepository/imageDigest, not both",
-              },
-            ]
-          : [],
-    },
-  ],
-};
+    cross: [
+      {
+        reads: ["gitCredentials", "earthlyConfig"],
+        check: (args) => gitCredentialConflicts(args.gitCredentials, args.earthlyConfig),
+      },
+      {
+        reads: ["env", "gitCredentials", "dockerConfigSecret", "buildSecrets"],
+        check: (args) =>
+          envClaimConflicts(args.env, [
+            { by: "gitCredentials", names: args.gitCredentials ? GIT_CREDENTIAL_ENV : [] },
+            { by: "dockerConfigSecret", names: args.dockerConfigSecret ? ["DOCKER_CONFIG"] : [] },
+            { by: "buildSecrets", names: (args.buildSecrets ?? []).map((secret) => secret.name) },
+          ]),
+      },
+      { reads: ["env"], check: (args) => configEnvConflicts(args.env) },
+      { reads: ["flags", "artifacts", "env"], check: (args) => outputModeConflicts(args) },
+      {
+        reads: ["env", "gitCredentials"],
+        check: (args) =>
+          flagEnvConflicts(args.env, [
+            ...RESERVED_ENV,
+            ...Object.keys(OUTPUT_MODE_ENV),
+            // With gitCredentials, its own claim on these names says what to do.
+            ...(args.gitCredentials ? GIT_CREDENTIAL_ENV : []),
+          ]),
+      },
+      {
+        reads: ["artifacts", "sourceVolume"],
+        check: (args) =>
+          artifactsSourceConflict(args.artifacts, args.sourceVolume?.persistentVolumeClaimName),
+      },
+      requiredFields<EarthlyJobArgs>({ target: "an Earthly target", namespace: "a namespace" }),
+      {
+        reads: ["gitCredentials", "image"],
+        check: (args) => gitCredentialsImageConflict(args.gitCredentials, args.image),
+      },
+      {
+        reads: ["image", "earthlyVersion", "imageRepository", "imageDigest"],
+        check: (args) =>
+          args.image !== undefined &&
+          (args.earthlyVersion !== undefined ||
+            args.imageRepository !== undefined ||
+            args.imageDigest !== undefined)
+            ? [
+                {
+                  field: "image",
+                  value: args.image,
+                  allowed:
+                    "either image (with its own tag or digest), or earthlyVersion/imageRepository/imageDigest, not both",
+                },
+              ]
+            : [],
+      },
+    ],
+  };
+}
 
 /** The parts in which the two Jobs differ; an Output is a leaf of the objects, the rest stays known. */
 export interface EarthlyJobShape {
@@ -474,6 +483,25 @@ export function jobPodSelector(instance: string, role: WorkloadRole): { [key: st
   return {
     ...selectorLabels("earthly", toLabelValue(instance)),
     "app.kubernetes.io/component": role,
+  };
+}
+
+/** The outputs every Earthly Job has: its Job's name and namespace, and where its artifacts land. */
+export interface EarthlyJobOutputs {
+  jobName: pulumi.Output<string>;
+  namespace: pulumi.Output<string>;
+  artifacts: pulumi.Output<ArtifactsLocation | undefined>;
+}
+
+/** The common outputs of a registered build Job (see {@link EarthlyJobOutputs}). */
+export function earthlyJobOutputs(
+  job: kubernetes.batch.v1.Job,
+  args: Pick<EarthlyJobArgs, "artifacts" | "srcDir">,
+): EarthlyJobOutputs {
+  return {
+    jobName: job.metadata.name,
+    namespace: job.metadata.namespace,
+    artifacts: pulumi.output(artifactsLocation(args.artifacts, args.srcDir ?? DEFAULT_SRC_DIR)),
   };
 }
 
