@@ -10,6 +10,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
+import { EARTHLY_FLAG_ENV } from "../components/jobs/earthlyFlagEnv";
+import { ENV_NAMES, EnvRefusal } from "../components/pods/envNames";
+import { DEFAULT_EARTHLY_VERSION } from "../components/pods/images";
 import {
   PackageSchema,
   PropertySpec,
@@ -140,7 +143,34 @@ export function renderApi(schema: PackageSchema): string {
     lines.push("## Types", "");
     for (const [name, type] of types) lines.push(...typeSection(name, type));
   }
+  lines.push(...envNamesSection());
   return lines.join("\n").trimEnd();
+}
+
+/** What `env` refuses, and why, from the registry of environment names (components/pods/envNames.ts). */
+const REFUSAL_WORDS: { [refusal in EnvRefusal]: string } = {
+  reserved: "always: the component sets it",
+  "client-home": "always",
+  config: "always: use",
+  "output-mode": "always: give in flags",
+  claimed: "when this argument is given:",
+};
+
+function envNamesSection(): string[] {
+  return [
+    "## Environment names",
+    "",
+    "Names a workload's `env` refuses, from `components/pods/envNames.ts`; besides these, the Jobs refuse",
+    `every variable Earthly's CLI reads as a flag (${Object.keys(EARTHLY_FLAG_ENV).length} in Earthly ${DEFAULT_EARTHLY_VERSION}, \`components/jobs/earthlyFlagEnv.ts\`).`,
+    "",
+    "| Name | Refused in | When | Set or read by | Why |",
+    "| --- | --- | --- | --- | --- |",
+    ...ENV_NAMES.map(
+      (e) =>
+        `| \`${e.name}\` | ${e.workloads.join(", ")} | ${REFUSAL_WORDS[e.refusal]} | ${cell(e.owner)} | ${cell(e.why)} |`,
+    ),
+    "",
+  ];
 }
 
 /** Where the section is: the indices just after the start marker and at the end marker. */

@@ -40,10 +40,8 @@ import {
   GIT_SSH_DIR,
   GIT_WRAPPER_SCRIPT,
   GitCredentials,
-  HTTPS_HOSTS_ENV,
-  HTTPS_SECRETS_ENV,
-  SSH_SECRET_ENV,
 } from "../components/jobs/git";
+import { HTTPS_HOSTS_ENV, HTTPS_SECRETS_ENV, SSH_SECRET_ENV } from "../components/pods/envNames";
 import { DOCKER_CONFIG_DIR } from "../components/jobs/dockerConfig";
 import { readDemoConfig } from "../stacks/config";
 

@@ -13,6 +13,7 @@ import type { VolumeEntry } from "../pods/pod";
 import { sortedByKey } from "../values/deterministic";
 import { Problem, Rule } from "../validation/errors";
 import { dnsName, integerBetween, oneOf, printableText } from "../validation/rules";
+import { envNamesRefusedAs } from "../pods/envNames";
 
 /** Earthly's settings for the Git repositories of one host (its config file's `git.<host>`). */
 export interface EarthlyGitSite {
@@ -211,12 +212,12 @@ export function renderEarthlyConfig(input: {
 }
 
 /** Variables the image's entrypoint turns into the config file: refused, `earthlyConfig` is the one way. */
-export const CONFIG_ENV = ["GLOBAL_CONFIG", "GIT_CONFIG"] as const;
+export const CONFIG_ENV: readonly string[] = envNamesRefusedAs("config");
 
 /** `GLOBAL_CONFIG` or `GIT_CONFIG` in `env`. */
 export function configEnvConflicts(env: readonly { name: string }[] | undefined): Problem[] {
   return (env ?? [])
-    .filter((e) => (CONFIG_ENV as readonly string[]).includes(e.name))
+    .filter((e) => CONFIG_ENV.includes(e.name))
     .map((e) => ({
       field: "env.name",
       value: e.name,

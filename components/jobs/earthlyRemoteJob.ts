@@ -48,6 +48,7 @@ import { assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
 import { FleetConnection } from "../fleet/connection";
+import { envNamesRefusedAs } from "../pods/envNames";
 
 /** Arguments of {@link EarthlyRemoteJob}. */
 export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
@@ -116,6 +117,8 @@ export const CLIENT_STORAGE_HEADROOM = "512Mi";
  * the image's entrypoint does not generate one.
  */
 export const CLIENT_HOME = "/home/earthly";
+/** The variable naming it (refused in `env`: see pods/envNames.ts). */
+const CLIENT_HOME_ENV = envNamesRefusedAs("client-home");
 export const CLIENT_HOME_SIZE = "256Mi";
 export const CLIENT_TMP = "/tmp";
 export const CLIENT_TMP_SIZE = "1Gi";
@@ -145,12 +148,12 @@ export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
     env: (value, field) => [
       ...envListRule(value, field),
       ...value
-        .filter((e) => e.name === "GLOBAL_CONFIG" || e.name === "HOME")
+        .filter((e) => e.name === "GLOBAL_CONFIG" || CLIENT_HOME_ENV.includes(e.name))
         .map((e) => ({
           field: `${field}.name`,
           value: e.name,
           allowed:
-            e.name === "HOME"
+            e.name !== "GLOBAL_CONFIG"
               ? `not HOME: it is ${CLIENT_HOME}, the client's writable home volume`
               : "not GLOBAL_CONFIG here: use earthlyConfig.global",
         })),

@@ -17,6 +17,7 @@
 import { Problem, Rule } from "../validation/errors";
 import { EARTHLY_FLAG_ENV } from "./earthlyFlagEnv";
 import { printableText } from "../validation/rules";
+import { ENV_NAMES } from "../pods/envNames";
 
 /** Why `$(` is refused in arguments. */
 const NO_EXPANSION =
@@ -167,11 +168,9 @@ export function remoteImageOutputWarning(component: string, artifacts: boolean):
 }
 
 /** The variables that do what `--ci`, `--output` and `--no-output` do: refused in `env`. */
-export const OUTPUT_MODE_ENV: { [name: string]: string } = {
-  EARTHLY_CI: "--ci",
-  EARTHLY_OUTPUT: "--output",
-  EARTHLY_NO_OUTPUT: "--no-output",
-};
+export const OUTPUT_MODE_ENV: { [name: string]: string } = Object.fromEntries(
+  ENV_NAMES.filter((e) => e.refusal === "output-mode").map((e) => [e.name, e.owner]),
+);
 
 /**
  * `--no-output` with `artifacts` would save nothing to the claim, silently; and the variables that

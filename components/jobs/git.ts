@@ -24,6 +24,7 @@ import type { KubeEnvVar, KubeVolume, VolumeEntry } from "../pods/pod";
 import { Problem, Rule } from "../validation/errors";
 import { anyValue, eachOf, objectOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 import { EarthlyConfig, EarthlyGitSite, gitHostRule } from "./earthlyConfig";
+import { HTTPS_HOSTS_ENV, HTTPS_SECRETS_ENV, SSH_SECRET_ENV, envNamesRefusedAs } from "../pods/envNames";
 
 /** HTTPS credentials for one Git host, from a Secret (by default a `kubernetes.io/basic-auth` one). */
 export interface GitHttpsCredential {
@@ -77,32 +78,13 @@ export const KNOWN_HOSTS_PATH = "/etc/ssh/ssh_known_hosts";
 export const GIT_RUNTIME_DIR = "/run/earthly-kubernetes";
 export const NETRC_PATH = `${GIT_RUNTIME_DIR}/netrc`;
 export const SSH_AGENT_SOCKET = `${GIT_RUNTIME_DIR}/ssh-agent.sock`;
-/** The variable listing the HTTPS hosts, in the order of their mounted directories. */
-export const HTTPS_HOSTS_ENV = "EARTHLY_KUBERNETES_GIT_HTTPS_HOSTS";
-/**
- * The variable listing, in the same order, where each host's credentials come from
- * (`secretName/usernameKey/passwordKey`), for the wrapper's messages: names, never values.
- */
-export const HTTPS_SECRETS_ENV = "EARTHLY_KUBERNETES_GIT_HTTPS_SECRETS";
-/** The variable naming the SSH key's Secret and key (`secretName/key`), for the wrapper's messages. */
-export const SSH_SECRET_ENV = "EARTHLY_KUBERNETES_GIT_SSH_SECRET";
 /** The `earthly/earthly` image's entrypoint, which the wrapper runs last. */
 export const EARTHLY_ENTRYPOINT = "/usr/bin/earthly-entrypoint.sh";
 /** Mode of every mounted credential file. */
 export const CREDENTIAL_FILE_MODE = 0o400;
 
 /** Variables Earthly or the wrapper read for Git credentials: not in `env` together with `gitCredentials`. */
-export const GIT_CREDENTIAL_ENV = [
-  "NETRC",
-  "NETRC_CONTENT",
-  "SSH_AUTH_SOCK",
-  "EARTHLY_SSH_AUTH_SOCK",
-  "GIT_USERNAME",
-  "GIT_PASSWORD",
-  HTTPS_HOSTS_ENV,
-  HTTPS_SECRETS_ENV,
-  SSH_SECRET_ENV,
-] as const;
+export const GIT_CREDENTIAL_ENV: readonly string[] = envNamesRefusedAs("claimed", "gitCredentials");
 
 /**
  * The wrapper: POSIX sh (dash, bash, busybox ash: the image's `/bin/sh`), no user value in its text

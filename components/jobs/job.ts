@@ -58,6 +58,7 @@ import {
   artifactsVolumeEntry,
   artifactsVolumeRule,
 } from "./artifacts";
+import { envNamesRefusedAs } from "../pods/envNames";
 import { EarthlyConfig, EarthlyConfigMode, configEnvConflicts, earthlyConfigRule } from "./earthlyConfig";
 import {
   GitCredentials,
@@ -252,7 +253,10 @@ export function earthlyJobChecks(configMode: EarthlyConfigMode): Required<ArgChe
         check: (args) =>
           envClaimConflicts(args.env, [
             { by: "gitCredentials", names: args.gitCredentials ? GIT_CREDENTIAL_ENV : [] },
-            { by: "dockerConfigSecret", names: args.dockerConfigSecret ? ["DOCKER_CONFIG"] : [] },
+            {
+              by: "dockerConfigSecret",
+              names: args.dockerConfigSecret ? envNamesRefusedAs("claimed", "dockerConfigSecret") : [],
+            },
             { by: "buildSecrets", names: (args.buildSecrets ?? []).map((secret) => secret.name) },
           ]),
       },

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { concatLists, lift } from "../values/inputs";
 import { pruneUndefined } from "../values/deterministic";
 import { Scheduling } from "./scheduling";
+import { envNamesRefusedAs } from "./envNames";
 import { Resources, toKubeResources } from "./resources";
 import { Problem, Rule } from "../validation/errors";
 import {
@@ -128,24 +129,13 @@ export const keyReferenceRule: Rule<KeyReference> = (value, field) => [
 ];
 
 /** Environment variables this package sets itself; users may not override them, or mounts would disagree. */
-export const RESERVED_ENV = [
-  "EARTHLY_TMP_DIR",
-  "SRC_DIR",
-  "CNI_MTU",
-  "NO_BUILDKIT",
-  "BUILDKIT_HOST",
-  "EARTHLY_BUILDKIT_HOST",
-  "BUILDKIT_TCP_TRANSPORT_ENABLED",
-  "BUILDKIT_TLS_ENABLED",
-  "CACHE_SIZE_MB",
-  "CACHE_SIZE_PCT",
-] as const;
+export const RESERVED_ENV: readonly string[] = envNamesRefusedAs("reserved");
 
 export const envVarRule: Rule<EnvVar> = (value, field) => {
   const sources = [value.value, value.secretKeyRef, value.configMapKeyRef].filter((s) => s !== undefined);
   return [
     ...envVarName(value.name, `${field}.name`),
-    ...((RESERVED_ENV as readonly string[]).includes(value.name)
+    ...(RESERVED_ENV.includes(value.name)
       ? [
           {
             field: `${field}.name`,

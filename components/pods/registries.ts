@@ -12,6 +12,7 @@
 import type * as kubernetes from "@pulumi/kubernetes";
 import type { EnvClaim, KubeEnvVar } from "./pod";
 import { sortedByKey } from "../values/deterministic";
+import { ADDITIONAL_BUILDKIT_CONFIG_ENV, envNamesRefusedAs } from "./envNames";
 import { Problem, Rule } from "../validation/errors";
 import { booleanValue, eachOf, rfc1123Subdomain, uniqueBy } from "../validation/rules";
 
@@ -25,8 +26,6 @@ export interface BuildkitRegistry {
   insecure?: boolean;
 }
 
-/** The variable the `earthly/buildkitd` entrypoint appends to `buildkitd.toml`. */
-export const ADDITIONAL_BUILDKIT_CONFIG_ENV = "EARTHLY_ADDITIONAL_BUILDKIT_CONFIG";
 const REGISTRY_HOST =
   /^(?=.{1,253}(:|$))[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:\d{1,5})?$/i;
 
@@ -114,7 +113,7 @@ export function buildkitRegistriesClaim(
 ): EnvClaim {
   return {
     by: "buildkitRegistries",
-    names: Object.keys(registries ?? {}).length > 0 ? [ADDITIONAL_BUILDKIT_CONFIG_ENV] : [],
+    names: Object.keys(registries ?? {}).length > 0 ? envNamesRefusedAs("claimed", "buildkitRegistries") : [],
   };
 }
 
