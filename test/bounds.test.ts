@@ -1,0 +1,189 @@
+/**
+ * Every limit at its boundary, both sides: the value at the bound is accepted and the value one past
+ * it refused, member by member for the lists, with values wrong only at the start or only at the end
+ * for the patterns. Each case names the rule it holds, so a shifted bound fails here.
+ */
+import "./support/mocks";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  cidr,
+  dnsName,
+  earthlyVersion,
+  imageRepository,
+  kindClusterName,
+  labelKey,
+  labelValue,
+  printableText,
+  rfc1035Label,
+  rfc1123Label,
+  rfc1123Subdomain,
+} from "../components/validation/rules";
+import { Rule } from "../components/validation/errors";
+import { toLabelValue } from "../components/pods/labels";
+import { fleetNameRule, fleetNames, serverCertificateNames } from "../components/fleet/names";
+import { issuerRule, subjectText } from "../components/tls/issuer";
+import { earthlyConfigRule } from "../components/jobs/earthlyConfig";
+import { kindConfigHash } from "../components/kind/config";
+import { kindConfigInputOf, kindClusterChecks } from "../components/kind/kindCluster";
+import { buildkitRegistriesRule } from "../components/pods/registries";
+import { buildkitdFleetChecks } from "../components/fleet/buildkitdFleet";
+import { readDemoConfig } from "../stacks/config";
+import { InvalidArgumentsError } from "../components/validation/errors";
+
+/** Whether `rule` accepts `value` (no problem at all). */
+const accepts = <T>(rule: Rule<T>, value: T): boolean => rule(value, "f").length === 0;
+
+/** A rule's bound: the value at it accepted, the value one past it refused. */
+function bound<T>(name: string, rule: Rule<T>, atBound: T, pastBound: T): void {
+  test(`${name}: at the bound accepted, one past refused`, () => {
+    assert.ok(accepts(rule, atBound), `${name} refused the value at its bound: ${String(atBound)}`);
+    assert.ok(
+      !accepts(rule, pastBound),
+      `${name} accepted the value one past its bound: ${String(pastBound)}`,
+    );
+  });
+}
+
+const a = (n: number) => "a".repeat(n);
+/** A subdomain of exactly `n` characters, of labels of at most 63. */
+const subdomainOf = (n: number): string => {
+  const labels: string[] = [];
+  let left = n;
+  while (left > 0) {
+    const take = Math.min(63, left === 64 ? 62 : left);
+    labels.push(a(take));
+    left -= take + 1;
+  }
+  const text = labels.join(".");
+  assert.equal(text.length, n);
+  return text;
+};
+
+describe("names and texts: at their length bound and one past", () => {
+  bound("rfc1123Label (63)", rfc1123Label, a(63), a(64));
+  bound("rfc1035Label (63)", rfc1035Label, a(63), a(64));
+  bound("rfc1123Subdomain (253)", rfc1123Subdomain, subdomainOf(253), subdomainOf(254));
+  bound("rfc1123Subdomain label (63)", rfc1123Subdomain, `${a(63)}.b`, `${a(64)}.b`);
+  bound("kindClusterName (40)", kindClusterName, a(40), a(41));
+  bound("printableText (4096)", printableText, a(4096), a(4097));
+  bound("imageRepository (255)", imageRepository, a(255), a(256));
+  bound("labelKey name (63)", labelKey, `example.com/${a(63)}`, `example.com/${a(64)}`);
+  bound("labelValue (63)", labelValue, a(63), a(64));
+  bound("fleetNameRule (40)", fleetNameRule, a(40), a(41));
+  bound("subjectText (64)", subjectText, a(64), a(65));
+  test("toLabelValue truncates to 63", () => {
+    assert.equal(toLabelValue(a(63)), a(63));
+    assert.equal(toLabelValue(a(64)), a(63));
+  });
+  test("the server certificate's CN: the Service's name up to 64 characters, else the fleet name", () => {
+    // `<fleet>.<ns>.svc.cluster.local`: 19 characters besides the two names.
+    const at = fleetNames({ fleetName: "f", namespace: a(64 - 20), replicas: 1 });
+    assert.equal(at.serviceHost.length, 64);
+    assert.equal(serverCertificateNames("f", at).commonName, at.serviceHost);
+    const past = fleetNames({ fleetName: "f", namespace: a(65 - 20), replicas: 1 });
+    assert.equal(past.serviceHost.length, 65);
+    assert.equal(serverCertificateNames("f", past).commonName, "f");
+  });
+});
+
+describe("patterns: wrong only at the start, only at the end", () => {
+  const cases: [string, Rule<string>, string, string, string][] = [
+    ["earthlyVersion", earthlyVersion, "v0.8.16", "xv0.8.16", "v0.8.16+"],
+    ["cidr", cidr, "10.0.0.0/8", "x10.0.0.0/8", "10.0.0.0/8x"],
+    ["dnsName wildcard first only", dnsName, "*.example.com", "-*.example.com", "a.*.example.com"],
+    ["rfc1035Label", rfc1035Label, "a-b", "1ab", "ab-"],
+  ];
+  for (const [name, rule, good, badStart, badEnd] of cases) {
+    test(`${name}: ${JSON.stringify(good)} accepted; ${JSON.stringify(badStart)} and ${JSON.stringify(badEnd)} refused`, () => {
+      assert.ok(accepts(rule, good));
+      assert.ok(!accepts(rule, badStart), badStart);
+      assert.ok(!accepts(rule, badEnd), badEnd);
+    });
+  }
+  test("a registry mirror's path: wrong only at its start", () => {
+    const mirror = (m: string) => accepts(buildkitRegistriesRule, { "docker.io": { mirrors: [m] } });
+    assert.ok(mirror("mirror.example.com/hub"));
+    assert.ok(!mirror("mirror.example.com/_hub"));
+    assert.ok(!mirror("mirror.example.com/-hub"));
+  });
+  test("cidr prefix bits: /32 and /128 accepted, /33 and /129 refused", () => {
+    assert.ok(accepts(cidr, "10.0.0.1/32"));
+    assert.ok(!accepts(cidr, "10.0.0.1/33"));
+    assert.ok(accepts(cidr, "fd00::/128"));
+    assert.ok(!accepts(cidr, "fd00::/129"));
+  });
+});
+
+describe("numbers: each integer argument at both its bounds", () => {
+  /** The problems of `rules[key]` for `value`, as the component checks it. */
+  const numberBound =
+    <A>(rules: { [K in keyof A]?: Rule<never> }, key: keyof A) =>
+    (value: number) =>
+      accepts(rules[key] as unknown as Rule<number>, value);
+  const cases: [string, (v: number) => boolean, number, number][] = [
+    ["fleet replicas", numberBound(buildkitdFleetChecks.rules, "replicas"), 1, 100],
+    ["fleet cacheSizePct", numberBound(buildkitdFleetChecks.rules, "cacheSizePct"), 1, 100],
+    [
+      "fleet sessionAffinityTimeoutSeconds",
+      numberBound(buildkitdFleetChecks.rules, "sessionAffinityTimeoutSeconds"),
+      1,
+      86400,
+    ],
+    ["kind waitSeconds", numberBound(kindClusterChecks.rules, "waitSeconds"), 0, 3600],
+  ];
+  for (const [name, ok, min, max] of cases) {
+    test(`${name}: ${min} and ${max} accepted, ${min - 1} and ${max + 1} refused`, () => {
+      assert.ok(ok(min) && ok(max), `${name} refused a bound`);
+      assert.ok(!ok(min - 1) && !ok(max + 1), `${name} accepted one past a bound`);
+    });
+  }
+  test("fleet disruptionBudget.maxUnavailable and spread.maxSkew: 1 and 100 accepted, 0 and 101 refused", () => {
+    const pdb = (n: number) => accepts(buildkitdFleetChecks.rules.disruptionBudget, { maxUnavailable: n });
+    const skew = (n: number) => accepts(buildkitdFleetChecks.rules.spread, { maxSkew: n });
+    for (const check of [pdb, skew]) {
+      assert.ok(check(1) && check(100));
+      assert.ok(!check(0) && !check(101));
+    }
+  });
+  test("kind networking.apiServerPort: 1 and 65535 accepted, 0 and 65536 refused", () => {
+    const port = (n: number) => accepts(kindClusterChecks.rules.networking!, { apiServerPort: n });
+    assert.ok(port(1) && port(65535));
+    assert.ok(!port(0) && !port(65536));
+  });
+  test("an issuer's certificateValidityHours from 1, earlyRenewalHours from 0", () => {
+    const fieldProblems = (settings: object, field: string) =>
+      issuerRule({ caCertPem: "", caPrivateKeyPem: "", ...settings } as never, "issuer").filter(
+        (p) => p.field === `issuer.${field}`,
+      );
+    assert.deepEqual(fieldProblems({ certificateValidityHours: 1 }, "certificateValidityHours"), []);
+    assert.equal(fieldProblems({ certificateValidityHours: 0 }, "certificateValidityHours").length, 1);
+    assert.deepEqual(fieldProblems({ earlyRenewalHours: 0 }, "earlyRenewalHours"), []);
+    assert.equal(fieldProblems({ earlyRenewalHours: -1 }, "earlyRenewalHours").length, 1);
+  });
+  test("a Git site's port: 1 and 65535 accepted, 0 and 65536 refused; auth: ssh, https and auto each accepted", () => {
+    const site = (s: object) => accepts(earthlyConfigRule("all-in-one"), { git: { "git.example.com": s } });
+    assert.ok(site({ port: 1 }) && site({ port: 65535 }));
+    assert.ok(!site({ port: 0 }) && !site({ port: 65536 }));
+    for (const auth of ["ssh", "https", "auto"]) assert.ok(site({ auth }), auth);
+    assert.ok(!site({ auth: "token" }));
+  });
+  test("the demo's replicas: 1 and 10 accepted, 0 and 11 refused; sessionAffinityTimeoutSeconds 1 accepted, 0 refused", () => {
+    const demo = (config: { [key: string]: string }) => {
+      try {
+        readDemoConfig((key) => config[key], "remote");
+        return true;
+      } catch (e) {
+        if (e instanceof InvalidArgumentsError) return false;
+        throw e;
+      }
+    };
+    assert.ok(demo({ replicas: "1" }) && demo({ replicas: "10" }));
+    assert.ok(!demo({ replicas: "0" }) && !demo({ replicas: "11" }));
+    assert.ok(demo({ sessionAffinityTimeoutSeconds: "1" }));
+    assert.ok(!demo({ sessionAffinityTimeoutSeconds: "0" }));
+  });
+  test("the kind config's hash is 40 hex characters", () => {
+    assert.match(kindConfigHash(kindConfigInputOf({ clusterName: "c" })), /^[0-9a-f]{40}$/);
+  });
+});
