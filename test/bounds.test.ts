@@ -30,6 +30,9 @@ import { buildkitRegistriesRule } from "../components/pods/registries";
 import { buildkitdFleetChecks } from "../components/fleet/buildkitdFleet";
 import { readDemoConfig } from "../stacks/config";
 import { InvalidArgumentsError } from "../components/validation/errors";
+import { exportsImagesLocally, lastTrueFlag } from "../components/jobs/flags";
+import { RESERVED_SECRET_NAMES, buildSecretsRule } from "../components/jobs/buildSecrets";
+import { RESERVED_ENV } from "../components/pods/pod";
 
 /** Whether `rule` accepts `value` (no problem at all). */
 const accepts = <T>(rule: Rule<T>, value: T): boolean => rule(value, "f").length === 0;
@@ -185,5 +188,40 @@ describe("numbers: each integer argument at both its bounds", () => {
   });
   test("the kind config's hash is 40 hex characters", () => {
     assert.match(kindConfigHash(kindConfigInputOf({ clusterName: "c" })), /^[0-9a-f]{40}$/);
+  });
+});
+
+describe("lists, member by member: a literal copy here, so a member dropped from the code fails", () => {
+  test("Go's words for false (--flag=WORD): each turns --ci off; the true words keep it on", () => {
+    for (const word of ["0", "f", "F", "false", "FALSE", "False"]) {
+      assert.equal(lastTrueFlag([`--ci=${word}`], "ci"), -1, word);
+      assert.equal(exportsImagesLocally([`--ci=${word}`]), true, `outputs stay on with --ci=${word}`);
+    }
+    for (const word of ["1", "t", "T", "true", "TRUE", "True"]) {
+      assert.equal(lastTrueFlag([`--ci=${word}`], "ci"), 0, word);
+      assert.equal(exportsImagesLocally([`--ci=${word}`]), false, word);
+    }
+  });
+  test("names a build secret may not take: each refused, and the list is exactly this one", () => {
+    const literal = [
+      ...RESERVED_ENV,
+      ...["HOME", "PATH", "USER", "TMPDIR", "GLOBAL_CONFIG", "GIT_CONFIG", "NO_DOCKER", "DOCKER_HOST"],
+      ...["DOCKER_CONFIG", "SSH_AUTH_SOCK", "NETRC", "NETRC_CONTENT", "FORCE_COLOR", "NO_COLOR"],
+      ...["LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV", "SHELLOPTS", "IFS", "PS4"],
+      ...["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"],
+      ...["SSL_CERT_FILE", "SSL_CERT_DIR"],
+    ];
+    assert.deepEqual([...RESERVED_SECRET_NAMES].sort(), [...literal].sort());
+    for (const name of literal) {
+      const problems = buildSecretsRule([{ name, secretKeyRef: { name: "s", key: "k" } }], "buildSecrets");
+      assert.ok(
+        problems.some((p) => p.field === "buildSecrets[0].name" && p.value === name),
+        `${name} accepted as a build secret name`,
+      );
+    }
+    assert.deepEqual(
+      buildSecretsRule([{ name: "NPM_TOKEN", secretKeyRef: { name: "s", key: "k" } }], "b"),
+      [],
+    );
   });
 });
