@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
-import { BuildkitdFleet, EarthlyRemoteJob } from "../../components";
+import { BuildkitdFleet, BuildkitdFleetArgs, EarthlyRemoteJob } from "../../components";
 import { BuildkitRegistry, PersistentCache } from "../../components";
 import { FleetNames, fleetNames } from "../../components/fleet/names";
 import { pickInstance } from "../../components/fleet/pinning";
@@ -97,6 +97,8 @@ export interface FleetUnderTest {
   /** The cache claims are bound to local volumes the bench makes (and removes). */
   persistentCache?: PersistentCache;
   buildkitRegistries?: { [host: string]: BuildkitRegistry };
+  /** Any other arguments of the fleet (its scratch volume, cache size, MTU, ...). */
+  more?: Partial<BuildkitdFleetArgs>;
 }
 
 /** The names of a fleet under test of `replicas` instances. */
@@ -151,6 +153,7 @@ export function fleetProgram(cp: ControlPlane, fleetSpec: FleetUnderTest, pems: 
       scheduling: schedulingForPool(BUILDER_POOL),
       persistentCache: fleetSpec.persistentCache,
       buildkitRegistries: fleetSpec.buildkitRegistries,
+      ...fleetSpec.more,
       tls: {
         caCertPem: pems.caCertPem,
         serverCertPem: pems.serverCertPem,

@@ -11,21 +11,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { BuildkitdFleet, EarthlyRemoteJob } from "../../components";
+import { EarthlyRemoteJob } from "../../components";
 import { fleetNames } from "../../components/fleet/names";
 import { CLIENT_CERT_DIR, CLIENT_CERT_FILES } from "../../components/jobs/earthlyRemoteJob";
-import { schedulingForPool } from "../../components/kind/pools";
-import {
-  BUILDER_NAMESPACE,
-  BUILDER_POOL,
-  CLIENT_NAMESPACE,
-  DEMO_SCRATCH,
-  FLEET_NAME,
-} from "../../stacks/demo";
-import { securedNamespace } from "../../stacks/namespaces";
+import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, DEMO_SCRATCH, FLEET_NAME } from "../../stacks/demo";
 import { FleetPems, fleetPems } from "../engine/certificates";
-import { engineProvider } from "../engine/programs";
 import { NODE_VERSIONS, nodeBuilds } from "./binaries";
+import { ONE_NODE_TOLERATIONS, fleetProgram } from "./buildClient";
 import { NODE_NAME, nodeFixture } from "./fixture";
 import { NODE_IMAGES, buildkitdImage, probeImage } from "./images";
 import { ProbeReport, probeReport } from "./probe";
@@ -91,27 +83,13 @@ describe("remote mode on a real node", () => {
     const pems = await fleetPems(IDENTITY);
     const { cp } = node.cluster;
     const stack = await node.env.stack("remote", async () => {
-      const k8s = { provider: engineProvider(cp) };
-      const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-      const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
-      const fleet = new BuildkitdFleet(
-        FLEET_NAME,
+      const { k8s, clients, fleet } = fleetProgram(
+        cp,
         {
-          namespace: BUILDER_NAMESPACE,
           replicas: REPLICAS,
-          imageRepository: NODE_IMAGES.buildkitdRepository,
-          scheduling: schedulingForPool(BUILDER_POOL),
-          scratchVolume: DEMO_SCRATCH,
-          cacheSizeMb: CACHE_SIZE_MB,
-          cniMtu: CNI_MTU,
-          tls: {
-            caCertPem: pems.caCertPem,
-            serverCertPem: pems.serverCertPem,
-            serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
-          },
-          clientNamespaces: [CLIENT_NAMESPACE],
+          more: { scratchVolume: DEMO_SCRATCH, cacheSizeMb: CACHE_SIZE_MB, cniMtu: CNI_MTU },
         },
-        { ...k8s, dependsOn: [builders] },
+        pems,
       );
       const certFiles = Object.values(CLIENT_CERT_FILES).map((f) => `${CLIENT_CERT_DIR}/${f}`);
       const job = new EarthlyRemoteJob(
@@ -126,7 +104,7 @@ describe("remote mode on a real node", () => {
           clientPrivateKeyPem: pulumi.secret(pems.clientPrivateKeyPem),
           // One node: the client tolerates the builder pool's taint here. On a cluster it runs on
           // ordinary nodes (the demo's general pool).
-          scheduling: { tolerations: BUILDER_POOL.taints!.map((t) => ({ ...t, operator: "Equal" })) },
+          scheduling: { tolerations: ONE_NODE_TOLERATIONS },
           env: [
             { name: "PROBE_WRITE", value: "/ /etc /tmp /workspace /home/earthly" },
             { name: "PROBE_READ", value: certFiles.join(" ") },

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { BUILDER_POOL } from "../../stacks/demo";
 import { waitFor } from "../engine/controlPlane";
+import { ONE_NODE_TOLERATIONS } from "./buildClient";
 import { NodeBuilds, nodeBuilds } from "./binaries";
 import { ImageSpec } from "./images";
 import { RealCluster } from "./node";
@@ -90,7 +90,7 @@ export async function deployRegistry(cluster: RealCluster): Promise<TestRegistry
           metadata: { labels },
           spec: {
             // One node, in the builder pool: the registry tolerates its taint.
-            tolerations: BUILDER_POOL.taints!.map((t) => ({ ...t, operator: "Equal" })),
+            tolerations: ONE_NODE_TOLERATIONS,
             containers: [
               {
                 name: "registry",
