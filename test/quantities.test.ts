@@ -6,12 +6,38 @@ import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { quantity, quantityValue } from "../components/validation/rules";
-import { computeResourcesRule, resourceOrderProblems } from "../components/pods/resources";
+import { Resources, computeResourcesRule, resourceOrderProblems } from "../components/pods/resources";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
-import { assertRefused } from "./support/refusals";
+import { ExpectedProblem, assertRefused } from "./support/refusals";
 import { FLEET_CONNECTION, buildAllInOne, buildFleet, buildRemote } from "./support/built";
+
+/** The fewest arguments of each component, with `resources`. */
+const withResources = {
+  allInOne: (resources: Resources) => ({ namespace: "b", target: "+t", resources }),
+  remote: (resources: Resources) => ({
+    namespace: "b",
+    target: "+t",
+    fleet: FLEET_CONNECTION,
+    clientCertPem: "c",
+    clientPrivateKeyPem: "k",
+    resources,
+  }),
+  fleet: (resources: Resources) => ({
+    namespace: "b",
+    insecureDisableTls: true,
+    clientNamespaces: ["c"],
+    resources,
+  }),
+};
+
+/** Asserts that each component refuses `resources` with `expected`, registering nothing. */
+async function everyComponentRefuses(resources: Resources, expected: ExpectedProblem[]): Promise<void> {
+  await assertRefused(() => new EarthlyAllInOneJob("q", withResources.allInOne(resources)), expected);
+  await assertRefused(() => new EarthlyRemoteJob("q", withResources.remote(resources)), expected);
+  await assertRefused(() => new BuildkitdFleet("q", withResources.fleet(resources)), expected);
+}
 
 describe("quantity: the API's grammar", () => {
   const accepted = [
@@ -116,35 +142,10 @@ describe("limits cover their requests", () => {
       [["resources.limits.memory", "4Gi"]],
     );
   });
-  test("every component refuses it before registering anything", async () => {
-    const resources = { limits: { memory: "0" } };
-    await assertRefused(
-      () => new EarthlyAllInOneJob("q", { namespace: "b", target: "+t", resources }),
-      [{ field: "resources.limits.memory", got: '"0"', allowed: /at least its request/ }],
-    );
-    await assertRefused(
-      () =>
-        new EarthlyRemoteJob("q", {
-          namespace: "b",
-          target: "+t",
-          fleet: FLEET_CONNECTION,
-          clientCertPem: "c",
-          clientPrivateKeyPem: "k",
-          resources,
-        }),
-      [{ field: "resources.limits.memory", got: '"0"', allowed: /at least its request/ }],
-    );
-    await assertRefused(
-      () =>
-        new BuildkitdFleet("q", {
-          namespace: "b",
-          insecureDisableTls: true,
-          clientNamespaces: ["c"],
-          resources,
-        }),
-      [{ field: "resources.limits.memory", got: '"0"', allowed: /at least its request/ }],
-    );
-  });
+  test("every component refuses it before registering anything", () =>
+    everyComponentRefuses({ limits: { memory: "0" } }, [
+      { field: "resources.limits.memory", got: '"0"', allowed: /at least its request/ },
+    ]));
 });
 
 describe("extended resources and huge pages (resources.*.extended)", () => {
@@ -256,25 +257,9 @@ describe("extended resources and huge pages (resources.*.extended)", () => {
   };
   test("rendered beside cpu, memory and ephemeral storage on every component (schema-valid)", async () => {
     const containers = [
-      (await buildAllInOne("x-aio", { namespace: "b", target: "+t", resources })).container,
-      (
-        await buildRemote("x-remote", {
-          namespace: "b",
-          target: "+t",
-          fleet: FLEET_CONNECTION,
-          clientCertPem: "c",
-          clientPrivateKeyPem: "k",
-          resources,
-        })
-      ).container,
-      (
-        await buildFleet("x-fleet", {
-          namespace: "b",
-          insecureDisableTls: true,
-          clientNamespaces: ["c"],
-          resources,
-        })
-      ).container,
+      (await buildAllInOne("x-aio", withResources.allInOne(resources))).container,
+      (await buildRemote("x-remote", withResources.remote(resources))).container,
+      (await buildFleet("x-fleet", withResources.fleet(resources))).container,
     ];
     for (const container of containers) {
       assert.deepEqual(Object.keys(container.resources.limits).sort(), [
@@ -290,28 +275,12 @@ describe("extended resources and huge pages (resources.*.extended)", () => {
       assert.equal(container.resources.requests["hugepages-2Mi"], undefined, "a limit alone is the request");
     }
   });
-  test("every component refuses a GPU request without a limit before registering anything", async () => {
-    const gpu = { requests: { extended: { "nvidia.com/gpu": "1" } } };
-    const expected = [
+  test("every component refuses a GPU request without a limit before registering anything", () =>
+    everyComponentRefuses({ requests: { extended: { "nvidia.com/gpu": "1" } } }, [
       {
         field: 'resources.limits.extended["nvidia.com/gpu"]',
         got: "nothing",
         allowed: /does not overcommit/,
       },
-    ];
-    await assertRefused(
-      () => new EarthlyAllInOneJob("q", { namespace: "b", target: "+t", resources: gpu }),
-      expected,
-    );
-    await assertRefused(
-      () =>
-        new BuildkitdFleet("q", {
-          namespace: "b",
-          insecureDisableTls: true,
-          clientNamespaces: ["c"],
-          resources: gpu,
-        }),
-      expected,
-    );
-  });
+    ]));
 });

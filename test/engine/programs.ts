@@ -11,6 +11,7 @@ import {
   EarthlyAllInOneJobArgs,
   EarthlyRemoteJob,
   BuildkitdFleet,
+  BuildkitdFleetArgs,
   FleetConnection,
 } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
@@ -58,31 +59,42 @@ export interface RemoteProgramOptions {
 }
 
 /**
+ * In a program: the demo's builder namespace (Pod Security `privileged`) and client namespace
+ * (`restricted`, as in the demo), and the fleet on the builder pool with mTLS from `pems`, serving
+ * the client namespace; `args` adds to or replaces the fleet's arguments.
+ */
+export function fleetOnBuilders(cp: ControlPlane, pems: FleetPems, args: Partial<BuildkitdFleetArgs> = {}) {
+  const k8s = { provider: engineProvider(cp) };
+  const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
+  const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
+  const fleet = new BuildkitdFleet(
+    FLEET_NAME,
+    {
+      namespace: BUILDER_NAMESPACE,
+      scheduling: schedulingForPool(BUILDER_POOL),
+      tls: {
+        caCertPem: pems.caCertPem,
+        serverCertPem: pems.serverCertPem,
+        serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
+      },
+      clientNamespaces: [CLIENT_NAMESPACE],
+      ...args,
+    },
+    { ...k8s, dependsOn: [builders] },
+  );
+  return { k8s, clients, fleet };
+}
+
+/**
  * The demo's remote mode on the tier: the builder and client namespaces, a fleet on the builder
  * pool with mTLS, and a client Job. Outputs the Job's name and the fleet's host.
  */
 export function remoteProgram(cp: ControlPlane, options: RemoteProgramOptions): PulumiFn {
   return async () => {
-    const k8s = { provider: engineProvider(cp) };
-    const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-    // As in the demo: the client namespace enforces Pod Security `restricted`.
-    const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
-    const fleet = new BuildkitdFleet(
-      FLEET_NAME,
-      {
-        namespace: BUILDER_NAMESPACE,
-        replicas: options.replicas,
-        scheduling: schedulingForPool(BUILDER_POOL),
-        sessionAffinityTimeoutSeconds: options.sessionAffinityTimeoutSeconds,
-        tls: {
-          caCertPem: options.pems.caCertPem,
-          serverCertPem: options.pems.serverCertPem,
-          serverPrivateKeyPem: pulumi.secret(options.pems.serverPrivateKeyPem),
-        },
-        clientNamespaces: [CLIENT_NAMESPACE],
-      },
-      { ...k8s, dependsOn: [builders] },
-    );
+    const { k8s, clients, fleet } = fleetOnBuilders(cp, options.pems, {
+      replicas: options.replicas,
+      sessionAffinityTimeoutSeconds: options.sessionAffinityTimeoutSeconds,
+    });
     const job = new EarthlyRemoteJob(
       "build",
       {

@@ -10,17 +10,15 @@ import * as path from "node:path";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
-import { BuildkitdFleet, BuildkitdFleetArgs, EarthlyRemoteJob } from "../../components";
+import { BuildkitdFleetArgs, EarthlyRemoteJob } from "../../components";
 import { BuildkitRegistry, PersistentCache } from "../../components";
 import { FleetNames, fleetNames } from "../../components/fleet/names";
 import { pickInstance } from "../../components/fleet/pinning";
 import { Toleration, TolerationOperator } from "../../components/pods/scheduling";
-import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
-import { securedNamespace } from "../../stacks/namespaces";
 import { ControlPlane } from "../engine/controlPlane";
 import { FleetPems, fleetPems } from "../engine/certificates";
-import { engineProvider } from "../engine/programs";
+import { fleetOnBuilders } from "../engine/programs";
 import { NODE_VERSIONS, nodeBuilds } from "./binaries";
 import { NodeFixture } from "./fixture";
 import { NODE_IMAGES, buildClientImage, buildkitdImage } from "./images";
@@ -141,29 +139,13 @@ export function fleetUnderTestPems(replicas: number): Promise<FleetPems> {
  * image, mTLS with `pems`) on the builder pool, serving the client namespace.
  */
 export function fleetProgram(cp: ControlPlane, fleetSpec: FleetUnderTest, pems: FleetPems) {
-  const k8s = { provider: engineProvider(cp) };
-  const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
-  const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
-  const fleet = new BuildkitdFleet(
-    FLEET_NAME,
-    {
-      namespace: BUILDER_NAMESPACE,
-      replicas: fleetSpec.replicas,
-      imageRepository: NODE_IMAGES.buildkitdRepository,
-      scheduling: schedulingForPool(BUILDER_POOL),
-      persistentCache: fleetSpec.persistentCache,
-      buildkitRegistries: fleetSpec.buildkitRegistries,
-      ...fleetSpec.more,
-      tls: {
-        caCertPem: pems.caCertPem,
-        serverCertPem: pems.serverCertPem,
-        serverPrivateKeyPem: pulumi.secret(pems.serverPrivateKeyPem),
-      },
-      clientNamespaces: [CLIENT_NAMESPACE],
-    },
-    { ...k8s, dependsOn: [builders] },
-  );
-  return { k8s, clients, fleet };
+  return fleetOnBuilders(cp, pems, {
+    replicas: fleetSpec.replicas,
+    imageRepository: NODE_IMAGES.buildkitdRepository,
+    persistentCache: fleetSpec.persistentCache,
+    buildkitRegistries: fleetSpec.buildkitRegistries,
+    ...fleetSpec.more,
+  });
 }
 
 /** The client Jobs' tolerations here: one node, so they tolerate the builder pool's taint. */
