@@ -367,6 +367,23 @@ describe("refused arguments (nothing is registered)", () => {
     );
   });
 
+  // From JavaScript or another language an Output can arrive where the types say a plain value:
+  // the cluster's config is a Command's stdin, so every argument must be known now.
+  for (const [field, args] of [
+    ["clusterName", { clusterName: pulumi.output("late") }],
+    ["waitSeconds", { clusterName: "late", waitSeconds: pulumi.output(30) }],
+    ["workerPools", { clusterName: "late", workerPools: [{ name: pulumi.output("builders") }] }],
+  ] as const) {
+    test(`an Output in ${field}`, async () => {
+      await assertRefused(
+        args as unknown as KindClusterArgs,
+        field,
+        '"an Output or Promise"',
+        /a plain value, known when the component is created/,
+      );
+    });
+  }
+
   test("nodeImage without a tag", async () => {
     await assertRefused(
       { clusterName: "image", nodeImage: "kindest/node" },

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgChecks, NOT_YET_KNOWN, argProblems } from "../components/validation/checks";
+import { ArgChecks, NOT_YET_KNOWN, argProblems, checkArgs } from "../components/validation/checks";
+import { settledValue } from "./support/mocks";
+import { collectingRejections } from "./support/rejections";
 import { requiredFields } from "../components/validation/checks";
 import { anyValue, rfc1123Label, uniqueBy } from "../components/validation/rules";
 
@@ -43,4 +45,31 @@ test("uniqueBy names the repeated item; requiredFields names the missing field",
   assert.deepEqual(requiredFields<{ x?: string }>({ x: "an x" }).check({}), [
     { field: "x", value: undefined, allowed: "an x" },
   ]);
+});
+
+test("checkArgs: the one entry point refuses known values now, unknown ones when they resolve, and what must be known now", async () => {
+  type Args = { a?: pulumi.Input<string>; b?: pulumi.Input<string> };
+  const notBad: ArgChecks<Args>["rules"]["a"] = (value, field) =>
+    value === "bad" ? [{ field, value, allowed: "not bad" }] : [];
+  const checks: ArgChecks<Args> = { rules: { a: notBad, b: notBad } };
+  // A known bad value: thrown at once, naming the component and the field.
+  assert.throws(() => checkArgs("C", { a: "bad" }, checks), /C.*a.*"bad".*not bad/s);
+  // An unknown bad value: accepted now, refused by the checked field and by `all`.
+  await collectingRejections(async () => {
+    const later = checkArgs("C", { a: "ok", b: pulumi.output("bad") }, checks);
+    await assert.rejects(settledValue(later.fields.b as pulumi.Output<string>), /b.*"bad"/s);
+    await assert.rejects(settledValue(later.all), /b.*"bad"/s);
+  });
+  const good = checkArgs("C", { a: "ok", b: pulumi.output("fine") }, checks);
+  assert.deepEqual(await settledValue(good.all), { a: "ok", b: "fine" });
+  // knownNow "all": an Output is refused by name; knownNow with except: that one field may wait.
+  assert.throws(
+    () => checkArgs("C", { a: pulumi.output("ok") }, { ...checks, knownNow: "all" }),
+    /a.*an Output or Promise.*a plain value, known when the component is created/s,
+  );
+  assert.throws(
+    () => checkArgs("C", { a: "ok", b: pulumi.output("ok") }, { ...checks, knownNow: { except: ["a"] } }),
+    /b.*an Output or Promise/s,
+  );
+  checkArgs("C", { a: pulumi.output("ok"), b: "ok" }, { ...checks, knownNow: { except: ["a"] } });
 });

@@ -22,7 +22,7 @@ import {
   imagePullSecretsRule,
 } from "../pods/registries";
 import { cacheSizeProblems, ephemeralStorageProblems } from "../pods/storage";
-import { ArgChecks, ArgRules, checkKnownArgs, checkedArgs, requiredFields } from "../validation/checks";
+import { ExtensibleChecks, ArgRules, checkArgs, requiredFields } from "../validation/checks";
 import {
   anyValue,
   booleanValue,
@@ -215,7 +215,7 @@ const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
 };
 
 /** The checks of every argument, and across arguments. */
-export const buildkitdFleetChecks: Required<ArgChecks<BuildkitdFleetArgs>> = {
+export const buildkitdFleetChecks: ExtensibleChecks<BuildkitdFleetArgs> = {
   rules: buildkitdFleetRules,
   cross: [
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
@@ -316,7 +316,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
   constructor(name: string, args: BuildkitdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `BuildkitdFleet "${name}"`;
     const fleetName = args.fleetName ?? name;
-    checkKnownArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
+    const { fields: checked, all } = checkArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
     super(
       BUILDKITD_FLEET_TYPE,
       name,
@@ -342,7 +342,6 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
     // leaves of the objects: names, labels, ports, selectors, probes and volumes stay known at
     // preview, and the TLS material (unknown until the certificate exists, and secret) reaches only
     // the Secret and, as a digest, the pods' checksum annotation.
-    const { fields: checked, all } = checkedArgs(component, { ...args, fleetName }, buildkitdFleetChecks);
     const serverNames = serverCertificateNames(fleetName, names, tls?.extraDnsNames, tls?.extraIpAddresses);
     const material = tls ? fleetTlsMaterial(this, name, component, tls, serverNames, all) : undefined;
     const tlsSecretName = tls?.existingSecret?.name ?? `${fleetName}-tls`;

@@ -45,7 +45,7 @@ import {
 } from "../pods/registries";
 import { ArtifactsLocation } from "./artifacts";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../pods/images";
-import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
+import { ExtensibleChecks, checkArgs } from "../validation/checks";
 import { integerBetween, mountPath } from "../validation/rules";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
@@ -107,7 +107,7 @@ export const ALL_IN_ONE_STORAGE_HEADROOM = "2Gi";
 const commonChecks = earthlyJobChecks("all-in-one");
 
 /** The checks of every argument, and across arguments. */
-export const allInOneJobChecks: Required<ArgChecks<EarthlyAllInOneJobArgs>> = {
+export const allInOneJobChecks: ExtensibleChecks<EarthlyAllInOneJobArgs> = {
   rules: {
     ...commonChecks.rules,
     earthlyTmpDir: mountPath,
@@ -259,13 +259,11 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: EarthlyAllInOneJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyAllInOneJob "${name}"`;
-    // Known values are checked before anything, even this component, is registered.
-    checkKnownArgs(component, args, allInOneJobChecks);
+    // Known values are checked before anything, even this component, is registered; inputs not
+    // known yet when they resolve: each at the leaves it feeds, and all together before the Job.
+    const checked = checkArgs(component, args, allInOneJobChecks);
     super(EARTHLY_ALL_IN_ONE_JOB_TYPE, name, {}, opts);
 
-    // Inputs not known yet are checked when they resolve: each at the leaves it feeds, and all
-    // together (rules across fields included) before the Job is registered.
-    const checked = checkedArgs(component, args, allInOneJobChecks);
     // Earthly's config file, when there is anything to put in it (else the entrypoint writes an empty one).
     const config = needsConfigFile(args)
       ? new kubernetes.core.v1.ConfigMap(

@@ -42,7 +42,7 @@ import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
-import { ArgChecks, checkKnownArgs, checkedArgs } from "../validation/checks";
+import { ExtensibleChecks, checkArgs } from "../validation/checks";
 import { containsUnknown } from "../values/inputs";
 import { assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
@@ -137,7 +137,7 @@ export const CLIENT_CONFIG_PATH = "/etc/.earthly/config.yml";
 const commonChecks = earthlyJobChecks("client");
 
 /** The checks of every argument, and across arguments (including the version match with the fleet). */
-export const remoteJobChecks: Required<ArgChecks<EarthlyRemoteJobArgs>> = {
+export const remoteJobChecks: ExtensibleChecks<EarthlyRemoteJobArgs> = {
   rules: {
     ...commonChecks.rules,
     cacheKey: printableText,
@@ -394,14 +394,13 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyRemoteJob "${name}"`;
-    checkKnownArgs(component, args, remoteJobChecks);
+    const { fields: checked, all: resolved } = checkArgs(component, args, remoteJobChecks);
     super(EARTHLY_REMOTE_JOB_TYPE, name, {}, opts);
 
     // Certificates and key stay out of every spec: only the Secret below holds them. The fleet is
     // read field by field, so that its CA (unknown until the certificate authority exists, or a
     // secret) reaches that Secret alone, and the ConfigMap and Job show at preview.
     const { clientCertPem, clientPrivateKeyPem } = args;
-    const { fields: checked, all: resolved } = checkedArgs(component, args, remoteJobChecks);
     const fleet = connectionFieldsOf(args.fleet);
     // Nothing is registered until every argument is checked (an unknown one is checked on deploy).
     const child = { parent: this, dependsOn: registeredAfter(resolved) };

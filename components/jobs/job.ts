@@ -34,7 +34,7 @@ import {
 import { NetworkPolicyObject } from "../pods/network";
 import { earthlyImage } from "../pods/images";
 import { Scheduling, schedulingRule } from "../pods/scheduling";
-import { ArgChecks } from "../validation/checks";
+import { ExtensibleChecks } from "../validation/checks";
 import {
   booleanValue,
   earthlyVersion,
@@ -214,7 +214,7 @@ export const REBUILD_TRIGGER_ANNOTATION = "earthly-kubernetes/rebuild-trigger";
  * `configMode` (what `earthlyConfig` may hold depends on it: see {@link earthlyConfigRule}). A new
  * kind of Job names its mode here rather than inheriting another kind's.
  */
-export function earthlyJobChecks(configMode: EarthlyConfigMode): Required<ArgChecks<EarthlyJobArgs>> {
+export function earthlyJobChecks(configMode: EarthlyConfigMode): ExtensibleChecks<EarthlyJobArgs> {
   return {
     rules: {
       namespace: rfc1123Label,

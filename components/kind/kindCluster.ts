@@ -18,7 +18,7 @@ import {
 } from "./scripts";
 import { Scheduling, TaintEffect } from "../pods/scheduling";
 import { NodePool, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
-import { ArgChecks, checkKnownArgs } from "../validation/checks";
+import { ArgChecks, checkArgs } from "../validation/checks";
 import { Rule } from "../validation/errors";
 import {
   booleanValue,
@@ -94,6 +94,8 @@ export const kindClusterChecks: ArgChecks<KindClusterArgs> = {
     networking: networkingRule,
   },
   cross: [requiredFields<KindClusterArgs>({ clusterName: "a kind cluster name" })],
+  // The cluster's config is a Command's stdin and its name in the Command's triggers: all plain.
+  knownNow: "all",
 };
 
 /** The kind configuration input for the component's arguments. */
@@ -157,7 +159,7 @@ export class KindCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything here is a plain value: check it all before any resource exists.
-    checkKnownArgs(`KindCluster "${name}"`, args, kindClusterChecks);
+    checkArgs(`KindCluster "${name}"`, args, kindClusterChecks);
     super(KIND_CLUSTER_TYPE, name, {}, opts);
 
     const configInput = kindConfigInputOf(args);

@@ -6,9 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { recordFields } from "../values/inputs";
-import { ArgChecks, checkKnownArgs } from "../validation/checks";
-import { containsUnknown } from "../values/inputs";
-import { Problem, Rule, assertNoProblems } from "../validation/errors";
+import { ExtensibleChecks, checkArgs } from "../validation/checks";
+import { Rule, assertNoProblems } from "../validation/errors";
 import { eachOf, integerBetween, oneOf, rfc1123Label, uniqueBy } from "../validation/rules";
 import {
   CA_ALLOWED_USES,
@@ -101,7 +100,7 @@ export const existingCaRule: Rule<pulumi.Unwrap<ExistingCa>> = (value, field) =>
     : caPemProblems(value.certPem, value.privateKeyPem, `${field}.certPem`, `${field}.privateKeyPem`);
 
 /** The checks of every argument, and across arguments. */
-export const certificateAuthorityChecks: Required<ArgChecks<BuildkitCertificateAuthorityArgs>> = {
+export const certificateAuthorityChecks: ExtensibleChecks<BuildkitCertificateAuthorityArgs> = {
   rules: {
     keyAlgorithm: oneOf(Object.values(KeyAlgorithm)),
     commonName: subjectText,
@@ -157,32 +156,9 @@ export const certificateAuthorityChecks: Required<ArgChecks<BuildkitCertificateA
       },
     },
   ],
+  // Every argument but the CA decides which resources exist; the CA's PEMs may arrive later.
+  knownNow: { except: ["existingCa"] },
 };
-
-/** Everything but `existingCa` decides which resources exist, so it must be known now. */
-function plainArgsKnown(args: BuildkitCertificateAuthorityArgs): Problem[] {
-  return Object.entries(args).flatMap(([field, value]) =>
-    containsUnknown(value)
-      ? [
-          {
-            field,
-            value: "an Output or Promise",
-            allowed: "a plain value, known when the component is created",
-          },
-        ]
-      : [],
-  );
-}
-
-/** Runs every check that can run on the arguments as given; throws an InvalidArgumentsError. */
-export function validateCertificateAuthorityArgs(
-  component: string,
-  args: BuildkitCertificateAuthorityArgs,
-): void {
-  // existingCa may be an Output; nothing else may.
-  assertNoProblems(component, plainArgsKnown({ ...args, existingCa: undefined }));
-  checkKnownArgs(component, args, certificateAuthorityChecks);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Resources
@@ -207,7 +183,7 @@ export class BuildkitCertificateAuthority extends pulumi.ComponentResource {
   constructor(name: string, args: BuildkitCertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `BuildkitCertificateAuthority "${name}"`;
     // Before super(): bad literal arguments must not register anything, not even this component.
-    validateCertificateAuthorityArgs(component, args);
+    checkArgs(component, args, certificateAuthorityChecks);
     super(BUILDKIT_CERTIFICATE_AUTHORITY_TYPE, name, {}, opts);
 
     const keyAlgorithm = args.keyAlgorithm ?? KeyAlgorithm.ECDSA_P256;

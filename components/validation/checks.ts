@@ -1,7 +1,8 @@
 /**
- * How components run their rules: synchronously in the constructor on every argument whose value is
- * already known (so a bad literal stops the preview before any child resource exists), and again
- * once `Input`s resolve.
+ * How components run their rules. One entry point, {@link checkArgs}, called once at the top of a
+ * constructor: it checks every argument whose value is already known (so a bad literal stops the
+ * preview before any resource, even the component, is registered), and hands back the arguments
+ * with the rest checked once their `Input`s resolve.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Problem, Rule, assertNoProblems } from "./errors";
@@ -29,7 +30,15 @@ export interface CrossRule<A> {
 export interface ArgChecks<A> {
   rules: ArgRules<A>;
   cross?: readonly CrossRule<A>[];
+  /**
+   * Arguments that decide which resources exist, so they must be plain values when the component is
+   * created: `"all"`, or every field but those listed in `except`. Unset: any field may be an Output.
+   */
+  knownNow?: "all" | { except: readonly (keyof A)[] };
 }
+
+/** Checks with their list of rules across fields spelt out, for other checks to extend. */
+export type ExtensibleChecks<A> = ArgChecks<A> & { cross: readonly CrossRule<A>[] };
 
 /** What a cross-field rule sees, at construction, in place of a value not known yet. */
 export const NOT_YET_KNOWN: { readonly notYetKnown: true } = Object.freeze({ notYetKnown: true });
@@ -75,8 +84,23 @@ export function argProblems<A extends object>(args: A, checks: ArgChecks<A>, kno
   return problems;
 }
 
-/** Checks the arguments whose values are known now; call it before creating any child resource. */
-export function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
+/** The fields that must be known now (see {@link ArgChecks.knownNow}) and are not. */
+function notKnownNowProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
+  const { knownNow } = checks;
+  if (knownNow === undefined) return [];
+  const except: readonly PropertyKey[] = knownNow === "all" ? [] : knownNow.except;
+  return Object.entries(args)
+    .filter(([field, value]) => !except.includes(field) && containsUnknown(value))
+    .map(([field]) => ({
+      field,
+      value: "an Output or Promise",
+      allowed: "a plain value, known when the component is created",
+    }));
+}
+
+/** Checks the arguments whose values are known now. */
+function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
+  assertNoProblems(component, notKnownNowProblems(args, checks));
   assertNoProblems(component, argProblems(args, checks, true));
 }
 
@@ -105,14 +129,32 @@ export interface CheckedArgs<A> {
 }
 
 /**
- * Checks arguments whose known values {@link checkKnownArgs} already passed: each field not known
- * yet when it resolves, and all of them together.
+ * A component's checks, its one entry point; call it first in the constructor, before `super`.
+ * Throws an `InvalidArgumentsError` naming every bad known value (and every field that must be
+ * known now and is not). Returns the arguments checked: a field not known yet is checked when it
+ * resolves, at the leaves it feeds, and all of them together (rules across fields included) in `all`.
+ * Both are built when first read, so a component that reads neither creates no Output for them.
  */
-export function checkedArgs<A extends object>(
+export function checkArgs<A extends object>(
   component: string,
   args: A,
   checks: ArgChecks<A>,
 ): CheckedArgs<A> {
+  checkKnownArgs(component, args, checks);
+  let built: CheckedArgs<A> | undefined;
+  const build = (): CheckedArgs<A> => (built ??= checkedArgs(component, args, checks));
+  return {
+    get fields() {
+      return build().fields;
+    },
+    get all() {
+      return build().all;
+    },
+  };
+}
+
+/** Checks arguments whose known values already passed: each field not known yet, and all together. */
+function checkedArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): CheckedArgs<A> {
   const fields = checkedFields(component, args, checks);
   const all = pulumi.output(fields).apply((resolved) => {
     checkResolvedArgs(component, resolved as pulumi.Unwrap<A>, checks);
