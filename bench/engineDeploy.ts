@@ -17,7 +17,13 @@ import { parseArgs } from "node:util";
 import * as YAML from "yaml";
 import { kindConfigInputOf } from "../components/kind/kindCluster";
 import { kindNodes } from "../components/kind/nodes";
-import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME, GENERAL_POOL } from "../stacks/demo";
+import {
+  BUILDER_NAMESPACE,
+  BUILDER_POOL,
+  CLIENT_NAMESPACE,
+  FLEET_NAME,
+  GENERAL_POOL,
+} from "../stacks/demoArgs";
 import { engineBinaries } from "../test/engine/binaries";
 import { fleetPems } from "../test/engine/certificates";
 import { ControlPlane, startControlPlane } from "../test/engine/controlPlane";

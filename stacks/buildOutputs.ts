@@ -6,8 +6,18 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { toolError } from "../components/validation/errors";
 import { BUILD_RESULT_COMMAND, BuildResult, buildResultEnvironment, parseBuildResult } from "./buildResult";
+
+/**
+ * A `pulumi.RunError` whose `stack` is its message. The CLI prints only a RunError's message, except
+ * when it rejects after the program has finished (as one thrown in an `apply` often does): then its
+ * first handler prints `stack`. So the user reads the message alone either way.
+ */
+function buildFailedError(message: string): pulumi.RunError {
+  const error = new pulumi.RunError(message);
+  error.stack = message;
+  return error;
+}
 
 /** How many log lines the `buildLog` output and a failure message keep. */
 export const LOG_TAIL_LINES = 60;
@@ -153,7 +163,7 @@ export function buildOutputs(
     .all([result, cluster.kubeContext, job.namespace, job.jobName, waiter.waitAgainCommand])
     .apply(([r, kubeContext, namespace, jobName, waitAgainCommand]) => {
       if (r.result !== "succeeded") {
-        throw toolError(buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand }));
+        throw buildFailedError(buildFailureMessage(r, { kubeContext, namespace, jobName, waitAgainCommand }));
       }
     });
   return {

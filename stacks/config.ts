@@ -1,59 +1,30 @@
 /**
- * The demo's configuration, read from the stack and checked by the same validation layer as the
- * components, so a bad value stops the preview before anything is created.
+ * The demo's configuration, read from the stack and checked before anything is created: the demo's
+ * own rules (its modes, its cap on replicas, the shapes of its list keys), then each component's
+ * rules on the very arguments the demo will give it (`demoArgs.ts`), through the components' public
+ * `argumentProblems`. Every problem is named by the config key the user typed.
  */
-import { Problem, Rule, assertNoProblems } from "../components/validation/errors";
+import * as pulumi from "@pulumi/pulumi";
 import {
-  earthlyVersion as earthlyVersionRule,
-  imageDigest,
-  integerBetween,
-  kindClusterName,
-  oneOf,
-  printableText,
-} from "../components/validation/rules";
-import { cniMtuRule } from "../components/pods/pod";
-import { DEFAULT_EARTHLY_VERSION } from "../components/pods/images";
-import { BuildSecret, buildSecretsRule } from "../components/jobs/buildSecrets";
-import { rfc1123Subdomain } from "../components/validation/rules";
-import { GitCredentials, gitCredentialsRule } from "../components/jobs/git";
-import { registryHostRule } from "../components/pods/registries";
-
-/** How the demo builds. */
-export type DemoMode = "aio" | "remote";
-
-/** The demo's settings after defaults. */
-export interface DemoConfig {
-  mode: DemoMode;
-  clusterName: string;
-  earthlyVersion: string;
-  target: string;
-  cniMtu?: number;
-  replicas: number;
-  cacheKey?: string;
-  sessionAffinityTimeoutSeconds: number;
-  /** Any text; a new value runs the build again (see `REBUILD_COMMAND` in demo.ts). */
-  rebuild?: string;
-  /** Pins the `earthly/earthly` image (all-in-one and client) to this digest, `sha256:<64 hex>`. */
-  earthlyImageDigest?: string;
-  /** Pins the fleet's `earthly/buildkitd` image to this digest, `sha256:<64 hex>`. */
-  buildkitdImageDigest?: string;
-  /** Build secrets from Secrets in the build's namespace: `NAME=secret/key[,NAME=secret/key...]`. */
-  buildSecrets?: BuildSecret[];
-  /** An existing PersistentVolumeClaim in the build's namespace for the build's local outputs. */
-  artifactsClaim?: string;
-  /**
-   * Private Git from Secrets you create (docs/git-and-registries.md): `gitHttps` is
-   * `host=secret[,host=secret...]` (basic-auth Secrets), `gitSsh` is `host[+host...]=secret` (an
-   * ssh-auth Secret) with `gitKnownHosts`, a ConfigMap holding `known_hosts`.
-   */
-  gitCredentials?: GitCredentials;
-  /** A `kubernetes.io/dockerconfigjson` Secret in the build's namespace, for `--push` and private bases. */
-  dockerConfigSecret?: string;
-  /** A pull Secret for the Earthly images (a private mirror), on every workload. */
-  imagePullSecret?: string;
-  /** A Docker Hub mirror for BuildKit (the all-in-one's or the fleet's), e.g. `mirror.gcr.io`. */
-  registryMirror?: string;
-}
+  BuildkitdFleet,
+  DEFAULT_EARTHLY_VERSION,
+  EarthlyAllInOneJob,
+  EarthlyRemoteJob,
+  InvalidArgumentsError,
+  KindCluster,
+} from "../components";
+import type { BuildSecret, GitCredentials, Problem } from "../components";
+import {
+  BUILDER_NAMESPACE,
+  CLIENT_NAMESPACE,
+  DemoConfig,
+  DemoMode,
+  FLEET_NAME,
+  allInOneJobArgs,
+  clusterArgs,
+  fleetArgs,
+  remoteJobArgs,
+} from "./demoArgs";
 
 /** The demo's Git keys as `gitCredentials`; an entry of another shape is kept so the rules refuse it. */
 export function parseGitCredentials(get: ConfigGetter): GitCredentials | undefined {
@@ -126,44 +97,131 @@ export function readDemoConfig(get: ConfigGetter, stack: string): DemoConfig {
     ...(get("imagePullSecret") !== undefined ? { imagePullSecret: get("imagePullSecret") } : {}),
     ...(get("registryMirror") !== undefined ? { registryMirror: get("registryMirror") } : {}),
   };
-  const rules: { [K in keyof DemoConfig]?: Rule<NonNullable<DemoConfig[K]>> } = {
-    mode: oneOf<DemoMode>(["aio", "remote"]),
-    clusterName: kindClusterName,
-    earthlyVersion: earthlyVersionRule,
-    target: printableText,
-    cniMtu: cniMtuRule,
-    replicas: integerBetween(1, 10),
-    cacheKey: printableText,
-    sessionAffinityTimeoutSeconds: integerBetween(1, 86400),
-    rebuild: printableText,
-    earthlyImageDigest: imageDigest,
-    buildkitdImageDigest: imageDigest,
-    buildSecrets: (value, key) =>
-      value.some((s) => s.secretKeyRef.name === UNPARSED_SECRET)
-        ? value
-            .filter((s) => s.secretKeyRef.name === UNPARSED_SECRET)
-            .map((s) => ({
-              field: key,
-              value: s.name,
-              allowed: "entries NAME=secret/key, separated by commas",
-            }))
-        : buildSecretsRule(value, key),
-    artifactsClaim: rfc1123Subdomain,
-    gitCredentials: gitCredentialsRule,
-    dockerConfigSecret: rfc1123Subdomain,
-    imagePullSecret: rfc1123Subdomain,
-    registryMirror: registryHostRule,
-  };
-  const problems: Problem[] = (Object.entries(rules) as [keyof DemoConfig, Rule<unknown>][]).flatMap(
-    ([key, rule]) => {
-      const value = config[key];
-      // A number that did not parse is reported as it was typed.
-      const shown = (p: Problem) => (Number.isNaN(p.value) ? { ...p, value: get(key) } : p);
-      return value === undefined ? [] : rule(value, key).map(shown);
-    },
-  );
-  assertNoProblems(`stack config (${stack})`, problems);
+  // A number that did not parse is reported as it was typed.
+  const shown = (p: Problem) => (Number.isNaN(p.value) ? { ...p, value: get(configKeyOf(p)) } : p);
+  // The demo's own problems, then the components' on the keys those left alone (a `buildSecrets`
+  // entry that did not parse is one problem, not also the rules' on what it became).
+  const own = demoProblems(config);
+  const ownKeys = new Set(own.map(configKeyOf));
+  const problems = [...own, ...componentProblems(config).filter((p) => !ownKeys.has(configKeyOf(p)))]
+    .map(shown)
+    .sort((a, b) => keyOrder(a) - keyOrder(b));
+  if (problems.length > 0) throw new InvalidArgumentsError(`stack config (${stack})`, problems);
   return config;
+}
+
+/** The config key a problem is about: its field up to the first `.`, `[` or space. */
+function configKeyOf(problem: Problem): string {
+  return problem.field.split(/[.[ ]/)[0];
+}
+
+/** A problem's place in the list of keys (stable: problems of one key keep their order). */
+function keyOrder(problem: Problem): number {
+  const index = Object.keys(KEYS_BY_MODE).indexOf(configKeyOf(problem));
+  return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+}
+
+/** The most fleet instances the demo makes on one machine's kind cluster. */
+export const MAX_DEMO_REPLICAS = 10;
+
+/** What the demo itself allows: its modes, its cap on replicas, the shape of each `buildSecrets` entry. */
+function demoProblems(config: DemoConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (config.mode !== "aio" && config.mode !== "remote") {
+    problems.push({ field: "mode", value: config.mode, allowed: "one of 'aio', 'remote'" });
+  }
+  if (!Number.isInteger(config.replicas) || config.replicas < 1 || config.replicas > MAX_DEMO_REPLICAS) {
+    problems.push({
+      field: "replicas",
+      value: config.replicas,
+      allowed: `an integer from 1 to ${MAX_DEMO_REPLICAS}`,
+    });
+  }
+  for (const secret of config.buildSecrets ?? []) {
+    if (secret.secretKeyRef.name === UNPARSED_SECRET) {
+      problems.push({
+        field: "buildSecrets",
+        value: secret.name,
+        allowed: "entries NAME=secret/key, separated by commas",
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * A stand-in for what exists only once resources do (the fleet's connection, the CA's issuer and
+ * certificates): the components leave an Output to be checked when it resolves, which this never
+ * does, as nothing is registered with these arguments.
+ */
+const NOT_CREATED_YET = pulumi.output(undefined as never);
+
+/**
+ * Each component's problems with the arguments the demo will give it, in every mode (a bad value
+ * is refused even for a key the mode ignores), named by config key and without repeats (several
+ * components take the Earthly version and the MTU).
+ */
+function componentProblems(config: DemoConfig): Problem[] {
+  const all = [
+    ...KindCluster.argumentProblems("cluster", clusterArgs(config)),
+    ...EarthlyAllInOneJob.argumentProblems(
+      "build",
+      allInOneJobArgs(config, BUILDER_NAMESPACE, undefined),
+    ).map(asConfig(JOB_KEYS)),
+    ...BuildkitdFleet.argumentProblems(FLEET_NAME, fleetArgs(config, undefined, NOT_CREATED_YET)).map(
+      asConfig(FLEET_KEYS),
+    ),
+    ...EarthlyRemoteJob.argumentProblems(
+      "build",
+      remoteJobArgs(config, CLIENT_NAMESPACE, NOT_CREATED_YET, {
+        certPem: NOT_CREATED_YET,
+        privateKeyPem: NOT_CREATED_YET,
+      }),
+    ).map(asConfig(JOB_KEYS)),
+  ];
+  const seen = new Set<string>();
+  return all.filter((p) => {
+    const id = JSON.stringify([p.field, p.value, p.allowed]);
+    return seen.has(id) ? false : (seen.add(id), true);
+  });
+}
+
+/**
+ * Where a config key lands in a component's arguments, when under another name: the argument path,
+ * the key, and whether the key is one value (a problem anywhere in the path is then the key's) or a
+ * list (a problem is named `key (argument path)`, so the entry shows).
+ */
+type KeyPlace = readonly [path: string, key: string, shape: "value" | "list"];
+
+/** For the Jobs. */
+const JOB_KEYS: readonly KeyPlace[] = [
+  ["gitCredentials.ssh.knownHosts", "gitKnownHosts", "value"],
+  ["gitCredentials.https", "gitHttps", "list"],
+  ["gitCredentials.ssh", "gitSsh", "list"],
+  ["rebuildTrigger", "rebuild", "value"],
+  ["artifacts", "artifactsClaim", "value"],
+  ["imagePullSecrets", "imagePullSecret", "value"],
+  ["buildkitRegistries", "registryMirror", "value"],
+  ["imageDigest", "earthlyImageDigest", "value"],
+];
+
+/** For the fleet, whose image is buildkitd's. */
+const FLEET_KEYS: readonly KeyPlace[] = [
+  ["imagePullSecrets", "imagePullSecret", "value"],
+  ["buildkitRegistries", "registryMirror", "value"],
+  ["imageDigest", "buildkitdImageDigest", "value"],
+];
+
+/** A component's problem named by config key; an argument no key feeds (the demo's wiring) keeps its path. */
+function asConfig(places: readonly KeyPlace[]): (p: Problem) => Problem {
+  return (p) => {
+    const place = places.find(
+      ([path]) => p.field === path || p.field.startsWith(`${path}.`) || p.field.startsWith(`${path}[`),
+    );
+    if (place === undefined) return p;
+    const [path, key, shape] = place;
+    return { ...p, field: shape === "value" || p.field === path ? key : `${key} (${p.field})` };
+  };
 }
 
 /** The keys the demo reads, and the modes that use each. */

@@ -8,83 +8,30 @@ import {
   EarthlyAllInOneJob,
   EarthlyRemoteJob,
   KindCluster,
-  NodePool,
   BuildkitdFleet,
-  TaintEffect,
 } from "../components";
 import { securedNamespace } from "./namespaces";
 import { buildOutputs } from "./buildOutputs";
-import { DemoConfig } from "./config";
+import {
+  BUILDER_NAMESPACE,
+  BUILDER_POOL,
+  BUILD_TIMEOUT_MINUTES,
+  CLIENT_NAME,
+  CLIENT_NAMESPACE,
+  DemoConfig,
+  FLEET_NAME,
+  allInOneJobArgs,
+  clusterArgs,
+  fleetArgs,
+  remoteJobArgs,
+} from "./demoArgs";
 
-/** The demo's builder pool: labelled and tainted so only build pods land there. */
-export const BUILDER_POOL: NodePool = {
-  name: "builders",
-  labels: { "earthly.dev/role": "builder" },
-  taints: [{ key: "earthly.dev/builder", value: "true", effect: TaintEffect.NoSchedule }],
-};
-
-/**
- * The demo's ordinary pool, untainted: kind keeps the control plane tainted once a cluster has
- * workers, so without it an ordinary pod (the remote client Job) would find no node.
- */
-export const GENERAL_POOL: NodePool = {
-  name: "general",
-  labels: { "earthly.dev/role": "general" },
-};
-
-/** Where privileged builders run, and where unprivileged clients run. */
-export const BUILDER_NAMESPACE = "earthly-builds";
-export const CLIENT_NAMESPACE = "earthly-clients";
-/** The remote fleet's name, and the client certificate the demo issues. */
-export const FLEET_NAME = "buildkitd";
-export const CLIENT_NAME = "earthly";
-
-/**
- * The demo's build caches: 10Gi of node disk (buildkitd's cache stops at 80% of it), since a kind node
- * on a laptop or CI runner rarely has the 40Gi the components default to for a real builder.
- */
-export const DEMO_SCRATCH = { emptyDir: { sizeLimit: "10Gi" } };
-
-/** Minutes a demo build may run: Kubernetes stops it then (the Job fails with DeadlineExceeded). */
-const BUILD_TIMEOUT_MINUTES = 30;
 /** Minutes the demo waits: a little longer, so a build that runs out of time is reported as failed. */
 const BUILD_WAIT_MINUTES = BUILD_TIMEOUT_MINUTES + 1;
 
-/** What both demo Jobs share: the demo waits for the build itself, and `rebuild` reruns it. */
-function buildJobArgs(config: DemoConfig) {
-  return {
-    waitForCompletion: false,
-    // A build the demo stops waiting for must not go on running unseen.
-    activeDeadlineSeconds: BUILD_TIMEOUT_MINUTES * 60,
-    ...(config.rebuild !== undefined ? { rebuildTrigger: config.rebuild } : {}),
-    // Production features, against Secrets and a claim the user creates (docs/production.md).
-    ...(config.buildSecrets !== undefined ? { buildSecrets: config.buildSecrets } : {}),
-    ...(config.artifactsClaim !== undefined ? { artifacts: { claimName: config.artifactsClaim } } : {}),
-    // Private Git and registries, against Secrets the user creates (docs/git-and-registries.md).
-    ...(config.gitCredentials !== undefined ? { gitCredentials: config.gitCredentials } : {}),
-    ...(config.dockerConfigSecret !== undefined ? { dockerConfigSecret: config.dockerConfigSecret } : {}),
-    ...registryArgs(config),
-  };
-}
-
-/** The pull secret (every workload) and the Docker Hub mirror (the all-in-one's or the fleet's BuildKit). */
-function registryArgs(config: DemoConfig) {
-  return config.imagePullSecret !== undefined ? { imagePullSecrets: [config.imagePullSecret] } : {};
-}
-
-/** BuildKit's Docker Hub mirror, for the daemon that pulls (the all-in-one's or the fleet's). */
-function mirrorArgs(config: DemoConfig) {
-  return config.registryMirror !== undefined
-    ? { buildkitRegistries: { "docker.io": { mirrors: [config.registryMirror] } } }
-    : {};
-}
-
 /** Builds the demo and returns its stack outputs. */
 export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unknown> } {
-  const cluster = new KindCluster("cluster", {
-    clusterName: config.clusterName,
-    workerPools: [BUILDER_POOL, GENERAL_POOL],
-  });
+  const cluster = new KindCluster("cluster", clusterArgs(config));
   const k8s = { provider: cluster.provider };
   const builders = securedNamespace(BUILDER_NAMESPACE, "privileged", k8s);
   const builderScheduling = cluster.poolScheduling.apply((pools) => pools[BUILDER_POOL.name]);
@@ -97,17 +44,7 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
   if (config.mode === "aio") {
     const job = new EarthlyAllInOneJob(
       "build",
-      {
-        namespace: builders.metadata.name,
-        target: config.target,
-        earthlyVersion: config.earthlyVersion,
-        imageDigest: config.earthlyImageDigest,
-        cniMtu: config.cniMtu,
-        scheduling: builderScheduling,
-        scratchVolume: DEMO_SCRATCH,
-        ...buildJobArgs(config),
-        ...mirrorArgs(config),
-      },
+      allInOneJobArgs(config, builders.metadata.name, builderScheduling),
       k8s,
     );
     return {
@@ -120,38 +57,17 @@ export function demo(config: DemoConfig): { [output: string]: pulumi.Output<unkn
   // The client needs no privilege: its namespace enforces Pod Security `restricted`.
   const clients = securedNamespace(CLIENT_NAMESPACE, "restricted", k8s);
   const ca = new BuildkitCertificateAuthority("buildkit-ca", { clients: [CLIENT_NAME] });
-  const fleet = new BuildkitdFleet(
-    FLEET_NAME,
-    {
-      namespace: BUILDER_NAMESPACE,
-      replicas: config.replicas,
-      earthlyVersion: config.earthlyVersion,
-      cniMtu: config.cniMtu,
-      scheduling: builderScheduling,
-      scratchVolume: DEMO_SCRATCH,
-      sessionAffinityTimeoutSeconds: config.sessionAffinityTimeoutSeconds,
-      // The fleet issues its own server certificate from the CA, for exactly the names it serves.
-      tls: { issuer: ca.issuer },
-      clientNamespaces: [CLIENT_NAMESPACE],
-      imageDigest: config.buildkitdImageDigest,
-      ...registryArgs(config),
-      ...mirrorArgs(config),
-    },
-    { ...k8s, dependsOn: [builders] },
-  );
+  const fleet = new BuildkitdFleet(FLEET_NAME, fleetArgs(config, builderScheduling, ca.issuer), {
+    ...k8s,
+    dependsOn: [builders],
+  });
   const clientCertificate = ca.clientCertificates.apply((certs) => certs[CLIENT_NAME]);
   const job = new EarthlyRemoteJob(
     "build",
-    {
-      namespace: clients.metadata.name,
-      target: config.target,
-      fleet: fleet.connection,
-      cacheKey: config.cacheKey,
-      imageDigest: config.earthlyImageDigest,
-      clientCertPem: clientCertificate.certPem,
-      clientPrivateKeyPem: clientCertificate.privateKeyPem,
-      ...buildJobArgs(config),
-    },
+    remoteJobArgs(config, clients.metadata.name, fleet.connection, {
+      certPem: clientCertificate.certPem,
+      privateKeyPem: clientCertificate.privateKeyPem,
+    }),
     k8s,
   );
   return {

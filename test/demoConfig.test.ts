@@ -94,3 +94,90 @@ test("buildSecrets and artifactsClaim: parsed into the Jobs' arguments, bad entr
     /invalid artifactsClaim: got "Out_"/,
   );
 });
+
+// Each key the components check under another argument name, one by one (a literal table, so a
+// place dropped from config.ts fails): the refusal names the key the user typed.
+const renamed: [string, Record<string, string>, RegExp][] = [
+  [
+    "earthlyImageDigest",
+    { earthlyImageDigest: "sha256:ab" },
+    /^.*invalid earthlyImageDigest: got "sha256:ab"; allowed: an image digest/,
+  ],
+  [
+    "buildkitdImageDigest",
+    { buildkitdImageDigest: "sha256:ab" },
+    /invalid buildkitdImageDigest: got "sha256:ab"; allowed: an image digest/,
+  ],
+  ["rebuild", { rebuild: "a\u0007b" }, /invalid rebuild: got "a\\u0007b"; allowed: a non-empty string/],
+  [
+    "artifactsClaim",
+    { artifactsClaim: "Out_" },
+    /invalid artifactsClaim: got "Out_"; allowed: an RFC 1123 subdomain/,
+  ],
+  [
+    "imagePullSecret",
+    { imagePullSecret: "Pull_" },
+    /invalid imagePullSecret: got "Pull_"; allowed: an RFC 1123 subdomain/,
+  ],
+  [
+    "registryMirror",
+    { registryMirror: "https://mirror.gcr.io" },
+    /invalid registryMirror: got "https:\/\/mirror.gcr.io"/,
+  ],
+  [
+    "gitKnownHosts",
+    { gitSsh: "github.com=git-ssh", gitKnownHosts: "Known_" },
+    /invalid gitKnownHosts: got "Known_"/,
+  ],
+  [
+    "gitHttps",
+    { gitHttps: "github.com=Token_" },
+    /invalid gitHttps \(gitCredentials\.https\[0\]\.secretName\): got "Token_"/,
+  ],
+  [
+    "gitSsh",
+    { gitSsh: "github.com=Ssh_", gitKnownHosts: "kh" },
+    /invalid gitSsh \(gitCredentials\.ssh\.secretName\): got "Ssh_"/,
+  ],
+  ["cacheKey", { cacheKey: "a\nb" }, /invalid cacheKey: got "a\\nb"/],
+  ["dockerConfigSecret", { dockerConfigSecret: "Docker_" }, /invalid dockerConfigSecret: got "Docker_"/],
+];
+for (const [key, values, message] of renamed) {
+  test(`a bad ${key} is refused by the components' rules, named by its key, in both modes`, () => {
+    for (const stack of ["aio", "remote"]) {
+      assert.throws(
+        () => readDemoConfig(from(values), stack),
+        (e: Error) => {
+          assert.match(e.message, message);
+          assert.equal(e.message.split("\n").length, 1, e.message);
+          return true;
+        },
+      );
+    }
+  });
+}
+
+test("problems come once each (three components take earthlyVersion and cniMtu), in the order of the keys", () => {
+  assert.throws(
+    () =>
+      readDemoConfig(from({ replicas: "11", cniMtu: "575", earthlyVersion: "latest", mode: "x" }), "remote"),
+    (e: Error) => {
+      assert.deepEqual(
+        e.message.split("\n").map((line) => line.replace(/: got .*/, "")),
+        [
+          "stack config (remote): invalid mode",
+          "stack config (remote): invalid earthlyVersion",
+          "stack config (remote): invalid cniMtu",
+          "stack config (remote): invalid replicas",
+        ],
+      );
+      return true;
+    },
+  );
+  // The demo's cap on replicas at its bound and one past.
+  assert.equal(readDemoConfig(from({ replicas: "10" }), "remote").replicas, 10);
+  assert.throws(
+    () => readDemoConfig(from({ replicas: "11" }), "remote"),
+    /invalid replicas: got 11; allowed: an integer from 1 to 10$/,
+  );
+});

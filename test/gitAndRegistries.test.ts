@@ -792,7 +792,14 @@ describe("the demo's keys", () => {
   });
 
   test("gitSsh without gitKnownHosts, and a gitHttps entry without a Secret, are refused", () => {
-    assert.throws(read({ gitSsh: "github.com=git-ssh" }), /gitCredentials\.ssh\.knownHosts/);
+    assert.throws(
+      read({ gitSsh: "github.com=git-ssh" }),
+      /invalid gitKnownHosts: got nothing; allowed: the hosts. public keys/,
+    );
+    assert.throws(
+      read({ gitSsh: "git_hub=git-ssh", gitKnownHosts: "kh" }),
+      /invalid gitSsh \(gitCredentials\.ssh\.hosts\[0\]\): got "git_hub"/,
+    );
     assert.throws(read({ gitHttps: "github.com" }), /gitCredentials\.https\[0\]\.secretName/);
   });
 });

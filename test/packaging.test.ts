@@ -129,3 +129,26 @@ test("the package exports a deliberate list of runtime names, every one a promis
   });
   assert.equal(pkg.DEFAULT_EARTHLY_VERSION, "v0.8.16");
 });
+
+test("the demo uses the package as a user would: its public API, and the one shell prelude its waiter shares", () => {
+  // The one exception, by name: the waiter's sh re-validates with the kind scripts' own checks.
+  const allowed = new Set(["../components", "../components/kind/scripts"]);
+  const reached = sources("stacks").flatMap((file) =>
+    [...readFileSync(path.join(REPO_ROOT, file), "utf8").matchAll(/from "(\.\.\/[^"]+)"/g)].map((m) => [
+      file,
+      m[1],
+    ]),
+  );
+  assert.ok(
+    reached.some(([, target]) => target === "../components"),
+    "no import of the public API found",
+  );
+  assert.deepEqual(
+    reached.filter(([, target]) => !allowed.has(target)),
+    [],
+  );
+  assert.deepEqual(
+    reached.filter(([, target]) => target === "../components/kind/scripts").map(([file]) => file),
+    ["stacks/buildResult.ts"],
+  );
+});

@@ -12,7 +12,15 @@ import * as path from "node:path";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { recorded, refusedInApply, resetRecord } from "./support/mocks";
-import { EarthlyAllInOneJob, InvalidArgumentsError, KindCluster, BuildkitdFleet } from "../components";
+import {
+  BuildkitCertificateAuthority,
+  BuildkitdFleet,
+  EarthlyAllInOneJob,
+  EarthlyRemoteJob,
+  InvalidArgumentsError,
+  KindCluster,
+} from "../components";
+import type { Problem } from "../components";
 import { readDemoConfig } from "../stacks/config";
 import { fleetPems } from "./engine/certificates";
 import { componentProvider, tokenOf } from "../scripts/schema";
@@ -188,5 +196,76 @@ test("the SDK as installed: construct turns an InputPropertiesError into per-pro
   assert.match(
     construct,
     /if \(errors_1\.InputPropertiesError\.isInstance\(e\)\) \{\s*const error = this\.buildInvalidPropertiesError\(e\.message, e\.errors\);/,
+  );
+});
+
+test("argumentProblems: each component's check without the component, the problems its constructor would throw", () => {
+  const cases: [string, () => Problem[], () => unknown][] = [
+    [
+      "KindCluster",
+      () => KindCluster.argumentProblems("k", { clusterName: "Bad Name" }),
+      () => new KindCluster("k", { clusterName: "Bad Name" }),
+    ],
+    [
+      "BuildkitCertificateAuthority",
+      () => BuildkitCertificateAuthority.argumentProblems("ca", { clients: ["Bad_"] }),
+      () => new BuildkitCertificateAuthority("ca", { clients: ["Bad_"] }),
+    ],
+    [
+      "BuildkitdFleet",
+      () =>
+        BuildkitdFleet.argumentProblems("f", { namespace: "ns", replicas: 101, insecureDisableTls: true }),
+      () => new BuildkitdFleet("f", { namespace: "ns", replicas: 101, insecureDisableTls: true }),
+    ],
+    [
+      "EarthlyAllInOneJob",
+      () => EarthlyAllInOneJob.argumentProblems("j", { namespace: "ns", target: "-x" }),
+      () => new EarthlyAllInOneJob("j", { namespace: "ns", target: "-x" }),
+    ],
+    [
+      "EarthlyRemoteJob",
+      () =>
+        EarthlyRemoteJob.argumentProblems("r", {
+          namespace: "ns",
+          target: "+build",
+          fleet: pulumi.output(undefined as never),
+          clientCertPem: "c",
+          clientPrivateKeyPem: "k",
+          cacheKey: "a\nb",
+        }),
+      () =>
+        new EarthlyRemoteJob("r", {
+          namespace: "ns",
+          target: "+build",
+          fleet: pulumi.output(undefined as never),
+          clientCertPem: "c",
+          clientPrivateKeyPem: "k",
+          cacheKey: "a\nb",
+        }),
+    ],
+  ];
+  for (const [component, problems, construct] of cases) {
+    resetRecord();
+    const found = problems();
+    assert.equal(found.length, 1, `${component}: ${JSON.stringify(found)}`);
+    assert.deepEqual(recorded, [], `${component}: argumentProblems registered something`);
+    assert.throws(construct, (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentsError);
+      assert.deepEqual(e.problems, found, component);
+      return true;
+    });
+  }
+  // The fleet's default name is the component's: a name too long for one is a problem of fleetName.
+  assert.deepEqual(
+    BuildkitdFleet.argumentProblems("f".repeat(60), { namespace: "ns", insecureDisableTls: true }).map(
+      (p) => p.field,
+    ),
+    ["fleetName"],
+  );
+  // Good arguments, and a bad value still inside an Output (checked when it resolves): nothing yet.
+  assert.deepEqual(KindCluster.argumentProblems("k", { clusterName: "good" }), []);
+  assert.deepEqual(
+    EarthlyAllInOneJob.argumentProblems("j", { namespace: "ns", target: pulumi.output("-x") }),
+    [],
   );
 });

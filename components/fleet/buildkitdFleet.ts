@@ -22,7 +22,8 @@ import {
   imagePullSecretsRule,
 } from "../pods/registries";
 import { cacheSizeProblems, ephemeralStorageProblems } from "../pods/storage";
-import { ExtensibleChecks, ArgRules, checkArgs, requiredFields } from "../validation/checks";
+import { ExtensibleChecks, ArgRules, checkArgs, requiredFields, knownProblems } from "../validation/checks";
+import { Problem } from "../validation/errors";
 import {
   anyValue,
   booleanValue,
@@ -312,6 +313,15 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
   public readonly clientLabels: pulumi.Output<{ [key: string]: string }>;
   /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
   public readonly connection: pulumi.Output<FleetConnection>;
+
+  /**
+   * What the constructor would refuse in these arguments, among the values known now (an Output is
+   * checked when it resolves), without registering anything: for checking a configuration before
+   * creating any resource. Empty when the known values pass.
+   */
+  public static argumentProblems(name: string, args: BuildkitdFleetArgs): Problem[] {
+    return knownProblems({ ...args, fleetName: args.fleetName ?? name }, buildkitdFleetChecks);
+  }
 
   constructor(name: string, args: BuildkitdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `BuildkitdFleet "${name}"`;

@@ -45,7 +45,8 @@ import {
 } from "../pods/registries";
 import { ArtifactsLocation } from "./artifacts";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../pods/images";
-import { ExtensibleChecks, checkArgs } from "../validation/checks";
+import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
+import { Problem } from "../validation/errors";
 import { integerBetween, mountPath } from "../validation/rules";
 
 /** Arguments of {@link EarthlyAllInOneJob}. */
@@ -256,6 +257,15 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
    * path in the build pod. Unset without `artifacts` (outputs then stay in the source volume).
    */
   public readonly artifacts: pulumi.Output<ArtifactsLocation | undefined>;
+
+  /**
+   * What the constructor would refuse in these arguments, among the values known now (an Output is
+   * checked when it resolves), without registering anything: for checking a configuration before
+   * creating any resource. Empty when the known values pass.
+   */
+  public static argumentProblems(_name: string, args: EarthlyAllInOneJobArgs): Problem[] {
+    return knownProblems(args, allInOneJobChecks);
+  }
 
   constructor(name: string, args: EarthlyAllInOneJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyAllInOneJob "${name}"`;

@@ -42,9 +42,9 @@ import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
-import { ExtensibleChecks, checkArgs } from "../validation/checks";
+import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
 import { containsUnknown } from "../values/inputs";
-import { assertNoProblems } from "../validation/errors";
+import { Problem, assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
 import { requiredFields } from "../validation/checks";
 import { FleetConnection } from "../fleet/connection";
@@ -391,6 +391,15 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
    * path in the build pod. Unset without `artifacts` (outputs then stay in the source volume).
    */
   public readonly artifacts: pulumi.Output<ArtifactsLocation | undefined>;
+
+  /**
+   * What the constructor would refuse in these arguments, among the values known now (an Output is
+   * checked when it resolves), without registering anything: for checking a configuration before
+   * creating any resource. Empty when the known values pass.
+   */
+  public static argumentProblems(_name: string, args: EarthlyRemoteJobArgs): Problem[] {
+    return knownProblems(args, remoteJobChecks);
+  }
 
   constructor(name: string, args: EarthlyRemoteJobArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `EarthlyRemoteJob "${name}"`;

@@ -18,8 +18,8 @@ import {
 } from "./scripts";
 import { Scheduling, TaintEffect } from "../pods/scheduling";
 import { NodePool, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
-import { ArgChecks, checkArgs } from "../validation/checks";
-import { Rule } from "../validation/errors";
+import { ArgChecks, checkArgs, knownProblems } from "../validation/checks";
+import { Problem, Rule } from "../validation/errors";
 import {
   booleanValue,
   allOf,
@@ -156,6 +156,15 @@ export class KindCluster extends pulumi.ComponentResource {
    * then keeps the control plane tainted too.
    */
   public readonly untaintedNodes: pulumi.Output<string[]>;
+
+  /**
+   * What the constructor would refuse in these arguments, among the values known now (an Output is
+   * checked when it resolves), without registering anything: for checking a configuration before
+   * creating any resource. Empty when the known values pass.
+   */
+  public static argumentProblems(_name: string, args: KindClusterArgs): Problem[] {
+    return knownProblems(args, kindClusterChecks);
+  }
 
   constructor(name: string, args: KindClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Everything here is a plain value: check it all before any resource exists.

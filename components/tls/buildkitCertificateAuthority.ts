@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { recordFields } from "../values/inputs";
-import { ExtensibleChecks, checkArgs } from "../validation/checks";
-import { Rule, assertNoProblems } from "../validation/errors";
+import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
+import { Problem, Rule, assertNoProblems } from "../validation/errors";
 import { eachOf, integerBetween, oneOf, rfc1123Label, uniqueBy } from "../validation/rules";
 import {
   CA_ALLOWED_USES,
@@ -179,6 +179,15 @@ export class BuildkitCertificateAuthority extends pulumi.ComponentResource {
   public readonly issuer: pulumi.Output<CertificateIssuer>;
   /** The client certificates and keys by client name (secret). */
   public readonly clientCertificates: pulumi.Output<{ [name: string]: IssuedCertificate }>;
+
+  /**
+   * What the constructor would refuse in these arguments, among the values known now (an Output is
+   * checked when it resolves), without registering anything: for checking a configuration before
+   * creating any resource. Empty when the known values pass.
+   */
+  public static argumentProblems(_name: string, args: BuildkitCertificateAuthorityArgs): Problem[] {
+    return knownProblems(args, certificateAuthorityChecks);
+  }
 
   constructor(name: string, args: BuildkitCertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
     const component = `BuildkitCertificateAuthority "${name}"`;

@@ -98,10 +98,18 @@ function notKnownNowProblems<A extends object>(args: A, checks: ArgChecks<A>): P
     }));
 }
 
+/**
+ * The problems of the values known now: a field that must be known now and is not, else what the
+ * rules find (an Output is left for when it resolves).
+ */
+export function knownProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
+  const notKnown = notKnownNowProblems(args, checks);
+  return notKnown.length > 0 ? notKnown : argProblems(args, checks, true);
+}
+
 /** Checks the arguments whose values are known now. */
 function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
-  assertNoProblems(component, notKnownNowProblems(args, checks));
-  assertNoProblems(component, argProblems(args, checks, true));
+  assertNoProblems(component, knownProblems(args, checks));
 }
 
 /** Checks fully resolved arguments (inside the `apply` that builds a spec). */

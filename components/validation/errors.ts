@@ -51,20 +51,10 @@ export class InvalidArgumentsError extends pulumi.RunError {
     // serialize ('error serializing property "metadata": ...'); the message already names component
     // and field, so it keeps its one format.
     Object.defineProperty(this, "message", { get: () => message, set: () => undefined, configurable: true });
-    // The message alone, as `toolError` does (see there why).
+    // The CLI prints only a RunError's message, except when it rejects after the program has
+    // finished (as one thrown in an apply often does): then its first handler prints `stack`.
     this.stack = message;
   }
-}
-
-/**
- * A `pulumi.RunError` whose `stack` is its message. The CLI prints only a RunError's message, except
- * when it rejects after the program has finished (as one thrown in an `apply` often does): then its
- * first handler prints `stack`. So the user reads the message alone either way.
- */
-export function toolError(message: string): pulumi.RunError {
-  const error = new pulumi.RunError(message);
-  error.stack = message;
-  return error;
 }
 
 function problemReason(p: Problem): string {

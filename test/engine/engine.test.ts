@@ -20,7 +20,7 @@ import {
   CLIENT_NAMESPACE,
   FLEET_NAME,
   GENERAL_POOL,
-} from "../../stacks/demo";
+} from "../../stacks/demoArgs";
 import { securedNamespace } from "../../stacks/namespaces";
 import { collectingRejections } from "../support/rejections";
 import { EngineBinaries, engineBinaries } from "./binaries";

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
-import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
+import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demoArgs";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
 

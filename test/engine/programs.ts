@@ -15,7 +15,7 @@ import {
   FleetConnection,
 } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
-import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demoArgs";
 import { securedNamespace } from "../../stacks/namespaces";
 import { BUILD_RESULT_COMMAND } from "../../stacks/buildResult";
 import { RunWaiter } from "../../stacks/buildOutputs";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BuildkitdFleet } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
-import { BUILDER_POOL } from "../../stacks/demo";
+import { BUILDER_POOL } from "../../stacks/demoArgs";
 import { securedNamespace } from "../../stacks/namespaces";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { DEMO_SCRATCH } from "../../stacks/demo";
+import { DEMO_SCRATCH } from "../../stacks/demoArgs";
 import { allInOneOnBuilders } from "../engine/programs";
 import { NODE_NAME, nodeFixture } from "./fixture";
 import { NODE_IMAGES, probeImage } from "./images";

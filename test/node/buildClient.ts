@@ -15,7 +15,7 @@ import { BuildkitRegistry, PersistentCache } from "../../components";
 import { FleetNames, fleetNames } from "../../components/fleet/names";
 import { pickInstance } from "../../components/fleet/pinning";
 import { Toleration, TolerationOperator } from "../../components/pods/scheduling";
-import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import { BUILDER_NAMESPACE, BUILDER_POOL, CLIENT_NAMESPACE, FLEET_NAME } from "../../stacks/demoArgs";
 import { ControlPlane } from "../engine/controlPlane";
 import { FleetPems, fleetPems } from "../engine/certificates";
 import { fleetOnBuilders } from "../engine/programs";

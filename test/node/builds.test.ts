@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { BUILDER_NAMESPACE, FLEET_NAME } from "../../stacks/demo";
+import { BUILDER_NAMESPACE, FLEET_NAME } from "../../stacks/demoArgs";
 import { ControlPlane, waitFor } from "../engine/controlPlane";
 import { fleetPems } from "../engine/certificates";
 import {

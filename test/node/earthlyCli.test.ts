@@ -15,7 +15,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
-import { BUILDER_POOL, CLIENT_NAMESPACE } from "../../stacks/demo";
+import { BUILDER_POOL, CLIENT_NAMESPACE } from "../../stacks/demoArgs";
 import { buildOutputs } from "../../stacks/buildOutputs";
 import { securedNamespace } from "../../stacks/namespaces";
 import { engineBinaries } from "../engine/binaries";

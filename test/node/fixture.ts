@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { kindConfigInputOf } from "../../components/kind/kindCluster";
 import { kindNodes } from "../../components/kind/nodes";
-import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demo";
+import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demoArgs";
 import { engineBinaries } from "../engine/binaries";
 import { PulumiEnvironment, pulumiEnvironment } from "../engine/stacks";
 import { nodeBuilds } from "./binaries";

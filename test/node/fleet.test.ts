@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EarthlyRemoteJob } from "../../components";
 import { fleetNames } from "../../components/fleet/names";
 import { CLIENT_CERT_DIR, CLIENT_CERT_FILES } from "../../components/jobs/earthlyRemoteJob";
-import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, DEMO_SCRATCH, FLEET_NAME } from "../../stacks/demo";
+import { BUILDER_NAMESPACE, CLIENT_NAMESPACE, DEMO_SCRATCH, FLEET_NAME } from "../../stacks/demoArgs";
 import { FleetPems, fleetPems } from "../engine/certificates";
 import { NODE_VERSIONS, nodeBuilds } from "./binaries";
 import { ONE_NODE_TOLERATIONS, fleetProgram } from "./buildClient";
