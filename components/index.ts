@@ -23,7 +23,8 @@ export { BuildkitdFleet } from "./fleet/buildkitdFleet";
 export type { BuildkitdFleetArgs } from "./fleet/buildkitdFleet";
 export type { ExistingTlsSecret, FleetTls } from "./fleet/serverCertificate";
 export type { FleetConnection } from "./fleet/connection";
-export type { DisruptionBudget, NodeSpread, PersistentCache } from "./fleet/objects";
+export type { DisruptionBudget, NodeSpread } from "./fleet/objects";
+export type { PersistentCache } from "./fleet/cacheVolume";
 
 export { EarthlyAllInOneJob } from "./jobs/earthlyAllInOneJob";
 export type { EarthlyAllInOneJobArgs } from "./jobs/earthlyAllInOneJob";

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { EARTHLY_FLAG_ENV } from "../components/jobs/earthlyFlagEnv";
-import { ENV_NAMES, EnvRefusal } from "../components/pods/envNames";
+import { ENV_NAMES, EnvRefusal, WorkloadKind } from "../components/pods/envNames";
 import { DEFAULT_EARTHLY_VERSION } from "../components/pods/images";
 import {
   PackageSchema,
@@ -156,6 +156,13 @@ const REFUSAL_WORDS: { [refusal in EnvRefusal]: string } = {
   claimed: "when this argument is given:",
 };
 
+/** The kinds of workload a name is refused in, in words: a Job and a daemon are every workload. */
+function workloadWords(kinds: readonly WorkloadKind[]): string {
+  return kinds.includes("Earthly Jobs") && kinds.includes("BuildKit daemons")
+    ? "every workload"
+    : kinds.join(", ");
+}
+
 function envNamesSection(): string[] {
   return [
     "## Environment names",
@@ -163,11 +170,14 @@ function envNamesSection(): string[] {
     "Names a workload's `env` refuses, from `components/pods/envNames.ts`; besides these, the Jobs refuse",
     `every variable Earthly's CLI reads as a flag (${Object.keys(EARTHLY_FLAG_ENV).length} in Earthly ${DEFAULT_EARTHLY_VERSION}, \`components/jobs/earthlyFlagEnv.ts\`).`,
     "",
+    "Workloads by kind: the all-in-one Job is an Earthly Job and a BuildKit daemon, the remote client an",
+    "Earthly Job and a fleet client, the fleet's pods BuildKit daemons and fleet servers.",
+    "",
     "| Name | Refused in | When | Set or read by | Why |",
     "| --- | --- | --- | --- | --- |",
     ...ENV_NAMES.map(
       (e) =>
-        `| \`${e.name}\` | ${e.workloads.join(", ")} | ${REFUSAL_WORDS[e.refusal]} | ${cell(e.owner)} | ${cell(e.why)} |`,
+        `| \`${e.name}\` | ${workloadWords(e.workloads)} | ${REFUSAL_WORDS[e.refusal]} | ${cell(e.owner)} | ${cell(e.why)} |`,
     ),
     "",
   ];

@@ -8,11 +8,12 @@
  * no Output case, or when a case names an input the schema does not have: a new argument cannot go
  * untested by accident.
  */
-import "./support/mocks";
-import { test } from "node:test";
-import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import * as crypto from "node:crypto";
+import "./support/mocks";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
 import {
   BuiltFleet,
   BuiltJob,
@@ -32,7 +33,6 @@ import { Obj, plain } from "./support/values";
 import { inputsOf, one } from "./support/recorded";
 import { recorded, resetRecord, settle, valueOf } from "./support/mocks";
 import { testCa } from "./support/tlsEmulator";
-import * as crypto from "node:crypto";
 import { fleetNames } from "../components/fleet/names";
 import {
   BuildkitCertificateAuthority,
@@ -1303,3 +1303,193 @@ for (const [i, c] of RUNNABLE.entries()) {
     test(`${c.component}.${c.input} as an Output: ${c.title}`, () => c.run(`${resourceName}-output`, true));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Values that must agree across places: EARTHLY_TMP_DIR and the scratch mount, CNI_MTU on every workload, a partial resources override
+// ---------------------------------------------------------------------------------------------
+
+const TMP_DIR = "/scratch/earthly-tmp";
+const NAMESPACE = "earthly";
+
+/** The pod volume of a name, or undefined. */
+function volumeOf(pod: Obj, name: string): Obj | undefined {
+  return (pod.volumes as Obj[] | undefined)?.find((v) => v.name === name);
+}
+
+/** Nothing is mounted at the default scratch directory. */
+function assertNothingAtDefaultTmpDir(container: Obj): void {
+  assert.deepEqual(
+    (container.volumeMounts as Obj[]).filter((m) => m.mountPath === "/tmp/earthly"),
+    [],
+    "a volume is mounted at the default /tmp/earthly although EARTHLY_TMP_DIR says otherwise",
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scratch / cache volume follows EARTHLY_TMP_DIR.
+// ---------------------------------------------------------------------------------------------
+
+describe("a non-default earthlyTmpDir: EARTHLY_TMP_DIR and the scratch volume's mount agree", () => {
+  test("all-in-one, default emptyDir scratch", async () => {
+    const { pod, container } = await buildAllInOne("tmp-aio", {
+      namespace: "builds",
+      target: "+build",
+      earthlyTmpDir: TMP_DIR,
+    });
+    assert.equal(envOf(container).EARTHLY_TMP_DIR, TMP_DIR);
+    assert.deepEqual(mountOf(container, "earthly-tmp"), { name: "earthly-tmp", mountPath: TMP_DIR });
+    assert.deepEqual(volumeOf(pod, "earthly-tmp"), { name: "earthly-tmp", emptyDir: { sizeLimit: "40Gi" } });
+    assertNothingAtDefaultTmpDir(container);
+  });
+
+  test("all-in-one, an ephemeral scratch volume", async () => {
+    const { pod, container } = await buildAllInOne("tmp-aio-eph", {
+      namespace: "builds",
+      target: "+build",
+      earthlyTmpDir: TMP_DIR,
+      scratchVolume: { ephemeral: { size: "40Gi", storageClassName: "fast" } },
+    });
+    assert.equal(envOf(container).EARTHLY_TMP_DIR, TMP_DIR);
+    assert.deepEqual(mountOf(container, "earthly-tmp"), { name: "earthly-tmp", mountPath: TMP_DIR });
+    assert.deepEqual(volumeOf(pod, "earthly-tmp"), {
+      name: "earthly-tmp",
+      ephemeral: {
+        volumeClaimTemplate: {
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: "fast",
+            resources: { requests: { storage: "40Gi" } },
+          },
+        },
+      },
+    });
+    assertNothingAtDefaultTmpDir(container);
+  });
+
+  test("fleet without a persistent cache: an emptyDir at the directory", async () => {
+    const { pod, container, statefulSet } = await buildFleet("tmp-fleet", {
+      namespace: NAMESPACE,
+      insecureDisableTls: true,
+      earthlyTmpDir: TMP_DIR,
+      scratchVolume: { emptyDir: { sizeLimit: "30Gi" } },
+    });
+    assert.equal(envOf(container).EARTHLY_TMP_DIR, TMP_DIR);
+    assert.deepEqual(mountOf(container, "earthly-tmp"), { name: "earthly-tmp", mountPath: TMP_DIR });
+    assert.deepEqual(volumeOf(pod, "earthly-tmp"), { name: "earthly-tmp", emptyDir: { sizeLimit: "30Gi" } });
+    assert.equal(statefulSet.spec.volumeClaimTemplates, undefined);
+    assertNothingAtDefaultTmpDir(container);
+  });
+
+  test("fleet with a persistent cache: the claim template's volume at the directory", async () => {
+    const { pod, container, statefulSet } = await buildFleet("tmp-fleet-pvc", {
+      namespace: NAMESPACE,
+      insecureDisableTls: true,
+      earthlyTmpDir: TMP_DIR,
+      persistentCache: { size: "80Gi" },
+    });
+    assert.equal(envOf(container).EARTHLY_TMP_DIR, TMP_DIR);
+    const claims = statefulSet.spec.volumeClaimTemplates as Obj[];
+    assert.equal(claims.length, 1);
+    assert.deepEqual(mountOf(container, claims[0].metadata.name), {
+      name: "earthly-tmp",
+      mountPath: TMP_DIR,
+    });
+    // The claim provides the volume: no pod volume of that name competes with it.
+    assert.equal(volumeOf(pod, "earthly-tmp"), undefined);
+    assertNothingAtDefaultTmpDir(container);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The fleet passes cniMtu on.
+// ---------------------------------------------------------------------------------------------
+
+describe("the fleet passes a given cniMtu on as CNI_MTU", () => {
+  for (const [label, cniMtu] of [
+    ["a plain number", 1440],
+    ["an Output", pulumi.output(8950)],
+  ] as const) {
+    test(label, async () => {
+      const { container } = await buildFleet(`mtu-${typeof cniMtu === "number" ? "plain" : "output"}`, {
+        namespace: NAMESPACE,
+        insecureDisableTls: true,
+        cniMtu,
+      });
+      const expected = typeof cniMtu === "number" ? "1440" : "8950";
+      assert.deepEqual(
+        (container.env as Obj[]).filter((e) => e.name === "CNI_MTU"),
+        [{ name: "CNI_MTU", value: expected }],
+      );
+    });
+  }
+
+  test("the all-in-one Job too", async () => {
+    const { container } = await buildAllInOne("mtu-aio", {
+      namespace: "builds",
+      target: "+build",
+      cniMtu: pulumi.output(1380),
+    });
+    assert.equal(envOf(container).CNI_MTU, "1380");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A partial `resources` override keeps every other default.
+// ---------------------------------------------------------------------------------------------
+
+describe("a partial resources override replaces only the fields it gives", () => {
+  // The defaults themselves are asserted as literals in defaults.test.ts; here each component's own
+  // defaults, as it applies them without `resources`, must survive every field not given. (An
+  // ephemeral-storage limit below the node-disk volumes is refused: 60Gi covers each default.)
+  const override = { requests: { cpu: "750m" }, limits: { memory: "6Gi", ephemeralStorage: "60Gi" } };
+
+  /** Asserts `given` is `defaults` with the override's fields replaced, and that something was kept. */
+  function assertOverrideKeepsDefaults(defaults: Obj, given: Obj): void {
+    assert.ok(defaults.requests.memory && defaults.limits.cpu, "the defaults hold fields the override keeps");
+    assert.deepEqual(given, {
+      requests: { ...defaults.requests, cpu: "750m" },
+      limits: { ...defaults.limits, memory: "6Gi", "ephemeral-storage": "60Gi" },
+    });
+  }
+
+  test("all-in-one", async () => {
+    const args = { namespace: "builds", target: "+build" };
+    const defaults = (await buildAllInOne("res-aio-default", args)).container.resources;
+    const { container } = await buildAllInOne("res-aio", { ...args, resources: override });
+    assertOverrideKeepsDefaults(defaults, container.resources);
+  });
+
+  test("remote client", async () => {
+    const args = {
+      namespace: "ci",
+      target: "+build",
+      fleet: FLEET_CONNECTION,
+      clientCertPem: "cert",
+      clientPrivateKeyPem: "key",
+    };
+    const defaults = (await buildRemote("res-remote-default", args)).container.resources;
+    const { container } = await buildRemote("res-remote", { ...args, resources: override });
+    assertOverrideKeepsDefaults(defaults, container.resources);
+  });
+
+  test("fleet", async () => {
+    const args = { namespace: NAMESPACE, insecureDisableTls: true };
+    const defaults = (await buildFleet("res-fleet-default", args)).container.resources;
+    const { container } = await buildFleet("res-fleet", { ...args, resources: override });
+    assertOverrideKeepsDefaults(defaults, container.resources);
+  });
+
+  test("only limits given: the requests stay the defaults", async () => {
+    const args = { namespace: "builds", target: "+build" };
+    const defaults = (await buildAllInOne("res-limits-default", args)).container.resources;
+    const { container } = await buildAllInOne("res-limits", { ...args, resources: { limits: { cpu: "4" } } });
+    assert.deepEqual(container.resources, {
+      requests: defaults.requests,
+      limits: { ...defaults.limits, cpu: "4" },
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Version tags with junk around a valid tag are refused.
+// ---------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
  * for the patterns. Each case names the rule it holds, so a shifted bound fails here.
  */
 import "./support/mocks";
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { test, describe } from "node:test";
 import {
   cidr,
   dnsName,
@@ -19,7 +19,7 @@ import {
   rfc1123Label,
   rfc1123Subdomain,
 } from "../components/validation/rules";
-import { Rule } from "../components/validation/errors";
+import { Rule, InvalidArgumentsError } from "../components/validation/errors";
 import { toLabelValue } from "../components/pods/labels";
 import { fleetNameRule, fleetNames, serverCertificateNames } from "../components/fleet/names";
 import { issuerRule, subjectText } from "../components/tls/issuer";
@@ -27,12 +27,15 @@ import { earthlyConfigRule } from "../components/jobs/earthlyConfig";
 import { kindConfigHash } from "../components/kind/config";
 import { kindConfigInputOf, kindClusterChecks } from "../components/kind/kindCluster";
 import { buildkitRegistriesRule } from "../components/pods/registries";
-import { buildkitdFleetChecks } from "../components/fleet/buildkitdFleet";
+import { buildkitdFleetChecks, BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { readDemoConfig } from "../stacks/config";
-import { InvalidArgumentsError } from "../components/validation/errors";
 import { exportsImagesLocally, lastTrueFlag } from "../components/jobs/flags";
 import { RESERVED_SECRET_NAMES, buildSecretsRule } from "../components/jobs/buildSecrets";
 import { RESERVED_ENV } from "../components/pods/pod";
+import { FLEET_CONNECTION } from "./support/built";
+import { assertRefused } from "./support/refusals";
+import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
+import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
 
 /** Whether `rule` accepts `value` (no problem at all). */
 const accepts = <T>(rule: Rule<T>, value: T): boolean => rule(value, "f").length === 0;
@@ -225,3 +228,81 @@ describe("lists, member by member: a literal copy here, so a member dropped from
     );
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Version tags with junk before or after a valid one (wrong only at the start, only at the end)
+// ---------------------------------------------------------------------------------------------
+
+const JUNK_VERSIONS = [
+  "v0.8.16 ",
+  "v0.8.16\n",
+  "v0.8.16;rm -rf /",
+  "v0.8.16:latest",
+  `v0.8.16@sha256:${"a".repeat(64)}`,
+  "v0.8.16/../other",
+  "v0.8.16+build.1",
+  "v0.8.16.1",
+  "v0.8.16-",
+  "v0.8.16-rc.1 junk",
+  "v0.8.16-rc.1$(id)",
+  " v0.8.16",
+  "xv0.8.16",
+  "latest-v0.8.16",
+  "0.8.16",
+  "V0.8.16",
+  "v0.8",
+];
+
+describe("version strings with junk after (or before) a valid tag are refused", () => {
+  test("the earthlyVersion rule accepts release tags and refuses each junk variant", () => {
+    for (const good of ["v0.8.16", "v0.8.17-rc.1", "v1.0.0", "v0.8.16-alpha-2"]) {
+      assert.deepEqual(
+        earthlyVersion(good, "earthlyVersion"),
+        [],
+        `${JSON.stringify(good)} is a release tag`,
+      );
+    }
+    for (const bad of JUNK_VERSIONS) {
+      assert.equal(
+        earthlyVersion(bad, "earthlyVersion").length,
+        1,
+        `${JSON.stringify(bad)} must be refused as an Earthly version`,
+      );
+    }
+  });
+
+  for (const bad of ["v0.8.16;rm -rf /", "v0.8.16 ", "xv0.8.16"]) {
+    test(`every component refuses ${JSON.stringify(bad)} before registering anything`, async () => {
+      const expected = [
+        { field: "earthlyVersion", got: JSON.stringify(bad), allowed: /an Earthly release tag/ },
+      ];
+      await assertRefused(
+        () => new EarthlyAllInOneJob("v-aio", { namespace: "builds", target: "+build", earthlyVersion: bad }),
+        expected,
+      );
+      await assertRefused(
+        () =>
+          new EarthlyRemoteJob("v-remote", {
+            namespace: "ci",
+            target: "+build",
+            fleet: FLEET_CONNECTION,
+            earthlyVersion: bad,
+          }),
+        expected,
+      );
+      await assertRefused(
+        () =>
+          new BuildkitdFleet("v-fleet", {
+            namespace: "earthly",
+            insecureDisableTls: true,
+            earthlyVersion: bad,
+          }),
+        expected,
+      );
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// A required name in the Common Name only does not count: TLS clients read the SANs.
+// ---------------------------------------------------------------------------------------------

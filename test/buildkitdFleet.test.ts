@@ -4,12 +4,12 @@
  * Kubernetes object the component registers is asserted field by field and validated against the
  * Kubernetes API schema.
  */
-import "./support/mocks";
-import { before, describe, test } from "node:test";
-import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { recorded, resetRecord, settle, valueOf, refusedInApply } from "./support/mocks";
+import "./support/mocks";
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import { recorded, resetRecord, settle, valueOf, refusedInApply, RecordedResource } from "./support/mocks";
 import { inputsOf, one } from "./support/recorded";
 import { plain, publicPart } from "./support/values";
 import { assertRefused, escapeRegExp } from "./support/refusals";
@@ -18,9 +18,10 @@ import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkit
 import { FleetTls } from "../components/fleet/serverCertificate";
 import { fleetNames } from "../components/fleet/names";
 import { FLEET_CONNECTION } from "./support/built";
-import { buildkitdNetworkPolicy, tlsChecksum } from "../components/fleet/objects";
+import { buildkitdNetworkPolicy, tlsChecksum, namesNotCoveredBy } from "../components/fleet/objects";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import { testCa, testServerCertificate } from "./support/tlsEmulator";
+import { serverCertificate } from "./support/serverCertificate";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -947,5 +948,72 @@ describe("refused arguments", () => {
       recorded.map((r) => r.type),
       [TYPE],
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A name in the server certificate's Common Name but not its SANs is not covered
+// ---------------------------------------------------------------------------------------------
+
+describe("a server certificate whose Common Name, but no SAN, carries a required name is refused", () => {
+  const names = fleetNames({ fleetName: "cn", namespace: NAMESPACE, replicas: 1 });
+  const serviceHost = "cn.earthly.svc.cluster.local";
+
+  test("namesNotCoveredBy: a certificate without SANs covers nothing, whatever its CN", async () => {
+    const { certPem } = await serverCertificate(serviceHost, []);
+    const cert = new crypto.X509Certificate(certPem);
+    assert.equal(cert.subjectAltName, undefined, "the certificate has no SAN extension");
+    assert.equal(cert.subject, `CN=${serviceHost}`);
+    // What a CN-reading check would accept: OpenSSL's default falls back to the CN without SANs.
+    assert.equal(cert.checkHost(serviceHost), serviceHost);
+    assert.deepEqual(namesNotCoveredBy(certPem, [serviceHost]), [serviceHost]);
+    assert.deepEqual(namesNotCoveredBy(certPem, names.dnsNames), names.dnsNames);
+  });
+
+  test("namesNotCoveredBy: a name in the CN and not in the SANs is reported", async () => {
+    const sans = names.dnsNames.filter((n) => n !== serviceHost);
+    const { certPem } = await serverCertificate(serviceHost, sans);
+    const cert = new crypto.X509Certificate(certPem);
+    assert.equal(cert.checkHost(serviceHost, { subject: "always" }), serviceHost, "the CN carries the name");
+    assert.deepEqual(namesNotCoveredBy(certPem, names.dnsNames), [serviceHost]);
+    // The same certificate with the name among its SANs covers everything.
+    const full = await serverCertificate(serviceHost, names.dnsNames);
+    assert.deepEqual(namesNotCoveredBy(full.certPem, names.dnsNames), []);
+  });
+
+  // TODO(fleet TLS rework): this drives the check through BuildkitdFleet's current `tls` argument;
+  // when the fleet issues its own server certificate, point it at the new argument.
+  test("the fleet refuses such a certificate in the apply, naming the name, and deploys nothing", async () => {
+    const sans = names.dnsNames.filter((n) => n !== serviceHost);
+    const material = await serverCertificate(serviceHost, sans);
+    resetRecord();
+    const { error, rejections } = await refusedInApply(
+      () =>
+        new BuildkitdFleet("cn", {
+          namespace: NAMESPACE,
+          tls: {
+            caCertPem: material.caCertPem,
+            serverCertPem: material.certPem,
+            serverPrivateKeyPem: pulumi.secret(material.keyPem),
+          },
+        }).connection,
+    );
+    const assertTheProblem = (reason: unknown) => {
+      assert.ok(
+        reason instanceof InvalidArgumentsError,
+        `expected InvalidArgumentsError, got ${String(reason)}`,
+      );
+      assert.deepEqual(reason.problems, [
+        {
+          field: "tls.serverCertPem",
+          value: `a certificate whose SANs miss ${serviceHost}`,
+          allowed: "a server certificate whose SANs cover every Service and instance name",
+        },
+      ]);
+    };
+    assertTheProblem(error);
+    for (const reason of rejections) assertTheProblem(reason);
+    const kube = recorded.filter((r: RecordedResource) => r.type.startsWith("kubernetes:"));
+    assert.deepEqual(kube, [], "no Kubernetes object for a refused certificate");
   });
 });

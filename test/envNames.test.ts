@@ -8,7 +8,7 @@
 import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ENV_NAMES, EnvName } from "../components/pods/envNames";
+import { ENV_NAMES, WorkloadKind } from "../components/pods/envNames";
 import { EarthlyAllInOneJob, EarthlyAllInOneJobArgs } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob, EarthlyRemoteJobArgs } from "../components/jobs/earthlyRemoteJob";
 import { BuildkitdFleet, BuildkitdFleetArgs } from "../components/fleet/buildkitdFleet";
@@ -91,15 +91,32 @@ describe("every registered name is refused in the env of the workloads it names,
     }
     return [];
   }
-  const makers: {
-    [workload in EnvName["workloads"][number]]: (env: { name: string; value: string }[]) => unknown;
-  } = {
-    "all-in-one": (env) => new EarthlyAllInOneJob("refused", { ...aio, env }),
-    client: (env) => new EarthlyRemoteJob("refused", { ...remote, env }),
-    buildkitd: (env) => new BuildkitdFleet("refused", { ...fleet, env }),
+  type Make = (env: { name: string; value: string }[]) => unknown;
+  // Each workload and the kinds it is of (a literal copy: the registry names kinds, not workloads).
+  const workloads: { [workload: string]: { make: Make; kinds: readonly WorkloadKind[] } } = {
+    "all-in-one": {
+      make: (env) => new EarthlyAllInOneJob("refused", { ...aio, env }),
+      kinds: ["Earthly Jobs", "BuildKit daemons"],
+    },
+    client: {
+      make: (env) => new EarthlyRemoteJob("refused", { ...remote, env }),
+      kinds: ["Earthly Jobs", "fleet clients"],
+    },
+    buildkitd: {
+      make: (env) => new BuildkitdFleet("refused", { ...fleet, env }),
+      kinds: ["BuildKit daemons", "fleet servers"],
+    },
   };
+  const makers = Object.fromEntries(Object.entries(workloads).map(([w, { make }]) => [w, make]));
+  test("every kind of workload the registry names is some workload's", () => {
+    const kinds = new Set(Object.values(workloads).flatMap((w) => w.kinds));
+    for (const entry of ENV_NAMES) for (const kind of entry.workloads) assert.ok(kinds.has(kind), kind);
+  });
   for (const entry of ENV_NAMES) {
-    for (const workload of entry.workloads) {
+    const of = Object.keys(workloads).filter((w) =>
+      workloads[w].kinds.some((k) => entry.workloads.includes(k)),
+    );
+    for (const workload of of) {
       test(`${entry.name} in the ${workload}'s env (${entry.refusal})`, () => {
         const fields = refusedFields(makers[workload], entry.name);
         assert.ok(fields.length > 0, `${entry.name} was accepted in the ${workload}'s env`);

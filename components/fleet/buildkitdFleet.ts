@@ -21,7 +21,7 @@ import {
   buildkitRegistriesRule,
   imagePullSecretsRule,
 } from "../pods/registries";
-import { cacheSizeProblems, ephemeralStorageProblems } from "../pods/storage";
+import { ephemeralStorageProblems } from "../pods/storage";
 import { ExtensibleChecks, ArgRules, checkArgs, requiredFields, knownProblems } from "../validation/checks";
 import { Problem } from "../validation/errors";
 import {
@@ -37,9 +37,7 @@ import {
   labelMap,
   mountPath,
   objectOf,
-  quantity,
   rfc1123Label,
-  rfc1123Subdomain,
 } from "../validation/rules";
 import { FleetConnection } from "./connection";
 import {
@@ -54,7 +52,6 @@ import {
   DisruptionBudget,
   FleetSpecInput,
   NodeSpread,
-  PersistentCache,
   buildkitdDisruptionBudget,
   BUILDKITD_DEFAULT_RESOURCES,
   buildkitdEgressPolicy,
@@ -63,12 +60,17 @@ import {
   buildkitdResources,
   buildkitdService,
   buildkitdStatefulSet,
-  cacheVolumeSize,
   clientLabelsFor,
-  fleetScratchVolume,
   tlsChecksum,
 } from "./objects";
 import { FleetTls, existingSecretKeys, fleetTlsMaterial, tlsProblems } from "./serverCertificate";
+import {
+  PersistentCache,
+  cacheVolumeConflicts,
+  fleetCacheSizeProblems,
+  fleetScratchVolume,
+  persistentCacheRule,
+} from "./cacheVolume";
 
 /** Arguments of {@link BuildkitdFleet}. */
 export interface BuildkitdFleetArgs {
@@ -163,8 +165,6 @@ export const BUILDKITD_FLEET_TYPE = "earthly-kubernetes:index:BuildkitdFleet";
 /** The token before the component was renamed (0.1.0); an alias, so existing stacks keep their fleet. */
 export const FORMER_FLEET_TYPE = "earthly-kubernetes:index:RemoteBuildkitd";
 
-const persistentCacheRule = objectOf<PersistentCache>({ size: quantity, storageClassName: rfc1123Subdomain });
-
 /** Validation rules for each argument. */
 const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
   namespace: rfc1123Label,
@@ -249,33 +249,8 @@ export const buildkitdFleetChecks: ExtensibleChecks<BuildkitdFleetArgs> = {
       reads: ["insecureDisableTls"],
       check: ({ insecureDisableTls, tls }) => tlsProblems(insecureDisableTls, tls),
     },
-    {
-      reads: ["persistentCache", "scratchVolume"],
-      check: ({ persistentCache, scratchVolume }) => [
-        ...(persistentCache && scratchVolume
-          ? [{ field: "scratchVolume", value: scratchVolume, allowed: "not together with persistentCache" }]
-          : []),
-        ...(scratchVolume?.persistentVolumeClaimName
-          ? [
-              {
-                field: "scratchVolume.persistentVolumeClaimName",
-                value: scratchVolume.persistentVolumeClaimName,
-                allowed:
-                  "nothing: instances cannot share one claim; use persistentCache for a claim per instance",
-              },
-            ]
-          : []),
-      ],
-    },
-    {
-      reads: ["cacheSizeMb", "persistentCache", "scratchVolume"],
-      check: (args) =>
-        cacheSizeProblems(
-          args.cacheSizeMb,
-          args.persistentCache ? "persistentCache.size" : "scratchVolume",
-          cacheVolumeSize(args),
-        ),
-    },
+    { reads: ["persistentCache", "scratchVolume"], check: cacheVolumeConflicts },
+    { reads: ["cacheSizeMb", "persistentCache", "scratchVolume"], check: fleetCacheSizeProblems },
     {
       reads: ["resources", "persistentCache", "scratchVolume"],
       check: (args) =>

@@ -17,6 +17,7 @@ import {
 } from "../pods/pod";
 import { Resources, mergeResources } from "../pods/resources";
 import { BUILDKIT_PORT, FleetNames } from "./names";
+import { PersistentCache, fleetCacheSize, fleetScratchVolume } from "./cacheVolume";
 import { concatLists, lift } from "../values/inputs";
 import { pruneUndefined } from "../values/deterministic";
 import {
@@ -29,14 +30,7 @@ import {
 import { Scheduling } from "../pods/scheduling";
 import { BuildkitRegistry, buildkitRegistriesEnv, imagePullSecretsOf } from "../pods/registries";
 import { EgressRules, egressRules } from "../pods/network";
-import {
-  CacheSize,
-  DEFAULT_SCRATCH_SIZE,
-  effectiveCacheSize,
-  volumeSize,
-  withDefaultSize,
-  withEphemeralStorage,
-} from "../pods/storage";
+import { withEphemeralStorage } from "../pods/storage";
 
 /** Defaults for a buildkitd container (as in EarthBuild's own chart). */
 export const BUILDKITD_DEFAULT_RESOURCES: Resources = {
@@ -53,14 +47,6 @@ export const DAEMON_TLS_FILES = { ca: "/etc/ca.pem", cert: "/etc/cert.pem", key:
 
 /** The annotation whose change rolls the fleet when its certificates change. */
 export const TLS_CHECKSUM_ANNOTATION = "earthly-kubernetes/tls-checksum";
-
-/** A per-instance PersistentVolumeClaim for the cache. */
-export interface PersistentCache {
-  /** Size of each instance's claim, e.g. `50Gi`. */
-  size: string;
-  /** StorageClass for the claims; the cluster default when unset. */
-  storageClassName?: string;
-}
 
 /** A PodDisruptionBudget for the fleet, so that a node drain never takes every instance at once. */
 export interface DisruptionBudget {
@@ -132,25 +118,6 @@ export interface FleetSpecInput {
 /** Labels a client pod must carry to reach this fleet through its NetworkPolicy. */
 export function clientLabelsFor(fleetName: string): { [key: string]: string } {
   return { [CLIENT_OF_LABEL]: toLabelValue(fleetName) };
-}
-
-/** The cache size a daemon of the fleet is told: explicit values first, else derived from its volume's size. */
-export function fleetCacheSize(
-  input: Pick<FleetSpecInput, "cacheSizeMb" | "cacheSizePct" | "persistentCache" | "scratchVolume">,
-): CacheSize {
-  return effectiveCacheSize(input, cacheVolumeSize(input));
-}
-
-/** The cache volume when it is not a claim per instance: the one given, or an `emptyDir`, sized by default. */
-export function fleetScratchVolume(input: Pick<FleetSpecInput, "scratchVolume">): VolumeChoice {
-  return withDefaultSize(input.scratchVolume, DEFAULT_SCRATCH_SIZE);
-}
-
-/** The size of an instance's cache volume, when known: its claim's, or the scratch volume's. */
-export function cacheVolumeSize(
-  input: Pick<FleetSpecInput, "persistentCache" | "scratchVolume">,
-): string | undefined {
-  return input.persistentCache?.size ?? volumeSize(fleetScratchVolume(input));
 }
 
 /** The daemon's requests and limits: the defaults, the user's, and ephemeral storage for its volume. */

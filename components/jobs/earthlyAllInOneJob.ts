@@ -15,16 +15,13 @@ import {
 import { Resources, resourceOrderProblems } from "../pods/resources";
 import {
   EarthlyJobArgs,
-  EarthlyJobObject,
   EarthlyJobShape,
   earthlyJobChecks,
   earthlyJobObject,
-  jobPodSelector,
   jobResources,
-  newBuildJob,
   sourceVolumeOf,
-  earthlyJobOutputs,
 } from "./job";
+import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs } from "./buildJob";
 import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_SCRATCH_SIZE,

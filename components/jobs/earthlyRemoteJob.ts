@@ -3,16 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { connectionFieldsOf, FleetConnectionInputs } from "../fleet/connection";
 import {
   EarthlyJobArgs,
-  EarthlyJobObject,
   EarthlyJobShape,
   earthlyJobChecks,
   earthlyJobObject,
-  jobPodSelector,
   jobResources,
-  newBuildJob,
   sourceVolumeOf,
-  earthlyJobOutputs,
 } from "./job";
+import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs } from "./buildJob";
 import {
   ClientSecurity,
   DEFAULT_SRC_DIR,

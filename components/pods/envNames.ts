@@ -1,11 +1,10 @@
 /**
- * The one registry of environment names: per workload, what the components set, what Earthly's
+ * The one registry of environment names: per kind of workload, what the components set, what Earthly's
  * image or CLI reads that an argument owns, and so what a user's `env` may not hold, and why. The
  * checks read their lists from here (`RESERVED_ENV`, `CONFIG_ENV`, `OUTPUT_MODE_ENV`,
  * `GIT_CREDENTIAL_ENV`, ...), and `npm run docs` renders it into docs/api.md. Earthly's own flag
  * variables (56 in v0.8.16) are generated apart, in jobs/earthlyFlagEnv.ts, and refused as well.
  */
-import type { WorkloadRole } from "./labels";
 
 /** Which check refuses a name, and so when. */
 export type EnvRefusal =
@@ -20,11 +19,18 @@ export type EnvRefusal =
   /** When the argument `owner` is given: the feature sets or reads it. */
   | "claimed";
 
+/**
+ * Kinds of workload, by what they run: a workload is of one or more (the all-in-one Job is an Earthly
+ * Job and a BuildKit daemon; the remote client an Earthly Job and a fleet client; the fleet's pods
+ * BuildKit daemons and fleet servers). A new kind of Job is covered by what it is, not by its name.
+ */
+export type WorkloadKind = "Earthly Jobs" | "BuildKit daemons" | "fleet clients" | "fleet servers";
+
 /** One environment name. */
 export interface EnvName {
   name: string;
-  /** The workloads whose `env` refuses it. */
-  workloads: readonly WorkloadRole[];
+  /** The kinds of workload whose `env` refuses it. */
+  workloads: readonly WorkloadKind[];
   refusal: EnvRefusal;
   /** For a claimed name, the argument that owns it; for the others, what sets or reads it. */
   owner: string;
@@ -32,9 +38,11 @@ export interface EnvName {
   why: string;
 }
 
-const ALL: readonly WorkloadRole[] = ["all-in-one", "client", "buildkitd"];
-const JOBS: readonly WorkloadRole[] = ["all-in-one", "client"];
-const DAEMONS: readonly WorkloadRole[] = ["all-in-one", "buildkitd"];
+const ALL: readonly WorkloadKind[] = ["Earthly Jobs", "BuildKit daemons"];
+const JOBS: readonly WorkloadKind[] = ["Earthly Jobs"];
+const DAEMONS: readonly WorkloadKind[] = ["BuildKit daemons"];
+const CLIENTS: readonly WorkloadKind[] = ["fleet clients"];
+const SERVERS: readonly WorkloadKind[] = ["fleet servers"];
 
 /** The variable listing the Git HTTPS hosts, in the order of their mounted directories. */
 export const HTTPS_HOSTS_ENV = "EARTHLY_KUBERNETES_GIT_HTTPS_HOSTS";
@@ -48,14 +56,14 @@ export const SSH_SECRET_ENV = "EARTHLY_KUBERNETES_GIT_SSH_SECRET";
 /** The variable the `earthly/buildkitd` entrypoint appends to `buildkitd.toml`. */
 export const ADDITIONAL_BUILDKIT_CONFIG_ENV = "EARTHLY_ADDITIONAL_BUILDKIT_CONFIG";
 
-const reserved = (name: string, workloads: readonly WorkloadRole[], owner: string, why: string): EnvName => ({
+const reserved = (name: string, workloads: readonly WorkloadKind[], owner: string, why: string): EnvName => ({
   name,
   workloads: ALL,
   refusal: "reserved",
   owner: workloads.length > 0 ? `${owner} (set on ${workloads.join(", ")})` : owner,
   why,
 });
-const claimed = (names: readonly string[], workloads: readonly WorkloadRole[], owner: string, why: string) =>
+const claimed = (names: readonly string[], workloads: readonly WorkloadKind[], owner: string, why: string) =>
   names.map((name): EnvName => ({ name, workloads, refusal: "claimed", owner, why }));
 
 export const ENV_NAMES: readonly EnvName[] = [
@@ -67,12 +75,7 @@ export const ENV_NAMES: readonly EnvName[] = [
   ),
   reserved("SRC_DIR", JOBS, "srcDir", "the working directory, a mounted volume"),
   reserved("CNI_MTU", DAEMONS, "cniMtu", "the MTU of the build steps' network"),
-  reserved(
-    "NO_BUILDKIT",
-    ["client"],
-    "the remote client",
-    "keeps an unprivileged pod from starting a daemon",
-  ),
+  reserved("NO_BUILDKIT", CLIENTS, "the remote client", "keeps an unprivileged pod from starting a daemon"),
   reserved(
     "BUILDKIT_HOST",
     [],
@@ -81,22 +84,17 @@ export const ENV_NAMES: readonly EnvName[] = [
   ),
   reserved(
     "EARTHLY_BUILDKIT_HOST",
-    ["client"],
+    CLIENTS,
     "the fleet (or cacheKey)",
     "the address of the fleet or of the pinned instance",
   ),
-  reserved(
-    "BUILDKIT_TCP_TRANSPORT_ENABLED",
-    ["buildkitd"],
-    "the fleet",
-    "the daemon listens on TCP port 8372",
-  ),
-  reserved("BUILDKIT_TLS_ENABLED", ["buildkitd"], "tls", "mTLS on, with the mounted certificates"),
+  reserved("BUILDKIT_TCP_TRANSPORT_ENABLED", SERVERS, "the fleet", "the daemon listens on TCP port 8372"),
+  reserved("BUILDKIT_TLS_ENABLED", SERVERS, "tls", "mTLS on, with the mounted certificates"),
   reserved("CACHE_SIZE_MB", DAEMONS, "cacheSizeMb", "the cache size, derived from the cache volume's"),
   reserved("CACHE_SIZE_PCT", DAEMONS, "cacheSizePct", "the cache size as a share of the disk"),
   {
     name: "HOME",
-    workloads: ["client"],
+    workloads: CLIENTS,
     refusal: "client-home",
     owner: "the remote client",
     why: "the client's writable home volume",

@@ -5,8 +5,11 @@
 /** The label that marks a pod as a client of a buildkitd fleet; the fleet's NetworkPolicy admits these. */
 export const CLIENT_OF_LABEL = "earthly-kubernetes/client-of";
 
-/** The role a workload plays; becomes `app.kubernetes.io/component`. */
-export type WorkloadRole = "all-in-one" | "buildkitd" | "client";
+/**
+ * The role a workload plays, a label value such as `all-in-one`, `client` or `buildkitd`; becomes
+ * `app.kubernetes.io/component`. Each workload's file names its own, so a new kind adds no entry here.
+ */
+export type WorkloadRole = string;
 
 /** The Kubernetes recommended labels for one of our workloads. */
 export function recommendedLabels(args: {

@@ -1,5 +1,5 @@
 /**
- * From demo to production, items 3-5 of issue 13, on the rendered objects of both Jobs (and the
+ * Build secrets, artifacts and `WITH DOCKER` in production (the production guide's sections 3-6), on the rendered objects of both Jobs (and the
  * fleet for `WITH DOCKER`): build secrets from Secrets by reference, artifacts out to a claim the
  * user names, and what `WITH DOCKER` needs. Arguments' single values are in arguments.test.ts and
  * their defaults in defaults.test.ts; this file checks how they combine, what is refused, and that
