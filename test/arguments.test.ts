@@ -430,6 +430,12 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
       },
     },
     {
+      input: "hostUsers",
+      title: "false: the pod in a user namespace of its own (hostUsers: false in the pod spec)",
+      args: { hostUsers: false },
+      check: ({ pod }) => assert.equal(pod.hostUsers, false),
+    },
+    {
       input: "imagePullSecrets",
       title: "two Secrets: the pod's imagePullSecrets",
       args: { imagePullSecrets: ["mirror-pull", "backup-pull"] },
@@ -709,6 +715,12 @@ const fleet: Table<BuildkitdFleetArgs, BuiltFleet> = {
           '[registry."docker.io"]\n  mirrors = ["mirror.example.com:5000"]\n\n' +
             '[registry."registry.internal:5000"]\n  http = true\n  insecure = true\n',
         ),
+    },
+    {
+      input: "hostUsers",
+      title: "false: each daemon pod in a user namespace of its own (hostUsers: false in the template)",
+      args: { hostUsers: false },
+      check: ({ pod }) => assert.equal(pod.hostUsers, false),
     },
     {
       input: "imagePullSecrets",

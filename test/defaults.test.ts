@@ -580,3 +580,22 @@ describe("Git and registry arguments unset, and the defaults inside them", () =>
     });
   });
 });
+
+describe("hostUsers unset: the node's user namespace (Kubernetes' default), nothing written", () => {
+  test("no hostUsers in the all-in-one's, the client's or the daemons' pod spec; true is written as unset", async () => {
+    const args = { namespace: "builds", target: TARGET };
+    const aio = await buildAllInOne("aio-host-users", args);
+    assert.equal("hostUsers" in aio.pod, false);
+    const remote = await buildRemote("remote-host-users", {
+      ...args,
+      fleet: FLEET_CONNECTION,
+      clientCertPem: "cert",
+      clientPrivateKeyPem: "key",
+    });
+    assert.equal("hostUsers" in remote.pod, false);
+    const fleet = await buildFleet("host-users", { namespace: "earthly", insecureDisableTls: true });
+    assert.equal("hostUsers" in fleet.pod, false);
+    const withTrue = await buildAllInOne("aio-host-users", { ...args, hostUsers: true });
+    assert.equal(JSON.stringify(withTrue.job), JSON.stringify(aio.job));
+  });
+});

@@ -403,6 +403,22 @@ const CASES: [string, () => unknown, RegExp][] = [
     client({ earthlyVersion: "v0.8.15" }),
     /EarthlyRemoteJob "client": invalid earthlyVersion: got "v0.8.15"; allowed: the fleet's version v0.8.16/,
   ],
+  // hostUsers: a boolean, on each workload (from another language a string can arrive)
+  [
+    'hostUsers "false" on the all-in-one',
+    aio({ hostUsers: "false" as never }),
+    /EarthlyAllInOneJob .*invalid hostUsers: got "false"; allowed: true or false/,
+  ],
+  [
+    'hostUsers "false" on the client',
+    client({ hostUsers: "false" as never }),
+    /EarthlyRemoteJob .*invalid hostUsers: got "false"; allowed: true or false/,
+  ],
+  [
+    'hostUsers "false" on the fleet',
+    fleet({ hostUsers: "false" as never }),
+    /BuildkitdFleet .*invalid hostUsers: got "false"; allowed: true or false/,
+  ],
   // integers and ranges
   ["replicas 0", fleet({ replicas: 0 }), /invalid replicas: got 0; allowed: an integer from 1 to 100/],
   ["replicas 1.5", fleet({ replicas: 1.5 }), /invalid replicas: got 1.5/],

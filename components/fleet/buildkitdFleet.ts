@@ -153,6 +153,15 @@ export interface BuildkitdFleetArgs {
   /** Secrets the kubelet uses to pull the daemon image from a private registry or mirror. */
   imagePullSecrets?: string[];
   /**
+   * `false` runs the pod in a user namespace of its own: root in the container, and the privileged daemon's capabilities, maps to an
+   * unprivileged user on the node, so a container escape is not root there. Needs what Kubernetes
+   * needs for it (stable in 1.36): a runtime that supports it (containerd 2.0 or later, or CRI-O),
+   * Linux 6.3 or later, and volumes on filesystems with idmapped mounts (ext4, xfs, btrfs, tmpfs,
+   * overlayfs; not NFS). A kubelet whose runtime lacks it refuses the pod ("runtime does not support
+   * user namespaces"). Default: unset, the node's user namespace (see docs/security.md).
+   */
+  hostUsers?: boolean;
+  /**
    * BuildKit's registry settings, per registry host: `mirrors` to pull from, `http`, `insecure`
    * (`[registry."<host>"]` in `buildkitd.toml`, through the image's `EARTHLY_ADDITIONAL_BUILDKIT_CONFIG`),
    * e.g. `{ "docker.io": { mirrors: ["mirror.example.com"] } }`. Registry credentials stay with the clients.
@@ -213,6 +222,7 @@ const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
   }),
   imagePullSecrets: imagePullSecretsRule,
   buildkitRegistries: buildkitRegistriesRule,
+  hostUsers: booleanValue,
 };
 
 /** The checks of every argument, and across arguments. */
@@ -379,6 +389,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       spread: args.spread,
       imagePullSecrets: args.imagePullSecrets,
       buildkitRegistries: args.buildkitRegistries,
+      hostUsers: args.hostUsers,
     };
 
     // No object is registered until the arguments are checked and the certificate covers the names.

@@ -113,6 +113,8 @@ export interface FleetSpecInput {
   imagePullSecrets?: string[];
   /** BuildKit's registry settings (`EARTHLY_ADDITIONAL_BUILDKIT_CONFIG`). */
   buildkitRegistries?: { [host: string]: BuildkitRegistry };
+  /** `false`: each daemon pod in a user namespace of its own. */
+  hostUsers?: boolean;
 }
 
 /** Labels a client pod must carry to reach this fleet through its NetworkPolicy. */
@@ -253,6 +255,7 @@ export function buildkitdStatefulSet(
           terminationGracePeriodSeconds: 60,
           topologySpreadConstraints: spreadConstraints(input),
           imagePullSecrets: imagePullSecretsOf(input.imagePullSecrets),
+          hostUsers: input.hostUsers,
         }),
       },
       volumeClaimTemplates: input.persistentCache

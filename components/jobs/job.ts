@@ -187,6 +187,15 @@ export interface EarthlyJobArgs {
   /** Secrets the kubelet uses to pull the Earthly image from a private registry or mirror. */
   imagePullSecrets?: string[];
   /**
+   * `false` runs the pod in a user namespace of its own: root in the container (and, in the all-in-one Job, the privileged daemon's capabilities) maps to an
+   * unprivileged user on the node, so a container escape is not root there. Needs what Kubernetes
+   * needs for it (stable in 1.36): a runtime that supports it (containerd 2.0 or later, or CRI-O),
+   * Linux 6.3 or later, and volumes on filesystems with idmapped mounts (ext4, xfs, btrfs, tmpfs,
+   * overlayfs; not NFS). A kubelet whose runtime lacks it refuses the pod ("runtime does not support
+   * user namespaces"). Default: unset, the node's user namespace (see docs/security.md).
+   */
+  hostUsers?: boolean;
+  /**
    * A `kubernetes.io/dockerconfigjson` Secret in the Job's namespace with the credentials of the
    * registries the build pulls from and pushes to (`--push`, `SAVE IMAGE --push`). Its
    * `.dockerconfigjson` is mounted read-only (mode 0400) as `config.json` in `DOCKER_CONFIG`, where
@@ -231,6 +240,7 @@ export function earthlyJobChecks(configMode: EarthlyConfigMode): ExtensibleCheck
       gitCredentials: gitCredentialsRule,
       imagePullSecrets: imagePullSecretsRule,
       dockerConfigSecret: rfc1123Subdomain,
+      hostUsers: booleanValue,
     },
     cross: [
       {
@@ -413,6 +423,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
       scheduling: args.scheduling,
       securityContext: shape.podSecurityContext,
       imagePullSecrets: access.imagePullSecrets,
+      hostUsers: args.hostUsers,
     }),
   });
   return job;

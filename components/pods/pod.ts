@@ -337,6 +337,8 @@ export function buildPodSpec(input: {
   topologySpreadConstraints?: readonly kubernetes.types.input.core.v1.TopologySpreadConstraint[];
   /** Secrets the kubelet uses to pull the images (`[{ name }]`). */
   imagePullSecrets?: readonly kubernetes.types.input.core.v1.LocalObjectReference[];
+  /** `false`: the pod gets a user namespace of its own. Unset or `true`: the node's (Kubernetes' default). */
+  hostUsers?: boolean;
 }): KubePodSpec {
   return pruneUndefined<KubePodSpec>({
     restartPolicy: input.restartPolicy,
@@ -345,6 +347,8 @@ export function buildPodSpec(input: {
     enableServiceLinks: false,
     terminationGracePeriodSeconds: input.terminationGracePeriodSeconds,
     securityContext: input.securityContext,
+    // Written only when false, so a spec without the option is the one it always was.
+    hostUsers: input.hostUsers === false ? false : undefined,
     nodeSelector: lift(input.scheduling, (scheduling) => {
       const nodeSelector = scheduling?.nodeSelector;
       return nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined;
