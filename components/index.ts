@@ -33,6 +33,7 @@ export type { EarthlyRemoteJobArgs } from "./jobs/earthlyRemoteJob";
 export type { EarthlyJobArgs } from "./jobs/job";
 export type { BuildSecret } from "./jobs/buildSecrets";
 export type { ArtifactsLocation, ArtifactsVolume } from "./jobs/artifacts";
+export type { RemoteCache } from "./jobs/remoteCache";
 export type { EarthlyConfig, EarthlyGitSite } from "./jobs/earthlyConfig";
 export type { GitCredentials, GitHttpsCredential, GitSshCredential, KnownHostsSource } from "./jobs/git";
 export type { BuildkitRegistry } from "./pods/registries";

@@ -430,6 +430,22 @@ function commonJobCases<A extends EarthlyAllInOneJobArgs | EarthlyRemoteJobArgs>
       },
     },
     {
+      input: "remoteCache",
+      title: "an image, max: --remote-cache=<image> and --max-remote-cache before the user's flags",
+      args: {
+        remoteCache: { image: "registry.example.com/acme/app-cache:main", max: true },
+        flags: ["--push"],
+      },
+      check: ({ container }) => {
+        const args = container.args as string[];
+        assert.deepEqual(args.slice(0, 3), [
+          "--remote-cache=registry.example.com/acme/app-cache:main",
+          "--max-remote-cache",
+          "--push",
+        ]);
+      },
+    },
+    {
       input: "hostUsers",
       title: "false: the pod in a user namespace of its own (hostUsers: false in the pod spec)",
       args: { hostUsers: false },

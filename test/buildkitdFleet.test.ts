@@ -275,6 +275,16 @@ describe("a TLS fleet of 3 with a persistent cache", () => {
     });
   });
 
+  test("cacheClaims: the claims the StatefulSet controller makes, <template>-<pod>, one per instance", async () => {
+    assert.deepEqual(await valueOf(fleet.cacheClaims), [
+      "earthly-tmp-buildkitd-0",
+      "earthly-tmp-buildkitd-1",
+      "earthly-tmp-buildkitd-2",
+    ]);
+    // The template's name is the claims' prefix, as the controller names them.
+    assert.equal(objects.statefulSet.spec.volumeClaimTemplates[0].metadata.name, "earthly-tmp");
+  });
+
   test("StatefulSet: the spec is not secret although the key is (only a digest of it is used)", () => {
     const raw = one(STATEFUL_SET, FLEET).inputs;
     assert.equal(pulumi.runtime.isRpcSecret(raw.spec), false);

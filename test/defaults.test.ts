@@ -338,6 +338,10 @@ describe("BuildkitdFleet with only namespace and the TLS material", () => {
     budget = inputsOf("kubernetes:policy/v1:PodDisruptionBudget", "buildkitd-budget");
   });
 
+  test("cacheClaims: none without persistentCache (the cache is a volume of each pod)", async () => {
+    assert.deepEqual(await valueOf(built.fleet.cacheClaims), []);
+  });
+
   test("fleetName: the resource name, for the StatefulSet, the Services and the NetworkPolicy", () => {
     assert.equal(built.statefulSet.metadata.name, "buildkitd");
     assert.equal(built.service.metadata.name, "buildkitd");

@@ -25,7 +25,6 @@ import { ephemeralStorageProblems } from "../pods/storage";
 import { ExtensibleChecks, ArgRules, checkArgs, requiredFields, knownProblems } from "../validation/checks";
 import { Problem } from "../validation/errors";
 import {
-  anyValue,
   booleanValue,
   cidr,
   eachOf,
@@ -62,10 +61,18 @@ import {
   buildkitdStatefulSet,
   clientLabelsFor,
   tlsChecksum,
+  unreachableFleetProblems,
 } from "./objects";
-import { FleetTls, existingSecretKeys, fleetTlsMaterial, tlsProblems } from "./serverCertificate";
+import {
+  FleetTls,
+  existingSecretKeys,
+  fleetTlsMaterial,
+  fleetTlsRule,
+  tlsProblems,
+} from "./serverCertificate";
 import {
   PersistentCache,
+  cacheClaimNames,
   cacheVolumeConflicts,
   fleetCacheSizeProblems,
   fleetScratchVolume,
@@ -182,16 +189,7 @@ const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
   earthlyVersion,
   imageRepository,
   clusterDomain: clusterDomainRule,
-  // Which way the certificate is given is checked across fields; the material once it resolves.
-  tls: objectOf<FleetTls>({
-    issuer: anyValue,
-    extraDnsNames: anyValue,
-    extraIpAddresses: anyValue,
-    caCertPem: anyValue,
-    serverCertPem: anyValue,
-    serverPrivateKeyPem: anyValue,
-    existingSecret: anyValue,
-  }),
+  tls: fleetTlsRule,
   insecureDisableTls: booleanValue,
   earthlyTmpDir: mountPath,
   scratchVolume: volumeChoiceRule,
@@ -240,19 +238,7 @@ export const buildkitdFleetChecks: ExtensibleChecks<BuildkitdFleetArgs> = {
     },
     {
       reads: ["clientNamespaces", "allowedNamespaces", "allowedCidrs"],
-      check: ({ clientNamespaces, allowedNamespaces, allowedCidrs }) =>
-        clientNamespaces?.length === 0 &&
-        (allowedNamespaces ?? []).length === 0 &&
-        (allowedCidrs ?? []).length === 0
-          ? [
-              {
-                field: "clientNamespaces",
-                value: clientNamespaces,
-                allowed:
-                  "at least one namespace, unless allowedNamespaces or allowedCidrs lists who may connect (a fleet no one may reach builds nothing)",
-              },
-            ]
-          : [],
+      check: (args) => unreachableFleetProblems(args),
     },
     // Presence only: the TLS material is usually Outputs, yet which of it is given is known now.
     {
@@ -296,6 +282,11 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
   public readonly serverCertificateNotAfter: pulumi.Output<string>;
   /** The labels a client pod needs to pass the NetworkPolicy. */
   public readonly clientLabels: pulumi.Output<{ [key: string]: string }>;
+  /**
+   * The instances' cache claims with `persistentCache` (`earthly-tmp-<fleet>-<i>`), e.g. for an alert
+   * on their use (`kubelet_volume_stats_used_bytes`); empty without.
+   */
+  public readonly cacheClaims: pulumi.Output<string[]>;
   /** Everything a client needs; pass it to `EarthlyRemoteJob.fleet`. */
   public readonly connection: pulumi.Output<FleetConnection>;
 
@@ -461,6 +452,9 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
         )
       : pulumi.output("");
     this.clientLabels = pulumi.output(clientLabelsFor(names.serviceName));
+    this.cacheClaims = ready.apply(() =>
+      cacheClaimNames(names.instanceNames, args.persistentCache !== undefined),
+    );
     this.connection = pulumi.all([ready, this.caCertPem]).apply(([, ca]) => ({
       fleetName,
       namespace: args.namespace,
@@ -493,6 +487,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       serverDnsNames: this.serverDnsNames,
       serverCertificateNotAfter: this.serverCertificateNotAfter,
       clientLabels: this.clientLabels,
+      cacheClaims: this.cacheClaims,
       connection: this.connection,
     });
   }

@@ -48,6 +48,14 @@ export function cacheVolumeSize(input: CacheVolumeInput): string | undefined {
   return input.persistentCache?.size ?? volumeSize(fleetScratchVolume(input));
 }
 
+/**
+ * The claims `persistentCache` makes, one per instance, as the StatefulSet controller names them
+ * (`<volume claim template>-<pod>`): `earthly-tmp-<fleet>-<i>`. None without `persistentCache`.
+ */
+export function cacheClaimNames(instanceNames: readonly string[], persistentCache: boolean): string[] {
+  return persistentCache ? instanceNames.map((instance) => `earthly-tmp-${instance}`) : [];
+}
+
 /** A claim per instance and a scratch volume exclude each other, and instances cannot share one claim. */
 export function cacheVolumeConflicts({ persistentCache, scratchVolume }: CacheVolumeInput): Problem[] {
   return [

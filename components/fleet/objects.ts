@@ -16,6 +16,7 @@ import {
   toKubeVolumeSource,
 } from "../pods/pod";
 import { Resources, mergeResources } from "../pods/resources";
+import { Problem } from "../validation/errors";
 import { BUILDKIT_PORT, FleetNames } from "./names";
 import { PersistentCache, fleetCacheSize, fleetScratchVolume } from "./cacheVolume";
 import { concatLists, lift } from "../values/inputs";
@@ -385,6 +386,27 @@ export function buildkitdHeadlessService(
       publishNotReadyAddresses: false,
     },
   };
+}
+
+/** A fleet no one may reach: `clientNamespaces` emptied with no `allowedNamespaces` or `allowedCidrs`. */
+export function unreachableFleetProblems(args: {
+  clientNamespaces?: string[];
+  allowedNamespaces?: string[];
+  allowedCidrs?: string[];
+}): Problem[] {
+  const { clientNamespaces, allowedNamespaces, allowedCidrs } = args;
+  return clientNamespaces?.length === 0 &&
+    (allowedNamespaces ?? []).length === 0 &&
+    (allowedCidrs ?? []).length === 0
+    ? [
+        {
+          field: "clientNamespaces",
+          value: clientNamespaces,
+          allowed:
+            "at least one namespace, unless allowedNamespaces or allowedCidrs lists who may connect (a fleet no one may reach builds nothing)",
+        },
+      ]
+    : [];
 }
 
 /**

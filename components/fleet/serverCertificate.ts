@@ -18,7 +18,7 @@ import {
 } from "../tls/issuer";
 import { NOT_YET_KNOWN } from "../validation/checks";
 import { Problem, Rule, assertNoProblems } from "../validation/errors";
-import { dnsName, eachOf, ipAddress, objectOf, rfc1123Subdomain } from "../validation/rules";
+import { anyValue, dnsName, eachOf, ipAddress, objectOf, rfc1123Subdomain } from "../validation/rules";
 import { ServerCertificateNames } from "./names";
 import { namesNotCoveredBy } from "./objects";
 
@@ -182,6 +182,17 @@ function given(tls: FleetTls, key: keyof FleetTls): boolean {
   const value = tls[key];
   return value !== undefined && value !== null && value !== "";
 }
+
+/** The shape of `tls`: which way the certificate is given is checked across fields, the material once it resolves. */
+export const fleetTlsRule: Rule<FleetTls> = objectOf<FleetTls>({
+  issuer: anyValue,
+  extraDnsNames: anyValue,
+  extraIpAddresses: anyValue,
+  caCertPem: anyValue,
+  serverCertPem: anyValue,
+  serverPrivateKeyPem: anyValue,
+  existingSecret: anyValue,
+});
 
 /** Which way the server certificate is given, and what each way needs (presence only: see the caller). */
 export function tlsProblems(insecureDisableTls: boolean | undefined, tls: FleetTls | undefined): Problem[] {

@@ -22,6 +22,7 @@ import {
   sourceVolumeOf,
 } from "./job";
 import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs } from "./buildJob";
+import { warnOfUnwrittenCache } from "./remoteCache";
 import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_SCRATCH_SIZE,
@@ -298,6 +299,7 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
       },
       checked.all,
     );
+    warnOfUnwrittenCache(component, args, this);
     const outputs = earthlyJobOutputs(job, args);
     ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.image = pulumi.output(earthlyImage(args));

@@ -37,6 +37,7 @@ import { EarthlyConfig, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
+import { warnOfUnwrittenCache } from "./remoteCache";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
@@ -475,6 +476,7 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       if (exportsImagesLocally([...(flags ?? []), ...remoteOutputFlags(flags, artifacts)]))
         void pulumi.log.warn(remoteImageOutputWarning(component, artifacts), this);
     });
+    warnOfUnwrittenCache(component, args, this);
     const outputs = earthlyJobOutputs(job, args);
     ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);

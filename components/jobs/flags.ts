@@ -28,6 +28,8 @@ const REFUSED_FLAGS: { [name: string]: string } = {
   "git-password": "a flag other than --git-password: give Git tokens by Secret with gitCredentials.https",
   config: "a flag other than --config: Earthly's config file is mounted from earthlyConfig",
   "ssh-auth-sock": "a flag other than --ssh-auth-sock: the SSH agent is the one gitCredentials.ssh starts",
+  "remote-cache": "a flag other than --remote-cache: give the cache image as remoteCache.image",
+  "max-remote-cache": "a flag other than --max-remote-cache: give it as remoteCache.max",
 };
 
 /** The flag's name (without its dashes) and its value after `=`, for an argument that is a flag. */

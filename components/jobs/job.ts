@@ -57,6 +57,7 @@ import {
 } from "./git";
 import { imagePullSecretsRule } from "../pods/registries";
 import { accessPieces } from "./access";
+import { RemoteCache, remoteCacheFlags, remoteCacheRule } from "./remoteCache";
 import { DEFAULT_JOB_TIMEOUT_MINUTES, EarthlyJobObject, buildJob } from "./buildJob";
 import {
   OUTPUT_MODE_ENV,
@@ -171,6 +172,13 @@ export interface EarthlyJobArgs {
    */
   artifacts?: ArtifactsVolume;
   /**
+   * Earthly's registry cache (`--remote-cache`, and `--max-remote-cache` with `max`): a cache image
+   * every build reads and builds run with `--push` write, with the Job's registry credentials
+   * (`dockerConfigSecret`). Shared by every daemon and cluster that can reach the registry, where a
+   * fleet's `persistentCache` is one instance's. `--remote-cache` in `flags` is refused for it.
+   */
+  remoteCache?: RemoteCache;
+  /**
    * Earthly's config file (`/etc/.earthly/config.yml`, mounted from a ConfigMap): `global` settings
    * and per-host `git` settings, merged with what the component sets itself. The keys the component
    * owns (the BuildKit host, TLS, the cache size) and credentials are refused.
@@ -241,6 +249,7 @@ export function earthlyJobChecks(configMode: EarthlyConfigMode): ExtensibleCheck
       imagePullSecrets: imagePullSecretsRule,
       dockerConfigSecret: rfc1123Subdomain,
       hostUsers: booleanValue,
+      remoteCache: remoteCacheRule,
     },
     cross: [
       {
@@ -377,6 +386,7 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     ),
     args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [
       ...buildSecretFlags(args.buildSecrets),
+      ...remoteCacheFlags(args.remoteCache),
       ...(flags ?? []),
       ...shape.outputFlags(flags, args.artifacts !== undefined),
       target,

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
 import { BuildkitdFleetArgs, EarthlyRemoteJob } from "../../components";
 import { BuildkitRegistry, PersistentCache } from "../../components";
+import { cacheClaimNames } from "../../components/fleet/cacheVolume";
 import { FleetNames, fleetNames } from "../../components/fleet/names";
 import { pickInstance } from "../../components/fleet/pinning";
 import { Toleration, TolerationOperator } from "../../components/pods/scheduling";
@@ -112,9 +113,13 @@ export function cacheKeyFor(project: string, i: number, names: FleetNames): stri
   }
 }
 
-/** The claim the StatefulSet makes for instance `i` (its volumeClaimTemplate is `earthly-tmp`). */
+/**
+ * The claim the StatefulSet makes for instance `i`, by the component's own naming (the fleet's
+ * `cacheClaims` output): the local volumes below are bound to these names before the StatefulSet
+ * exists, so a build served from its claim proves the names are the controller's.
+ */
 export function cacheClaimOf(i: number, names: FleetNames): string {
-  return `earthly-tmp-${names.instanceNames[i]}`;
+  return cacheClaimNames(names.instanceNames, true)[i];
 }
 
 /** A deployed fleet and a way to run one client build after another against it. */
