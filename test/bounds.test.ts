@@ -32,7 +32,8 @@ import { readDemoConfig } from "../stacks/config";
 import { exportsImagesLocally, lastTrueFlag } from "../components/jobs/flags";
 import { RESERVED_SECRET_NAMES, buildSecretsRule } from "../components/jobs/buildSecrets";
 import { RESERVED_ENV } from "../components/pods/pod";
-import { FLEET_CONNECTION } from "./support/built";
+import { FLEET_CONNECTION, buildAllInOne } from "./support/built";
+import { artifactsVolumeRule } from "../components/jobs/artifacts";
 import { assertRefused } from "./support/refusals";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
@@ -306,3 +307,75 @@ describe("version strings with junk after (or before) a valid tag are refused", 
 // ---------------------------------------------------------------------------------------------
 // A required name in the Common Name only does not count: TLS clients read the SANs.
 // ---------------------------------------------------------------------------------------------
+
+describe("artifacts paths (subPath, directory): bounds, anchors and middles, field by field", () => {
+  for (const field of ["subPath", "directory"] as const) {
+    const accepted = (value: string) =>
+      artifactsVolumeRule({ claimName: "outputs", [field]: value }, "artifacts").length === 0;
+    test(`${field}: 253 characters accepted, 254 refused`, () => {
+      assert.ok(accepted(a(253)));
+      assert.ok(!accepted(a(254)));
+    });
+    test(`${field}: 'a/b' accepted; wrong only at the start, only at the end, only in the middle refused`, () => {
+      assert.ok(accepted("a/b"));
+      for (const bad of ["/a/b", "a/b/", "a//b", "a/../b", "a/./b", "a:b", "a\tb", ".", "..", "../a"]) {
+        assert.ok(!accepted(bad), `${field} accepted ${JSON.stringify(bad)}`);
+      }
+    });
+  }
+});
+
+describe("ephemeral storage and the cache size against the volumes, at the bound and one past", () => {
+  const aio = { namespace: "builds", target: "+build", scratchVolume: { emptyDir: { sizeLimit: "1Gi" } } };
+  test("a request equal to the limit in force accepted, one MiB over refused (7Gi = 7168Mi)", () => {
+    const limits = { ephemeralStorage: "7Gi" };
+    assert.deepEqual(
+      EarthlyAllInOneJob.argumentProblems("j", {
+        ...aio,
+        resources: { limits, requests: { ephemeralStorage: "7168Mi" } },
+      }),
+      [],
+    );
+    assert.deepEqual(
+      EarthlyAllInOneJob.argumentProblems("j", {
+        ...aio,
+        resources: { limits, requests: { ephemeralStorage: "7169Mi" } },
+      }).map((p) => p.field),
+      // Both rules say it: the limit below its request, and the request above the limit in force.
+      ["resources.limits.ephemeralStorage", "resources.requests.ephemeralStorage"],
+    );
+  });
+  test("a limit below the default request takes the request down to it (10Gi by default, 7Gi here)", async () => {
+    const { container } = await buildAllInOne("eph-request", {
+      ...aio,
+      resources: { limits: { ephemeralStorage: "7Gi" } },
+    });
+    assert.equal(container.resources.requests["ephemeral-storage"], "7Gi");
+    assert.equal(container.resources.limits["ephemeral-storage"], "7Gi");
+  });
+  test("a limit equal to what the node-disk volumes hold accepted, one MiB under refused (1Gi scratch + 4Gi source)", () => {
+    const at = (limit: string) =>
+      EarthlyAllInOneJob.argumentProblems("j", {
+        ...aio,
+        resources: { limits: { ephemeralStorage: limit }, requests: { ephemeralStorage: "1Gi" } },
+      }).map((p) => p.field);
+    assert.deepEqual(at("5Gi"), []);
+    assert.deepEqual(at("5119Mi"), ["resources.limits.ephemeralStorage"]);
+  });
+  for (const [what, cache] of [
+    ["persistentCache 1Gi", { persistentCache: { size: "1Gi" } }],
+    ["scratchVolume emptyDir 1Gi", { scratchVolume: { emptyDir: { sizeLimit: "1Gi" } } }],
+  ] as const) {
+    test(`cacheSizeMb with ${what}: 1024 accepted, 1025 refused`, () => {
+      const at = (cacheSizeMb: number) =>
+        BuildkitdFleet.argumentProblems("f", {
+          namespace: "ns",
+          insecureDisableTls: true,
+          ...cache,
+          cacheSizeMb,
+        }).map((p) => p.field);
+      assert.deepEqual(at(1024), []);
+      assert.deepEqual(at(1025), ["cacheSizeMb"]);
+    });
+  }
+});
