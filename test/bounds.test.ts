@@ -376,6 +376,19 @@ describe("ephemeral storage and the cache size against the volumes, at the bound
         }).map((p) => p.field);
       assert.deepEqual(at(1024), []);
       assert.deepEqual(at(1025), ["cacheSizeMb"]);
+      // The volume it is measured against is named: the claim template's size, or the scratch volume.
+      const [problem] = BuildkitdFleet.argumentProblems("f", {
+        namespace: "ns",
+        insecureDisableTls: true,
+        ...cache,
+        cacheSizeMb: 1025,
+      });
+      assert.match(
+        problem.allowed,
+        new RegExp(
+          `^at most 1024, the size in MiB of ${"persistentCache" in cache ? "persistentCache\\.size" : "scratchVolume"} \\(1Gi\\)`,
+        ),
+      );
     });
   }
 });

@@ -316,6 +316,18 @@ for (const shell of SHELLS)
       assert.equal(parseBuildResult(r.stdout).result, "succeeded", r.stdout);
     });
 
+    test("stuck at the first look only, with EK_START_SECONDS=0 (the bound): failed at that look, not later", () => {
+      const r = runWaiter(
+        shell,
+        { EK_START_SECONDS: "0", EK_TIMEOUT_SECONDS: "2" },
+        { ...NEVER_DONE, STUB_WAITING_POLLS: "1", STUB_WAITING: "build-abc-x ErrImagePull \n" },
+      );
+      assert.deepEqual(
+        [parseBuildResult(r.stdout).result, parseBuildResult(r.stdout).reason],
+        ["failed", "ErrImagePull"],
+      );
+    });
+
     test("a stuck spell that clears before the limit stops the clock: the Job's own result decides", () => {
       const r = runWaiter(
         shell,
@@ -323,6 +335,14 @@ for (const shell of SHELLS)
         { ...NEVER_DONE, STUB_WAITING_POLLS: "1", STUB_WAITING: "build-abc-x ErrImagePull \n" },
       );
       assert.equal(parseBuildResult(r.stdout).result, "timeout", r.stdout);
+    });
+
+    test("a Job name of 253 characters (the bound) is waited for", () => {
+      const job = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`;
+      assert.equal(job.length, 253);
+      const r = runWaiter(shell, { EK_JOB_NAME: job, EK_TIMEOUT_SECONDS: "1" }, NEVER_DONE);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(parseBuildResult(r.stdout).result, "timeout");
     });
 
     test("kubectl missing: unknown, saying so", () => {
@@ -337,6 +357,9 @@ for (const shell of SHELLS)
       ["EK_JOB_NAME", "job/../x"],
       ["EK_JOB_NAME", "a`touch PWNED`"],
       ["EK_JOB_NAME", ""],
+      ["EK_JOB_NAME", "build-.x"],
+      ["EK_JOB_NAME", "build.-x"],
+      ["EK_JOB_NAME", `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(62)}`],
       ["EK_TAIL_LINES", "10; touch PWNED"],
       ["EK_TIMEOUT_SECONDS", "-1"],
       ["EK_POLL_SECONDS", "0"],

@@ -40,7 +40,7 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ cniMtu: "15OO" }, /invalid cniMtu: got "15OO"/],
   [{ mode: "hybrid" }, /invalid mode: got "hybrid"; allowed: one of 'aio', 'remote'/],
   [{ earthlyVersion: "latest" }, /invalid earthlyVersion: got "latest"/],
-  [{ replicas: "0" }, /invalid replicas: got 0; allowed: an integer from 1 to 10/],
+  [{ replicas: "0" }, /invalid replicas: got 0; allowed: an integer from 1 to 10$/],
   [{ target: "+build\nrm -rf /" }, /invalid target/],
   [{ sessionAffinityTimeoutSeconds: "86401" }, /invalid sessionAffinityTimeoutSeconds: got 86401/],
   [
