@@ -6,8 +6,8 @@
  */
 export { KindCluster } from "./kind/kindCluster";
 export type { KindClusterArgs } from "./kind/kindCluster";
-export { IpFamily, KubeProxyMode } from "./kind/config";
-export type { KindNetworking } from "./kind/config";
+export { IpFamily, KubeProxyMode } from "./kind/kindConfig";
+export type { KindNetworking } from "./kind/kindConfig";
 export type { KindNode, KindNodeRole } from "./kind/nodes";
 
 export { BuildkitCertificateAuthority } from "./tls/buildkitCertificateAuthority";

@@ -24,7 +24,7 @@ import { toLabelValue } from "../components/pods/labels";
 import { fleetNameRule, fleetNames, serverCertificateNames } from "../components/fleet/names";
 import { issuerRule, subjectText } from "../components/tls/issuer";
 import { earthlyConfigRule } from "../components/jobs/earthlyConfig";
-import { kindConfigHash } from "../components/kind/config";
+import { kindConfigHash } from "../components/kind/kindConfig";
 import { kindConfigInputOf, kindClusterChecks } from "../components/kind/kindCluster";
 import { buildkitRegistriesRule } from "../components/pods/registries";
 import { buildkitdFleetChecks, BuildkitdFleet } from "../components/fleet/buildkitdFleet";
@@ -361,6 +361,8 @@ describe("ephemeral storage and the cache size against the volumes, at the bound
       }).map((p) => p.field);
     assert.deepEqual(at("5Gi"), []);
     assert.deepEqual(at("5119Mi"), ["resources.limits.ephemeralStorage"]);
+    // One byte under (5Gi is 5368709120 bytes).
+    assert.deepEqual(at("5368709119"), ["resources.limits.ephemeralStorage"]);
   });
   for (const [what, cache] of [
     ["persistentCache 1Gi", { persistentCache: { size: "1Gi" } }],

@@ -19,7 +19,7 @@ import {
 } from "./support/mocks";
 import { one } from "./support/recorded";
 import { KindCluster, KindClusterArgs } from "../components/kind/kindCluster";
-import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/kind/config";
+import { CONFIG_HASH_LABEL, kindConfigHash } from "../components/kind/kindConfig";
 import {
   KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,

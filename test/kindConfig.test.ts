@@ -11,7 +11,7 @@ import {
   buildKindConfig,
   kindConfigHash,
   renderKindConfig,
-} from "../components/kind/config";
+} from "../components/kind/kindConfig";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

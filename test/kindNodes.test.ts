@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CONFIG_HASH_LABEL, kindConfigHash, renderKindConfig } from "../components/kind/config";
+import { CONFIG_HASH_LABEL, kindConfigHash, renderKindConfig } from "../components/kind/kindConfig";
 import { CONTROL_PLANE_TAINT, kindNodes, kindNodesFromConfig } from "../components/kind/nodes";
 import { Taint, Toleration } from "../components/pods/scheduling";
 import {

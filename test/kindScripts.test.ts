@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CONFIG_HASH_LABEL } from "../components/kind/config";
+import { CONFIG_HASH_LABEL } from "../components/kind/kindConfig";
 import {
   KIND_CREATE_COMMAND,
   KIND_CREATE_SCRIPT,

@@ -8,7 +8,7 @@ import {
   KubeProxyMode,
   kindConfigHash,
   renderKindConfig,
-} from "./config";
+} from "./kindConfig";
 import { kindNodes } from "./nodes";
 import {
   KIND_CREATE_COMMAND,

@@ -17,7 +17,7 @@
  */
 import * as YAML from "yaml";
 import { sortedByKey } from "../values/deterministic";
-import { KindConfigInput, renderKindConfig } from "./config";
+import { KindConfigInput, renderKindConfig } from "./kindConfig";
 import { Taint, TaintEffect } from "../pods/scheduling";
 
 /** A kind node's role. */

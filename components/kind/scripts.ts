@@ -10,7 +10,7 @@
  * anything, so a value that slipped past the component's own checks is refused, never executed.
  * Inside template literals below, `\${` is a shell expansion, not a TypeScript one.
  */
-import { CONFIG_HASH_LABEL } from "./config";
+import { CONFIG_HASH_LABEL } from "./kindConfig";
 
 // Character sets are spelled out: a range such as a-z can match other letters in some locales.
 export const LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
