@@ -10,6 +10,7 @@ import {
   TolerationOperator,
   taintRule,
   tolerationsFor,
+  requiredNodeLabels,
 } from "../pods/scheduling";
 import { Rule } from "../validation/errors";
 import { anyValue, eachOf, integerBetween, labelMap, objectOf, rfc1123Label } from "../validation/rules";
@@ -92,7 +93,7 @@ export function toleratesTaint(toleration: Toleration, taint: Taint): boolean {
  * `PreferNoSchedule` only steers. Affinity, resources and ports are not modelled.
  */
 export function schedulingMismatches(pod: Scheduling, node: SchedulableNode): string[] {
-  const labels = Object.entries(pod.nodeSelector ?? {})
+  const labels = Object.entries(requiredNodeLabels(pod))
     .filter(([key, value]) => node.labels[key] !== value)
     .map(([key, value]) => `nodeSelector ${key}=${value} does not match the node's labels`);
   const taints = node.taints

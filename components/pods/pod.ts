@@ -8,7 +8,7 @@ import type * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { concatLists, lift } from "../values/inputs";
 import { pruneUndefined } from "../values/deterministic";
-import { Scheduling } from "./scheduling";
+import { Scheduling, requiredNodeLabels } from "./scheduling";
 import { envNamesRefusedAs } from "./envNames";
 import { Resources, toKubeResources } from "./resources";
 import { Problem, Rule } from "../validation/errors";
@@ -350,8 +350,8 @@ export function buildPodSpec(input: {
     // Written only when false, so a spec without the option is the one it always was.
     hostUsers: input.hostUsers === false ? false : undefined,
     nodeSelector: lift(input.scheduling, (scheduling) => {
-      const nodeSelector = scheduling?.nodeSelector;
-      return nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined;
+      const nodeSelector = requiredNodeLabels(scheduling);
+      return Object.keys(nodeSelector).length > 0 ? nodeSelector : undefined;
     }),
     tolerations: lift(input.scheduling, (scheduling) => {
       const tolerations = scheduling?.tolerations;

@@ -57,6 +57,26 @@ export interface Scheduling {
   nodeSelector?: { [key: string]: string };
   /** Taints the pod tolerates. */
   tolerations?: Toleration[];
+  /**
+   * The CPU architecture of the nodes the pod may run on, as the kubelet reports it in
+   * `kubernetes.io/arch` (`amd64`, `arm64`, ...): added to the nodeSelector. Builds then run natively
+   * for that platform (no emulation); one `BuildkitdFleet` per architecture, each with its own name.
+   */
+  architecture?: string;
+}
+
+/** The node label the kubelet sets to its CPU architecture (Go's GOARCH). */
+export const ARCH_LABEL = "kubernetes.io/arch";
+
+/** The architectures Kubernetes publishes node binaries for (its `kubernetes.io/arch` values). */
+export const NODE_ARCHITECTURES: readonly string[] = ["amd64", "arm64", "arm", "ppc64le", "s390x"];
+
+/** The node labels a pod with this scheduling requires: its nodeSelector, and the architecture. */
+export function requiredNodeLabels(scheduling: Scheduling | undefined): { [key: string]: string } {
+  return {
+    ...(scheduling?.nodeSelector ?? {}),
+    ...(scheduling?.architecture !== undefined ? { [ARCH_LABEL]: scheduling.architecture } : {}),
+  };
 }
 
 export const TAINT_EFFECTS = Object.values(TaintEffect);
@@ -104,11 +124,27 @@ export const tolerationRule: Rule<Toleration> = (value, field) => [
     : []),
 ];
 
-/** Checks a scheduling block. */
-export const schedulingRule: Rule<Scheduling> = objectOf<Scheduling>({
+const schedulingFields = objectOf<Scheduling>({
   nodeSelector: labelMap,
   tolerations: eachOf(tolerationRule),
+  architecture: oneOf(NODE_ARCHITECTURES),
 });
+
+/** Checks a scheduling block; `architecture` and a nodeSelector on `kubernetes.io/arch` must agree. */
+export const schedulingRule: Rule<Scheduling> = (value, field) => {
+  const problems = schedulingFields(value, field);
+  if (problems.length > 0) return problems;
+  const selected = value.nodeSelector?.[ARCH_LABEL];
+  return value.architecture !== undefined && selected !== undefined && selected !== value.architecture
+    ? [
+        {
+          field: `${field}.nodeSelector["${ARCH_LABEL}"]`,
+          value: selected,
+          allowed: `'${value.architecture}', the architecture given, or no such key`,
+        },
+      ]
+    : [];
+};
 
 /** The tolerations that exactly match a list of taints. */
 export function tolerationsFor(taints: readonly Taint[]): Toleration[] {
