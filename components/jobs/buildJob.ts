@@ -73,6 +73,23 @@ export function jobPodSelector(instance: string, role: WorkloadRole): { [key: st
   };
 }
 
+/**
+ * Logs on a Job component the warnings its flags call for, once they are known (at preview whenever
+ * they are plain, so the warning shows before anything runs). Each check returns a warning or nothing.
+ */
+export function warnOnFlags(
+  parent: pulumi.Resource,
+  flags: pulumi.Input<string[]> | undefined,
+  checks: readonly ((flags: string[] | undefined) => string | undefined)[],
+): void {
+  pulumi.output(flags).apply((known) => {
+    for (const check of checks) {
+      const warning = check(known);
+      if (warning !== undefined) void pulumi.log.warn(warning, parent);
+    }
+  });
+}
+
 /** The outputs every Earthly Job has: its Job's name and namespace, and where its artifacts land. */
 export interface EarthlyJobOutputs {
   jobName: pulumi.Output<string>;

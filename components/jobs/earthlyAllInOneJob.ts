@@ -21,8 +21,8 @@ import {
   jobResources,
   sourceVolumeOf,
 } from "./job";
-import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs } from "./buildJob";
-import { warnOfUnwrittenCache } from "./remoteCache";
+import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs, warnOnFlags } from "./buildJob";
+import { remoteCacheWarning } from "./remoteCache";
 import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_SCRATCH_SIZE,
@@ -299,7 +299,7 @@ export class EarthlyAllInOneJob extends pulumi.ComponentResource {
       },
       checked.all,
     );
-    warnOfUnwrittenCache(component, args, this);
+    warnOnFlags(this, args.flags, [(flags) => remoteCacheWarning(component, args.remoteCache, flags)]);
     const outputs = earthlyJobOutputs(job, args);
     ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.image = pulumi.output(earthlyImage(args));

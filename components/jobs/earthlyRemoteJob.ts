@@ -9,7 +9,7 @@ import {
   jobResources,
   sourceVolumeOf,
 } from "./job";
-import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs } from "./buildJob";
+import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs, warnOnFlags } from "./buildJob";
 import {
   ClientSecurity,
   DEFAULT_SRC_DIR,
@@ -37,7 +37,7 @@ import { EarthlyConfig, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
-import { warnOfUnwrittenCache } from "./remoteCache";
+import { remoteCacheWarning } from "./remoteCache";
 import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
@@ -470,13 +470,14 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
       },
       resolved,
     );
-    // Known at preview whenever the flags are: the warning shows there, before anything runs.
-    pulumi.output(args.flags).apply((flags) => {
-      const artifacts = args.artifacts !== undefined;
-      if (exportsImagesLocally([...(flags ?? []), ...remoteOutputFlags(flags, artifacts)]))
-        void pulumi.log.warn(remoteImageOutputWarning(component, artifacts), this);
-    });
-    warnOfUnwrittenCache(component, args, this);
+    const artifacts = args.artifacts !== undefined;
+    warnOnFlags(this, args.flags, [
+      (flags) =>
+        exportsImagesLocally([...(flags ?? []), ...remoteOutputFlags(flags, artifacts)])
+          ? remoteImageOutputWarning(component, artifacts)
+          : undefined,
+      (flags) => remoteCacheWarning(component, args.remoteCache, flags),
+    ]);
     const outputs = earthlyJobOutputs(job, args);
     ({ jobName: this.jobName, namespace: this.namespace, artifacts: this.artifacts } = outputs);
     this.buildkitHost = pulumi.all([resolved, host]).apply(([, checkedHost]) => checkedHost);

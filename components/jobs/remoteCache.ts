@@ -5,9 +5,8 @@
  * intermediate layer instead of the final stages'. The registry credentials are the Job's own
  * (`dockerConfigSecret`), as for an image push.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { Rule } from "../validation/errors";
-import { booleanValue, imageReference, objectOf } from "../validation/rules";
+import { booleanValue, imageReference, objectOf, required } from "../validation/rules";
 import { lastTrueFlag } from "./flags";
 
 /** A registry image that holds the build's cache, shared by every build that names it. */
@@ -31,9 +30,8 @@ const cacheFields = objectOf<RemoteCache>({ image: imageReference, max: booleanV
 export const remoteCacheRule: Rule<RemoteCache> = (value, field) => {
   const problems = cacheFields(value, field);
   if (problems.length > 0) return problems;
-  if (value.image === undefined) {
-    return [{ field: `${field}.image`, value: undefined, allowed: "the cache image, with a tag" }];
-  }
+  const missing = required(`${field}.image`, value.image, "the cache image, with a tag");
+  if (missing.length > 0) return missing;
   return value.image.includes("@")
     ? [
         {
@@ -65,16 +63,4 @@ export function remoteCacheWarning(
     `${component}: remoteCache ${cache.image} is read but not written: Earthly exports the cache only ` +
     "with --push. Add --push to flags where this build should refresh it."
   );
-}
-
-/** Logs {@link remoteCacheWarning} on the component, at preview whenever the flags are known. */
-export function warnOfUnwrittenCache(
-  component: string,
-  args: { remoteCache?: RemoteCache; flags?: pulumi.Input<string[]> },
-  parent: pulumi.Resource,
-): void {
-  pulumi.output(args.flags).apply((flags) => {
-    const warning = remoteCacheWarning(component, args.remoteCache, flags);
-    if (warning !== undefined) void pulumi.log.warn(warning, parent);
-  });
 }

@@ -107,11 +107,6 @@ export function knownProblems<A extends object>(args: A, checks: ArgChecks<A>): 
   return notKnown.length > 0 ? notKnown : argProblems(args, checks, true);
 }
 
-/** Checks the arguments whose values are known now. */
-function checkKnownArgs<A extends object>(component: string, args: A, checks: ArgChecks<A>): void {
-  assertNoProblems(component, knownProblems(args, checks));
-}
-
 /** Checks fully resolved arguments (inside the `apply` that builds a spec). */
 function checkResolvedArgs<A extends object>(
   component: string,
@@ -148,7 +143,7 @@ export function checkArgs<A extends object>(
   args: A,
   checks: ArgChecks<A>,
 ): CheckedArgs<A> {
-  checkKnownArgs(component, args, checks);
+  assertNoProblems(component, knownProblems(args, checks));
   let built: CheckedArgs<A> | undefined;
   const build = (): CheckedArgs<A> => (built ??= checkedArgs(component, args, checks));
   return {

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { BuildkitdFleet, EarthlyRemoteJob, NodePool, TaintEffect } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
 import { GENERAL_POOL } from "../../stacks/demoArgs";
+import { createNamespaces } from "./admission";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
 
@@ -29,13 +30,10 @@ const pools: NodePool[] = ARCHITECTURES.map((arch) => ({
 const engine = engineFixture("arch", [...pools, GENERAL_POOL]);
 
 test("a fleet per architecture: each fleet's daemons on nodes of its architecture only, a client of each completes", async () => {
-  for (const [ns, level] of [
+  createNamespaces(engine.cp, [
     [BUILDERS, "privileged"],
     [CLIENTS, "restricted"],
-  ] as const) {
-    engine.cp.kubectl(["create", "namespace", ns]);
-    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
-  }
+  ]);
   // The builder group as a platform team would select it: by role, not by pool or architecture.
   const builders = {
     nodeSelector: { "earthly.dev/role": "builder" },

@@ -32,6 +32,7 @@ import {
   programWaiter,
   remoteProgram,
 } from "./programs";
+import { createNamespaces, dryRunPod } from "./admission";
 import { ControlPlane, FAKE_CONTAINER_LOG, startControlPlane } from "./controlPlane";
 import { PulumiEnvironment, pulumiEnvironment } from "./stacks";
 
@@ -142,15 +143,8 @@ describe("real engine", { concurrency: false }, () => {
     assert.deepEqual(changes(preview.changeSummary), {}, "an unchanged second run would change resources");
 
     // The same privileged pod, in a namespace enforcing `baseline`, is refused by admission.
-    cp.kubectl(["create", "namespace", "baseline-check"]);
-    cp.kubectl(["label", "namespace", "baseline-check", "pod-security.kubernetes.io/enforce=baseline"]);
-    const pod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "privileged-check", namespace: "baseline-check" },
-      spec: job.spec.template.spec,
-    };
-    const refused = cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
+    createNamespaces(cp, [["baseline-check", "baseline"]]);
+    const refused = dryRunPod(cp, "baseline-check", job.spec.template.spec, "privileged-check");
     assert.notEqual(refused.status, 0, "a privileged pod was admitted in a baseline namespace");
     assert.match(refused.stderr, /violates PodSecurity "baseline:latest": privileged/);
     cp.kubectl(["delete", "namespace", "baseline-check", "--wait=false"]);
@@ -223,13 +217,7 @@ describe("real engine", { concurrency: false }, () => {
     const clientJob = json<Obj>(["--namespace", ns, "get", `job/${String(up.outputs.jobName.value)}`]);
     assert.equal(clientJob.status.succeeded, 1);
     // And it draws no warning either (warnings do not reach the Pulumi CLI, so ask the API server).
-    const clientPod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "client-check", namespace: ns },
-      spec: clientJob.spec.template.spec,
-    };
-    const admitted = cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(clientPod));
+    const admitted = dryRunPod(cp, ns, clientJob.spec.template.spec, "client-check");
     assert.equal(admitted.status, 0, admitted.stderr);
     assert.doesNotMatch(admitted.stderr, /PodSecurity|[Ww]arning/);
     // The privileged all-in-one Job is created, but the namespace refuses its pod.

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { BuildkitdFleet, EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demoArgs";
+import { createNamespaces as createSecuredNamespaces, dryRunPod } from "./admission";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
 
@@ -78,15 +79,15 @@ const ACCESS = {
  * `before` hook: Node 20 does not wait for the fixture's async hook before running a second one.
  */
 function createNamespaces(): void {
-  for (const [ns, level] of [
-    [BUILDERS, "privileged"],
-    [CLIENTS, "restricted"],
-  ]) {
-    engine.cp.kubectl(["create", "namespace", ns]);
-    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
-    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/warn=${level}`]);
-    createCredentials(ns);
-  }
+  createSecuredNamespaces(
+    engine.cp,
+    [
+      [BUILDERS, "privileged"],
+      [CLIENTS, "restricted"],
+    ],
+    { warn: true },
+  );
+  for (const ns of [BUILDERS, CLIENTS]) createCredentials(ns);
 }
 
 function json(args: string[]): Obj {
@@ -94,10 +95,7 @@ function json(args: string[]): Obj {
 }
 
 /** Server-side dry run of a pod with a Job's pod spec: the API server's admission, warnings included. */
-function admitted(namespace: string, spec: Obj): { status: number; stderr: string } {
-  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "admission-check", namespace }, spec };
-  return engine.cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
-}
+const admitted = (namespace: string, spec: Obj) => dryRunPod(engine.cp, namespace, spec);
 
 test("both Jobs and the fleet with every Git and registry setting: accepted, admitted, nothing secret in the state", async () => {
   createNamespaces();

@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { EarthlyAllInOneJob, EarthlyRemoteJob, FleetConnection } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demoArgs";
+import { createNamespaces, dryRunPod } from "./admission";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
 
@@ -68,12 +69,11 @@ const FLEET: FleetConnection = {
 
 test("both Jobs with build secrets and an artifacts claim: accepted, scheduled with the claim, completed; the value nowhere", async () => {
   // What docs/production.md has the platform team do first, with kubectl.
-  for (const [ns, level] of [
+  createNamespaces(engine.cp, [
     [BUILDS, "privileged"],
     [CI, "restricted"],
-  ] as const) {
-    engine.cp.kubectl(["create", "namespace", ns]);
-    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
+  ]);
+  for (const ns of [BUILDS, CI]) {
     engine.cp.kubectl([
       "--namespace",
       ns,
@@ -185,15 +185,7 @@ test("both Jobs with build secrets and an artifacts claim: accepted, scheduled w
   const clientJob = JSON.parse(
     engine.cp.kubectl(["--namespace", CI, "get", `job/${String(up.outputs.clientJob.value)}`, "-o", "json"]),
   ) as Obj;
-  const admitted = engine.cp.tryKubectl(
-    ["create", "--dry-run=server", "-f", "-"],
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: "client-check", namespace: CI },
-      spec: clientJob.spec.template.spec,
-    }),
-  );
+  const admitted = dryRunPod(engine.cp, CI, clientJob.spec.template.spec, "client-check");
   assert.equal(admitted.status, 0, admitted.stderr);
   assert.doesNotMatch(admitted.stderr, /PodSecurity|[Ww]arning/);
 

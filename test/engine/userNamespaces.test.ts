@@ -12,6 +12,7 @@ import { test } from "node:test";
 import { BuildkitdFleet, EarthlyAllInOneJob, EarthlyRemoteJob } from "../../components";
 import { schedulingForPool } from "../../components/kind/pools";
 import { BUILDER_POOL, GENERAL_POOL } from "../../stacks/demoArgs";
+import { createNamespaces, dryRunPod } from "./admission";
 import { engineFixture } from "./fixture";
 import { engineProvider } from "./programs";
 
@@ -22,12 +23,6 @@ type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-
 
 const engine = engineFixture("userns", [BUILDER_POOL, GENERAL_POOL]);
 
-/** Server-side dry run of a pod with this spec: the API server's validation and admission, warnings included. */
-function dryRun(namespace: string, spec: Obj): { status: number; stderr: string } {
-  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "userns-check", namespace }, spec };
-  return engine.cp.tryKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(pod));
-}
-
 /** The stored pods of the objects labelled so, in a namespace. */
 function pods(namespace: string, selector: string): Obj[] {
   const text = engine.cp.kubectl(["--namespace", namespace, "get", "pods", "-l", selector, "-o", "json"]);
@@ -35,13 +30,10 @@ function pods(namespace: string, selector: string): Obj[] {
 }
 
 test("hostUsers false on the all-in-one Job, the fleet and the client: validated, admitted, stored, run to completion", async () => {
-  for (const [ns, level] of [
+  createNamespaces(engine.cp, [
     [BUILDERS, "privileged"],
     [CLIENTS, "restricted"],
-  ] as const) {
-    engine.cp.kubectl(["create", "namespace", ns]);
-    engine.cp.kubectl(["label", "namespace", ns, `pod-security.kubernetes.io/enforce=${level}`]);
-  }
+  ]);
   const s = await engine.env.stack("userns", async () => {
     const k8s = { provider: engineProvider(engine.cp) };
     const builders = schedulingForPool(BUILDER_POOL);
@@ -82,10 +74,10 @@ test("hostUsers false on the all-in-one Job, the fleet and the client: validated
     assert.equal(pod.spec.hostUsers, false, `${what}: ${JSON.stringify(pod.spec.hostUsers)}`);
     // The API server's own rule for hostUsers: false, shown to be in force: the same spec with a host
     // network is refused, naming the rule; as rendered it is admitted, and without a warning.
-    const refused = dryRun(ns, { ...pod.spec, hostNetwork: true, nodeName: undefined });
+    const refused = dryRunPod(engine.cp, ns, { ...pod.spec, hostNetwork: true, nodeName: undefined });
     assert.notEqual(refused.status, 0, `${what}: hostNetwork with hostUsers false was accepted`);
     assert.match(refused.stderr, /hostNetwork: Forbidden: when `hostUsers` is false/);
-    const admitted = dryRun(ns, { ...pod.spec, nodeName: undefined });
+    const admitted = dryRunPod(engine.cp, ns, { ...pod.spec, nodeName: undefined });
     assert.equal(admitted.status, 0, `${what}: ${admitted.stderr}`);
     assert.doesNotMatch(admitted.stderr, /PodSecurity|[Ww]arning/);
   }
