@@ -506,6 +506,16 @@ const allInOne: Table<EarthlyAllInOneJobArgs, BuiltJob> = {
   cases: [
     ...commonJobCases<EarthlyAllInOneJobArgs>(() => lastResourceName, []),
     {
+      input: "platform",
+      title: "linux/arm64: --platform first, and the pod on arm64 nodes beside the given selector",
+      args: { platform: "linux/arm64", scheduling: SCHEDULING, flags: ["--ci"] },
+      alsoAsOutput: true,
+      check: ({ container, pod }) => {
+        assert.deepEqual(container.args, ["--platform=linux/arm64", "--ci", TARGET]);
+        assert.deepEqual(pod.nodeSelector, { ...SCHEDULING.nodeSelector, "kubernetes.io/arch": "arm64" });
+      },
+    },
+    {
       input: "buildkitRegistries",
       title: "a mirror for docker.io and an insecure HTTP registry: EARTHLY_ADDITIONAL_BUILDKIT_CONFIG",
       args: {
@@ -639,6 +649,42 @@ const remote: Table<EarthlyRemoteJobArgs, BuiltRemote> = {
         const mounts = (container.volumeMounts as Obj[]).map((m) => m.name);
         assert.ok(mounts.includes("earthly-config"));
         assert.equal(mounts.includes("earthly-certs"), false, "no certificates for a fleet without TLS");
+      },
+    },
+    {
+      input: "fleets",
+      title: "two fleets of different architectures: the one of the platform's, its host and label",
+      args: {
+        fleet: undefined,
+        fleets: [
+          { ...FLEET_CONNECTION, architecture: "amd64" },
+          { ...OTHER_FLEET, architecture: "arm64" },
+        ],
+        platform: "linux/arm64",
+      },
+      check: ({ container, job, buildkitHost }) => {
+        assert.equal(envOf(container).EARTHLY_BUILDKIT_HOST, "tcp://other.builds.svc.cluster.local:8372");
+        assert.equal(buildkitHost, "tcp://other.builds.svc.cluster.local:8372");
+        assert.equal(job.spec.template.metadata.labels["earthly-kubernetes/client-of"], "other");
+      },
+    },
+    {
+      input: "platform",
+      title:
+        "linux/amd64 among two fleets: the amd64 one, --platform first, the client's own selector untouched",
+      args: {
+        fleet: undefined,
+        fleets: [
+          { ...OTHER_FLEET, architecture: "arm64" },
+          { ...FLEET_CONNECTION, architecture: "amd64" },
+        ],
+        platform: "linux/amd64",
+      },
+      alsoAsOutput: true,
+      check: ({ container, pod, buildkitHost }) => {
+        assert.equal(buildkitHost, FLEET_CONNECTION.buildkitHost);
+        assert.deepEqual((container.args as string[]).slice(0, 1), ["--platform=linux/amd64"]);
+        assert.equal(pod.nodeSelector, undefined);
       },
     },
     {

@@ -163,7 +163,8 @@ test("exact property types", () => {
   const client = schema.resources[tokenOf("EarthlyRemoteJob")];
   assert.equal(client.inputProperties.fleet.$ref, `#/types/${tokenOf("FleetConnection")}`);
   assert.equal(client.inputProperties.fleet.plain, undefined);
-  assert.deepEqual(client.requiredInputs, ["fleet", "namespace", "target"]);
+  // fleet or fleets: one of them, which the component checks (the schema cannot say "one of").
+  assert.deepEqual(client.requiredInputs, ["namespace", "target"]);
   assert.deepEqual(schema.resources[tokenOf("BuildkitCertificateAuthority")].requiredInputs ?? [], []);
   // The issuer a fleet issues its server certificate from: an Input, so another language can wire it.
   const fleetTls = schema.types[tokenOf("FleetTls")];
@@ -377,7 +378,16 @@ test("the arguments that are Inputs are the ones docs/contributing.md's rule nam
   assert.deepEqual(inputs, {
     BuildkitCertificateAuthority: [],
     BuildkitdFleet: ["cniMtu", "env", "scheduling"],
-    EarthlyAllInOneJob: ["cniMtu", "env", "flags", "namespace", "rebuildTrigger", "scheduling", "target"],
+    EarthlyAllInOneJob: [
+      "cniMtu",
+      "env",
+      "flags",
+      "namespace",
+      "platform",
+      "rebuildTrigger",
+      "scheduling",
+      "target",
+    ],
     EarthlyRemoteJob: [
       "cacheKey",
       "clientCertPem",
@@ -386,6 +396,7 @@ test("the arguments that are Inputs are the ones docs/contributing.md's rule nam
       "flags",
       "fleet",
       "namespace",
+      "platform",
       "rebuildTrigger",
       "scheduling",
       "target",

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_BUILDKITD_IMAGE_REPOSITORY, DEFAULT_EARTHLY_VERSION, imageFor } from "../pods/images";
-import { recordFields, registeredAfter } from "../values/inputs";
+import { lift, recordFields, registeredAfter } from "../values/inputs";
 import { EgressRules, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_EARTHLY_TMP_DIR,
@@ -455,7 +455,8 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
     this.cacheClaims = ready.apply(() =>
       cacheClaimNames(names.instanceNames, args.persistentCache !== undefined),
     );
-    this.connection = pulumi.all([ready, this.caCertPem]).apply(([, ca]) => ({
+    const architecture = lift(checked.scheduling, (s) => s?.architecture);
+    this.connection = pulumi.all([ready, this.caCertPem, architecture]).apply(([, ca, arch]) => ({
       fleetName,
       namespace: args.namespace,
       buildkitHost: buildkitHostUrl(names.serviceHost),
@@ -465,6 +466,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       tlsEnabled,
       caCertPem: ca,
       clientLabels: clientLabelsFor(names.serviceName),
+      ...(arch !== undefined ? { architecture: arch } : {}),
     }));
     // A client Job reads the connection field by field: the CA is its own leaf, the rest is known
     // (and public) at preview; every field but the CA still waits for the fleet to be ready.
@@ -478,6 +480,7 @@ export class BuildkitdFleet extends pulumi.ComponentResource {
       tlsEnabled,
       caCertPem: this.caCertPem,
       clientLabels: clientLabelsFor(names.serviceName),
+      architecture,
     });
     this.registerOutputs({
       buildkitHost: this.buildkitHost,

@@ -4,7 +4,7 @@
  * objects that carry it, and everything else about the fleet stays known and public.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { InputFields, fieldsOf } from "../values/inputs";
+import { InputFields, fieldsOf, recordedFieldsOf } from "../values/inputs";
 
 /** Everything a client needs to reach a fleet. */
 export interface FleetConnection {
@@ -26,12 +26,17 @@ export interface FleetConnection {
   caCertPem: string;
   /** Labels a client pod must carry to pass the fleet's NetworkPolicy. */
   clientLabels: { [key: string]: string };
+  /**
+   * The architecture of the fleet's nodes (its `scheduling.architecture`), so a client targeting a
+   * platform picks the fleet that builds it natively; unset when the daemons may run on any.
+   */
+  architecture?: string;
 }
 
 /** A fleet connection whose fields may each be an Input. */
 export type FleetConnectionInputs = InputFields<FleetConnection>;
 
-const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
+export const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
   "fleetName",
   "namespace",
   "buildkitHost",
@@ -41,6 +46,7 @@ const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
   "tlsEnabled",
   "caCertPem",
   "clientLabels",
+  "architecture",
 ];
 
 /**
@@ -49,4 +55,11 @@ const CONNECTION_FIELDS: readonly (keyof FleetConnection)[] = [
  */
 export function connectionFieldsOf(fleet: pulumi.Input<FleetConnection>): FleetConnectionInputs {
   return fieldsOf(fleet, CONNECTION_FIELDS);
+}
+
+/** The fields of a connection known without waiting for it: a fleet's own, or a plain one's. */
+export function recordedConnectionFields(
+  fleet: pulumi.Input<FleetConnection>,
+): FleetConnectionInputs | undefined {
+  return recordedFieldsOf(fleet);
 }

@@ -23,6 +23,7 @@ import {
 } from "./job";
 import { EarthlyJobObject, jobPodSelector, newBuildJob, earthlyJobOutputs, warnOnFlags } from "./buildJob";
 import { remoteCacheWarning } from "./remoteCache";
+import { platformScheduling, platformSchedulingProblems } from "./platform";
 import { EgressRules, NetworkPolicyObject, buildPodNetworkPolicy, egressRulesRule } from "../pods/network";
 import {
   DEFAULT_SCRATCH_SIZE,
@@ -124,6 +125,10 @@ export const allInOneJobChecks: ExtensibleChecks<EarthlyAllInOneJobArgs> = {
       check: (args) => resourceOrderProblems(ALL_IN_ONE_DEFAULT_RESOURCES, args.resources),
     },
     {
+      reads: ["platform", "scheduling"],
+      check: (args) => platformSchedulingProblems(args.platform, args.scheduling),
+    },
+    {
       reads: ["buildkitRegistries", "env"],
       check: (args) => envClaimConflicts(args.env, [buildkitRegistriesClaim(args.buildkitRegistries)]),
     },
@@ -196,7 +201,9 @@ export function allInOneJobObject(
 ): EarthlyJobObject {
   const tmpDir = args.earthlyTmpDir ?? DEFAULT_EARTHLY_TMP_DIR;
   const cache = effectiveCacheSize(args, volumeSize(scratchVolumeOf(args)));
-  return earthlyJobObject(args, {
+  // The build runs on this pod's node: on the platform's architecture, when the build targets one.
+  const placed = { ...args, scheduling: platformScheduling(args.scheduling, args.platform) };
+  return earthlyJobObject(placed, {
     instance,
     role: "all-in-one",
     version: args.earthlyVersion ?? DEFAULT_EARTHLY_VERSION,

@@ -1,6 +1,6 @@
 import * as kubernetes from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { connectionFieldsOf, FleetConnectionInputs } from "../fleet/connection";
+import { FleetConnectionInputs } from "../fleet/connection";
 import {
   EarthlyJobArgs,
   EarthlyJobShape,
@@ -31,20 +31,19 @@ import {
   namespaceNamed,
 } from "../pods/network";
 import { ephemeralStorageProblems } from "../pods/storage";
-import { BUILDKIT_PORT, buildkitHostUrl } from "../fleet/names";
+import { BUILDKIT_PORT } from "../fleet/names";
+import { clientFleetFields, clientFleetRules, clientHostOf, knownFleetChoiceProblems } from "./clientFleet";
 import { lift, registeredAfter } from "../values/inputs";
 import { EarthlyConfig, renderEarthlyConfig } from "./earthlyConfig";
 import { GitCredentials, gitSitesFor } from "./git";
 import { ArtifactsLocation } from "./artifacts";
 import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } from "./flags";
 import { remoteCacheWarning } from "./remoteCache";
-import { pickInstance } from "../fleet/pinning";
 import { Scheduling } from "../pods/scheduling";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
 import { containsUnknown } from "../values/inputs";
 import { Problem, assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
-import { requiredFields } from "../validation/checks";
 import { FleetConnection } from "../fleet/connection";
 import { envNamesRefusedAs } from "../pods/envNames";
 
@@ -55,8 +54,14 @@ export interface EarthlyRemoteJobArgs extends EarthlyJobArgs {
    * `restricted`: label the namespace `pod-security.kubernetes.io/enforce: restricted`.
    */
   namespace: pulumi.Input<string>;
-  /** The fleet to build on: a `BuildkitdFleet`'s `connection` output. */
-  fleet: pulumi.Input<FleetConnection>;
+  /** The fleet to build on: a `BuildkitdFleet`'s `connection` output. Give this or `fleets`. */
+  fleet?: pulumi.Input<FleetConnection>;
+  /**
+   * Fleets to choose from, one per architecture (each a `BuildkitdFleet`'s `connection`, the fleet
+   * made with `scheduling.architecture`): the client builds on the one on the architecture of
+   * `platform`, which is then required. Give this or `fleet`.
+   */
+  fleets?: pulumi.Input<FleetConnection>[];
   /**
    * Pins builds with this key (e.g. the repository) to one instance, chosen by rendezvous hashing,
    * so they find a warm cache. Without it the client goes through the ClientIP-affine Service.
@@ -139,8 +144,9 @@ export const remoteJobChecks: ExtensibleChecks<EarthlyRemoteJobArgs> = {
   rules: {
     ...commonChecks.rules,
     cacheKey: printableText,
-    // The connection and the client certificate are checked across fields and against the fleet.
+    // The connections and the client certificate are checked across fields and against the fleet.
     fleet: anyValue,
+    fleets: anyValue,
     clientCertPem: anyValue,
     clientPrivateKeyPem: anyValue,
     env: (value, field) => [
@@ -181,30 +187,9 @@ export const remoteJobChecks: ExtensibleChecks<EarthlyRemoteJobArgs> = {
           jobResources(args, clientShape(args.security)),
         ),
     },
-    requiredFields<EarthlyRemoteJobArgs>({
-      fleet: "a fleet connection, e.g. a BuildkitdFleet's connection output",
-    }),
-    {
-      reads: ["earthlyVersion", "fleet"],
-      check: ({ earthlyVersion, fleet }) =>
-        fleet && earthlyVersion !== undefined && earthlyVersion !== fleet.earthlyVersion
-          ? [
-              {
-                field: "earthlyVersion",
-                value: earthlyVersion,
-                allowed: `the fleet's version ${fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
-              },
-            ]
-          : [],
-    },
-    {
-      reads: ["fleet"],
-      check: ({ fleet }) =>
-        fleet && fleet.instanceNames.length !== fleet.instanceHosts.length
-          ? [{ field: "fleet", value: fleet.instanceNames, allowed: "one host per instance name" }]
-          : [],
-    },
+    ...clientFleetRules<EarthlyRemoteJobArgs>(),
   ],
+  knownParts: knownFleetChoiceProblems,
 };
 
 /** The client's home and temporary volumes (see {@link CLIENT_HOME}). */
@@ -266,13 +251,6 @@ export function clientNetworkPolicy(
   });
 }
 
-/** The host a client dials: a pinned instance for a cache key, else the ClientIP-affine Service. */
-export function clientBuildkitHost(fleet: FleetConnection, cacheKey: string | undefined): string {
-  if (cacheKey === undefined) return fleet.buildkitHost;
-  const instance = pickInstance(cacheKey, fleet.instanceNames);
-  return buildkitHostUrl(fleet.instanceHosts[fleet.instanceNames.indexOf(instance)]);
-}
-
 /**
  * Earthly's client configuration file, with absolute TLS paths so nothing depends on the config dir,
  * merged with `earthlyConfig` and the Git sites the credentials need.
@@ -295,25 +273,6 @@ export function earthlyClientConfig(
       : {}),
   };
   return renderEarthlyConfig({ own, config, gitSites: gitSitesFor(gitCredentials) });
-}
-
-/**
- * The host a client dials, from a connection's fields and the cache key: known as soon as they are
- * (see {@link clientBuildkitHost}).
- */
-function clientHostOf(
-  fleet: FleetConnectionInputs,
-  cacheKey: pulumi.Input<string | undefined>,
-): pulumi.Input<string> {
-  return lift(
-    {
-      buildkitHost: fleet.buildkitHost,
-      instanceNames: fleet.instanceNames,
-      instanceHosts: fleet.instanceHosts,
-      cacheKey,
-    },
-    ({ cacheKey: key, ...connection }) => clientBuildkitHost(connection as FleetConnection, key),
-  );
 }
 
 /**
@@ -408,7 +367,7 @@ export class EarthlyRemoteJob extends pulumi.ComponentResource {
     // read field by field, so that its CA (unknown until the certificate authority exists, or a
     // secret) reaches that Secret alone, and the ConfigMap and Job show at preview.
     const { clientCertPem, clientPrivateKeyPem } = args;
-    const fleet = connectionFieldsOf(args.fleet);
+    const fleet = clientFleetFields(args);
     // Nothing is registered until every argument is checked (an unknown one is checked on deploy).
     const child = { parent: this, dependsOn: registeredAfter(resolved) };
     const host = clientHostOf(fleet, checked.cacheKey);

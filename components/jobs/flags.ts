@@ -30,6 +30,7 @@ const REFUSED_FLAGS: { [name: string]: string } = {
   "ssh-auth-sock": "a flag other than --ssh-auth-sock: the SSH agent is the one gitCredentials.ssh starts",
   "remote-cache": "a flag other than --remote-cache: give the cache image as remoteCache.image",
   "max-remote-cache": "a flag other than --max-remote-cache: give it as remoteCache.max",
+  platform: "a flag other than --platform: give the platform as platform",
 };
 
 /** The flag's name (without its dashes) and its value after `=`, for an argument that is a flag. */
@@ -214,6 +215,9 @@ const FLAG_OWNERS: { [flag: string]: string } = {
   "--buildkit-host": "the fleet (EarthlyRemoteJob sets it)",
   "--config": "earthlyConfig (the mounted config file)",
   "--ssh-auth-sock": "gitCredentials.ssh (the agent it starts)",
+  "--platform": "platform",
+  "--remote-cache": "remoteCache.image",
+  "--max-remote-cache": "remoteCache.max",
 };
 
 /**

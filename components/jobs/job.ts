@@ -58,6 +58,7 @@ import {
 import { imagePullSecretsRule } from "../pods/registries";
 import { accessPieces } from "./access";
 import { RemoteCache, remoteCacheFlags, remoteCacheRule } from "./remoteCache";
+import { platformFlags, platformRule } from "./platform";
 import { DEFAULT_JOB_TIMEOUT_MINUTES, EarthlyJobObject, buildJob } from "./buildJob";
 import {
   OUTPUT_MODE_ENV,
@@ -81,7 +82,8 @@ export interface EarthlyJobArgs {
    * through a shell. The arguments are in the pod spec and every process list, so flags carrying a
    * credential or replacing what the components mount are refused: `--secret NAME=value` (use
    * `buildSecrets`; `--secret NAME` alone is accepted), `--git-password` (use `gitCredentials`),
-   * `--config` (use `earthlyConfig`) and `--ssh-auth-sock`; so is `$(`, which Kubernetes would expand.
+   * `--config` (use `earthlyConfig`), `--ssh-auth-sock`, and the flags typed inputs own
+   * (`--platform`, `--remote-cache`, `--max-remote-cache`); so is `$(`, which Kubernetes would expand.
    * `EarthlyRemoteJob` adds `--no-output` when neither these flags (`--ci`, `--no-output`,
    * `--output`, `--image`, `--artifact`) nor `artifacts` set the output mode: its client has no
    * Docker to take an image back, so images leave by `SAVE IMAGE --push` with `--push`; it warns at
@@ -123,6 +125,14 @@ export interface EarthlyJobArgs {
   resources?: Resources;
   /** Node selector and tolerations, e.g. a `KindCluster` pool's scheduling. */
   scheduling?: pulumi.Input<Scheduling>;
+  /**
+   * The platform the build targets, e.g. `linux/arm64` (`--platform`; `linux/<arch>` for amd64,
+   * arm64, arm, ppc64le, s390x, and `linux/arm/v6`, `linux/arm/v7`, `linux/arm64/v8`). Builds run
+   * natively, never emulated: the all-in-one Job runs on a node of that architecture; the remote
+   * client picks the fleet of that architecture among `fleets` (or checks its `fleet`'s).
+   * Default: the daemon's own platform. `--platform` in `flags` is refused for it.
+   */
+  platform?: pulumi.Input<string>;
   /** Retries before the Job is failed (default 1). */
   backoffLimit?: number;
   /**
@@ -250,6 +260,7 @@ export function earthlyJobChecks(configMode: EarthlyConfigMode): ExtensibleCheck
       dockerConfigSecret: rfc1123Subdomain,
       hostUsers: booleanValue,
       remoteCache: remoteCacheRule,
+      platform: platformRule,
     },
     cross: [
       {
@@ -384,13 +395,17 @@ export function earthlyJobObject(args: EarthlyJobArgs, shape: EarthlyJobShape): 
     image: lift(shape.version, (version) =>
       earthlyImage({ ...args, earthlyVersion: args.image ? undefined : version }),
     ),
-    args: lift({ flags: args.flags, target: args.target }, ({ flags, target }) => [
-      ...buildSecretFlags(args.buildSecrets),
-      ...remoteCacheFlags(args.remoteCache),
-      ...(flags ?? []),
-      ...shape.outputFlags(flags, args.artifacts !== undefined),
-      target,
-    ]),
+    args: lift(
+      { flags: args.flags, target: args.target, platform: args.platform },
+      ({ flags, target, platform }) => [
+        ...buildSecretFlags(args.buildSecrets),
+        ...platformFlags(platform),
+        ...remoteCacheFlags(args.remoteCache),
+        ...(flags ?? []),
+        ...shape.outputFlags(flags, args.artifacts !== undefined),
+        target,
+      ],
+    ),
     env: concatLists<KubeEnvVar>([
       shape.env,
       [{ name: "SRC_DIR", value: srcDir }, ...buildSecretEnv(args.buildSecrets), ...access.env],

@@ -35,6 +35,11 @@ export interface ArgChecks<A> {
    * created: `"all"`, or every field but those listed in `except`. Unset: any field may be an Output.
    */
   knownNow?: "all" | { except: readonly (keyof A)[] };
+  /**
+   * Problems in what is known now of arguments that are Outputs, which the rules above skip: e.g.
+   * the fields recorded for another component's Output (see `recordFields`). Run when they pass.
+   */
+  knownParts?: (args: A) => Problem[];
 }
 
 /** Checks with their list of rules across fields spelt out, for other checks to extend. */
@@ -104,7 +109,9 @@ function notKnownNowProblems<A extends object>(args: A, checks: ArgChecks<A>): P
  */
 export function knownProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
   const notKnown = notKnownNowProblems(args, checks);
-  return notKnown.length > 0 ? notKnown : argProblems(args, checks, true);
+  if (notKnown.length > 0) return notKnown;
+  const problems = argProblems(args, checks, true);
+  return problems.length > 0 || checks.knownParts === undefined ? problems : checks.knownParts(args);
 }
 
 /** Checks fully resolved arguments (inside the `apply` that builds a spec). */

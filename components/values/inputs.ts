@@ -67,6 +67,16 @@ export function recordFields<T extends object>(output: pulumi.Output<T>, fields:
 }
 
 /**
+ * The fields recorded for a component's own Output (see {@link recordFields}), or a plain object's
+ * own; undefined for any other Output, whose fields are known only when it resolves. Makes no Output.
+ */
+export function recordedFieldsOf<T extends object>(input: pulumi.Input<T>): InputFields<T> | undefined {
+  const recorded = recordedFields.get(input as object);
+  if (recorded !== undefined) return recorded as InputFields<T>;
+  return pulumi.Output.isInstance(input) || input instanceof Promise ? undefined : (input as InputFields<T>);
+}
+
+/**
  * The fields of an object Input: those recorded for a component's own Output, a plain object's own
  * fields, or else each field read from the Output (known, and secret, as the whole is).
  */

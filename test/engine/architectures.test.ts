@@ -2,8 +2,9 @@
  * A fleet per architecture on the real engine: builder nodes of two architectures in one tainted
  * builder group (kwok nodes labelled `kubernetes.io/arch` amd64 and arm64, as their kubelets would
  * report), one `BuildkitdFleet` per architecture with the same scheduling plus `architecture`, and a
- * client of each. The real scheduler places each fleet's daemons on its architecture only; each
- * client dials its own fleet and completes. (kwok runs no container: no build runs on either.)
+ * client per platform given both fleets. The real scheduler places each fleet's daemons on its
+ * architecture only; each client picks the fleet of its platform, dials it with `--platform`, and
+ * completes. (kwok runs no container: no build runs on either.)
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -29,7 +30,7 @@ const pools: NodePool[] = ARCHITECTURES.map((arch) => ({
 
 const engine = engineFixture("arch", [...pools, GENERAL_POOL]);
 
-test("a fleet per architecture: each fleet's daemons on nodes of its architecture only, a client of each completes", async () => {
+test("a fleet per architecture: each fleet's daemons on nodes of its architecture only, a client per platform picks its fleet and completes", async () => {
   createNamespaces(engine.cp, [
     [BUILDERS, "privileged"],
     [CLIENTS, "restricted"],
@@ -44,24 +45,29 @@ test("a fleet per architecture: each fleet's daemons on nodes of its architectur
   const s = await engine.env.stack("arch", async () => {
     const k8s = { provider: engineProvider(engine.cp) };
     const outputs: { [key: string]: unknown } = {};
+    const fleets = ARCHITECTURES.map(
+      (architecture) =>
+        new BuildkitdFleet(
+          `buildkitd-${architecture}`,
+          {
+            namespace: BUILDERS,
+            replicas: 2,
+            insecureDisableTls: true,
+            scheduling: { ...builders, architecture },
+            clientNamespaces: [CLIENTS],
+          },
+          k8s,
+        ),
+    );
     for (const architecture of ARCHITECTURES) {
-      const fleet = new BuildkitdFleet(
-        `buildkitd-${architecture}`,
-        {
-          namespace: BUILDERS,
-          replicas: 2,
-          insecureDisableTls: true,
-          scheduling: { ...builders, architecture },
-          clientNamespaces: [CLIENTS],
-        },
-        k8s,
-      );
+      // Every client is given both fleets; its platform picks one.
       const client = new EarthlyRemoteJob(
         `client-${architecture}`,
         {
           namespace: CLIENTS,
           target: "+build",
-          fleet: fleet.connection,
+          fleets: fleets.map((fleet) => fleet.connection),
+          platform: `linux/${architecture}`,
           scheduling: schedulingForPool(GENERAL_POOL),
           timeoutMinutes: 5,
         },
@@ -103,7 +109,7 @@ test("a fleet per architecture: each fleet's daemons on nodes of its architectur
         `${pod.metadata.name} on ${pod.spec.nodeName}`,
       );
     }
-    // Each client dials its own fleet, and its Job completed.
+    // The client of this platform dials its fleet with --platform, and its Job completed.
     assert.equal(
       up.outputs[`${architecture}Host`].value,
       `tcp://buildkitd-${architecture}.${BUILDERS}.svc.cluster.local:8372`,
@@ -119,6 +125,12 @@ test("a fleet per architecture: each fleet's daemons on nodes of its architectur
       ]),
     ) as Obj;
     assert.equal(job.status.succeeded, 1, `client-${architecture}`);
+    const container = job.spec.template.spec.containers[0] as Obj;
+    assert.equal(container.args[0], `--platform=linux/${architecture}`);
+    assert.equal(
+      (container.env as Obj[]).find((e) => e.name === "EARTHLY_BUILDKIT_HOST")?.value,
+      `tcp://buildkitd-${architecture}.${BUILDERS}.svc.cluster.local:8372`,
+    );
   }
   await s.destroy();
 });
