@@ -346,3 +346,49 @@ test("an argument not known at preview is unknown at the leaves it feeds, and no
   ]);
   assertNamesAndNamespaces(records, ["aio", "aio-network"]);
 });
+
+test("a client given a fleet per architecture previews the chosen fleet's objects known; an unknown platform only what it chooses", async () => {
+  const later = <T>(value: T) =>
+    new tls.PrivateKey(`platform-later-${recorded.length}`, { algorithm: "ED25519" }).publicKeyPem.apply(
+      () => value,
+    );
+  const program = (platform: pulumi.Input<string>) => () => {
+    const fleets = ["amd64", "arm64"].map(
+      (architecture) =>
+        new BuildkitdFleet(`buildkitd-${architecture}`, {
+          namespace: `earthly-${architecture}`,
+          insecureDisableTls: true,
+          scheduling: { architecture },
+        }),
+    );
+    new EarthlyRemoteJob("client", {
+      namespace: "ci",
+      target: "+build",
+      fleets: fleets.map((fleet) => fleet.connection),
+      platform,
+    });
+  };
+  const known = await registered(program("linux/arm64"));
+  const job = inputsOf(known, JOB, "client");
+  assert.deepEqual(unknownPaths(job), []);
+  const container = job.spec.template.spec.containers[0];
+  assert.equal(container.args[0], "--platform=linux/arm64");
+  assert.equal(
+    (container.env as Obj[]).find((e) => e.name === "EARTHLY_BUILDKIT_HOST")?.value,
+    "tcp://buildkitd-arm64.earthly-arm64.svc.cluster.local:8372",
+  );
+  assert.deepEqual(unknownLeaves(known), []);
+
+  const unknown = await registered(program(later("linux/arm64")));
+  // The labels (with the chosen fleet's client label), the flag, the address, the config, the CA
+  // and the policy's namespace; the rest of the Job (TLS is off in both fleets) stays known.
+  assert.deepEqual(unknownLeaves(unknown).sort(), [
+    "batch/v1:Job client: metadata.labels",
+    "batch/v1:Job client: spec.template.metadata.labels",
+    "batch/v1:Job client: spec.template.spec.containers[0].args",
+    "batch/v1:Job client: spec.template.spec.containers[0].env[1].value",
+    "core/v1:ConfigMap client-config: data.config.yml",
+    "core/v1:Secret client-certs: stringData",
+    "networking.k8s.io/v1:NetworkPolicy client-network: spec.egress[1].to[0].namespaceSelector.matchLabels.kubernetes.io/metadata.name",
+  ]);
+});

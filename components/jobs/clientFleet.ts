@@ -227,11 +227,15 @@ export function clientFleetFields(args: ClientFleetArgs): FleetConnectionInputs 
     ({ platform, archs }) => Math.max(0, archs.indexOf(platformArchitecture(platform ?? ""))),
   );
   if (typeof index === "number") return options[index];
+  // Not known which: a field all fleets give the same known value (say, TLS on) is that value,
+  // so the objects it shapes still show at preview; the others wait for the choice.
   return Object.fromEntries(
-    CONNECTION_FIELDS.map((key) => [
-      key,
-      pulumi.all([index, pulumi.all(options.map((o) => o[key]))]).apply(([i, values]) => values[i]),
-    ]),
+    CONNECTION_FIELDS.map((key) => {
+      const values = options.map((o) => o[key]);
+      const same =
+        !containsUnknown(values) && values.every((v) => JSON.stringify(v) === JSON.stringify(values[0]));
+      return [key, same ? values[0] : pulumi.all([index, pulumi.all(values)]).apply(([i, all]) => all[i])];
+    }),
   ) as FleetConnectionInputs;
 }
 
