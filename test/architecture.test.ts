@@ -8,9 +8,9 @@ import "./support/mocks";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FLEET_CONNECTION, buildAllInOne, buildFleet, buildRemote } from "./support/built";
-import { BuildkitdFleet, TaintEffect } from "../components";
+import { BuildkitdFleet, KindCluster, TaintEffect } from "../components";
 import { NODE_ARCHITECTURES, schedulingRule } from "../components/pods/scheduling";
-import { schedulingMismatches } from "../components/kind/pools";
+import { KUBELET_OWN_LABELS, KUBELET_SETTABLE_LABELS, schedulingMismatches } from "../components/kind/pools";
 
 const BUILDERS = {
   nodeSelector: { "earthly.dev/role": "builder" },
@@ -118,5 +118,85 @@ describe("the scheduler model places a pod only on nodes of its architecture", (
   test("no architecture: fits both", () => {
     assert.deepEqual(schedulingMismatches(BUILDERS, node("arm64")), []);
     assert.deepEqual(schedulingMismatches(BUILDERS, node("amd64")), []);
+  });
+});
+
+describe("a kind node cannot claim another architecture: the kubelet's own labels refused in kind node labels", () => {
+  // A literal copy: a label dropped from the code, or one added to it, fails here.
+  const KUBELET_LABELS = [
+    "kubernetes.io/hostname",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+  ];
+  test("the list is exactly the kubelet's own", () => {
+    assert.deepEqual([...KUBELET_OWN_LABELS], KUBELET_LABELS);
+  });
+  for (const label of KUBELET_LABELS) {
+    test(`${label}: refused in a pool's labels and the control plane's, naming the key`, () => {
+      const allowed =
+        "no such label: the kubelet sets it from the machine (kind runs every node on the host's architecture and " +
+        "OS, so a pool of another architecture is a pool on another cluster; pick one with scheduling.architecture)";
+      assert.deepEqual(
+        KindCluster.argumentProblems("c", {
+          clusterName: "c",
+          workerPools: [
+            { name: "general" },
+            { name: "arm", labels: { "earthly.dev/role": "builder", [label]: "arm64" } },
+          ],
+        }),
+        [{ field: `workerPools[1].labels[${JSON.stringify(label)}]`, value: "arm64", allowed }],
+      );
+      assert.deepEqual(
+        KindCluster.argumentProblems("c", { clusterName: "c", controlPlaneLabels: { [label]: "x" } }),
+        [{ field: `controlPlaneLabels[${JSON.stringify(label)}]`, value: "x", allowed }],
+      );
+    });
+  }
+  const poolLabels = (label: string) =>
+    KindCluster.argumentProblems("c", {
+      clusterName: "c",
+      workerPools: [{ name: "p", labels: { [label]: "v" } }],
+    });
+  test("labels a kubelet may set, and the user's own near them: accepted", () => {
+    // A literal copy of the named ones; then namespaces the kubelet takes, and lookalike domains.
+    const SETTABLE = [
+      "topology.kubernetes.io/zone",
+      "topology.kubernetes.io/region",
+      "failure-domain.beta.kubernetes.io/zone",
+      "failure-domain.beta.kubernetes.io/region",
+      "beta.kubernetes.io/instance-type",
+      "node.kubernetes.io/instance-type",
+    ];
+    assert.deepEqual([...KUBELET_SETTABLE_LABELS], SETTABLE);
+    for (const label of [
+      ...SETTABLE,
+      "node.kubernetes.io/arch-pool",
+      "kubelet.kubernetes.io/x",
+      "pool.node.kubernetes.io/x",
+      "example.com/arch",
+      "kubernetes.io.example.com/x",
+      "notkubernetes.io/x",
+      "arch",
+    ]) {
+      assert.deepEqual(poolLabels(label), [], label);
+    }
+  });
+  test("other labels in Kubernetes' namespaces refused (the kubelet would not start), naming the key", () => {
+    for (const label of [
+      "kubernetes.io/archive",
+      "k8s.io/x",
+      "example.kubernetes.io/x",
+      "sub.k8s.io/x",
+      "node-restriction.kubernetes.io/x",
+      "topology.kubernetes.io/rack",
+      "xnode.kubernetes.io/x",
+    ]) {
+      const problems = poolLabels(label);
+      assert.equal(problems.length, 1, label);
+      assert.equal(problems[0].field, `workerPools[0].labels[${JSON.stringify(label)}]`);
+      assert.match(problems[0].allowed, /the kubelet refuses to start with another$/);
+    }
   });
 });

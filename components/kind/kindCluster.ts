@@ -17,7 +17,7 @@ import {
   kindDeleteEnvironment,
 } from "./scripts";
 import { Scheduling, TaintEffect } from "../pods/scheduling";
-import { NodePool, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
+import { NodePool, kindNodeLabelsRule, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
 import { ArgChecks, checkArgs, knownProblems } from "../validation/checks";
 import { Problem, Rule } from "../validation/errors";
 import {
@@ -29,7 +29,6 @@ import {
   integerBetween,
   ipAddress,
   kindClusterName,
-  labelMap,
   objectOf,
   oneOf,
   uniqueBy,
@@ -42,7 +41,7 @@ export interface KindClusterArgs {
   clusterName: string;
   /** Node image for every node, e.g. `kindest/node:v1.31.0`; kind's default when unset. */
   nodeImage?: string;
-  /** Extra labels for the control-plane node. */
+  /** Extra labels for the control-plane node; not the kubelet's own (see `NodePool.labels`). */
   controlPlaneLabels?: { [key: string]: string };
   /**
    * Worker pools besides the control plane, each with labels and taints. A pool for privileged
@@ -85,7 +84,7 @@ export const kindClusterChecks: ArgChecks<KindClusterArgs> = {
     adoptExisting: booleanValue,
     clusterName: kindClusterName,
     nodeImage: imageReference,
-    controlPlaneLabels: labelMap,
+    controlPlaneLabels: kindNodeLabelsRule,
     workerPools: allOf(
       eachOf(nodePoolRule),
       uniqueBy((p) => p.name, "a pool name not already used"),
