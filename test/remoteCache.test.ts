@@ -57,18 +57,21 @@ for (const kind of KINDS) {
       );
     });
 
-    test("with --push: --remote-cache=<image> first, before the user's flags; no --max-remote-cache without max; no warning", async () => {
-      const { args, warnings } = await built(kind, `${kind}-push`, {
-        remoteCache: { image: CACHE },
-        flags: ["--ci", "--push"],
+    // --push anywhere among the flags, the first included, and in its =true form.
+    for (const flags of [["--ci", "--push"], ["--push"], ["--push=true", "--ci"]]) {
+      test(`with ${JSON.stringify(flags)}: --remote-cache=<image> first, before the user's flags; no --max-remote-cache without max; no warning`, async () => {
+        const { args, warnings } = await built(kind, `${kind}-push-${flags.length}-${flags[0]}`, {
+          remoteCache: { image: CACHE },
+          flags,
+        });
+        assert.deepEqual(args.slice(0, flags.length + 1), [`--remote-cache=${CACHE}`, ...flags]);
+        assert.equal(args.includes("--max-remote-cache"), false);
+        assert.deepEqual(
+          warnings.filter((w) => w.includes("remoteCache")),
+          [],
+        );
       });
-      assert.deepEqual(args.slice(0, 3), [`--remote-cache=${CACHE}`, "--ci", "--push"]);
-      assert.equal(args.includes("--max-remote-cache"), false);
-      assert.deepEqual(
-        warnings.filter((w) => w.includes("remoteCache")),
-        [],
-      );
-    });
+    }
 
     test("max: --max-remote-cache right after it; max false: none", async () => {
       const withMax = await built(kind, `${kind}-max`, {
