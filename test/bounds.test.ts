@@ -108,11 +108,26 @@ describe("patterns: wrong only at the start, only at the end", () => {
       assert.ok(!accepts(rule, badEnd), badEnd);
     });
   }
-  test("a registry mirror's path: wrong only at its start", () => {
+  test("a registry mirror's path: wrong only at its start, only at its end, only in its middle", () => {
     const mirror = (m: string) => accepts(buildkitRegistriesRule, { "docker.io": { mirrors: [m] } });
     assert.ok(mirror("mirror.example.com/hub"));
+    assert.ok(mirror("mirror.example.com/docker-hub/v2_x.y"));
     assert.ok(!mirror("mirror.example.com/_hub"));
     assert.ok(!mirror("mirror.example.com/-hub"));
+    assert.ok(!mirror("mirror.example.com/hub?"));
+    assert.ok(!mirror("mirror.example.com/hub/A"));
+    assert.ok(!mirror("mirror.example.com/h ub"));
+  });
+  test("a registry host: wrong only at its start or end; its port 1 to 5 digits", () => {
+    const host = (h: string) => accepts(buildkitRegistriesRule, { [h]: { http: true } });
+    assert.ok(host("registry.example.com"));
+    assert.ok(!host("-registry.example.com"));
+    assert.ok(!host("registry.example.com-"));
+    assert.ok(host("reg:5"));
+    assert.ok(host("reg:12345"));
+    assert.ok(!host("reg:123456"));
+    assert.ok(!host("reg:"));
+    assert.ok(!host("reg:5x"));
   });
   test("cidr prefix bits: /32 and /128 accepted, /33 and /129 refused", () => {
     assert.ok(accepts(cidr, "10.0.0.1/32"));

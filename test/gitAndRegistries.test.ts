@@ -43,6 +43,7 @@ import {
 } from "../components/jobs/git";
 import { HTTPS_HOSTS_ENV, HTTPS_SECRETS_ENV, SSH_SECRET_ENV } from "../components/pods/envNames";
 import { DOCKER_CONFIG_DIR } from "../components/jobs/dockerConfig";
+import { buildkitRegistriesToml } from "../components/pods/registries";
 import { readDemoConfig } from "../stacks/config";
 
 const TARGET = "github.com/acme/private:main+build";
@@ -185,6 +186,17 @@ describe("all-in-one with every Git and registry setting", () => {
       '[registry."docker.io"]\n  mirrors = ["mirror.example.com"]\n',
     );
   });
+});
+
+test("buildkitRegistries: false is written as false (a registry's http and insecure each given either way)", () => {
+  assert.equal(
+    buildkitRegistriesToml({
+      "a.example.com": { http: false, insecure: true },
+      "b.example.com": { http: true, insecure: false },
+    }),
+    '[registry."a.example.com"]\n  http = false\n  insecure = true\n\n' +
+      '[registry."b.example.com"]\n  http = true\n  insecure = false',
+  );
 });
 
 describe("remote client with every Git and registry setting", () => {
