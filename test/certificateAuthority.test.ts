@@ -17,7 +17,7 @@ import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { fleetNames, serverCertificateNames } from "../components/fleet/names";
 import * as mod from "../components/tls/buildkitCertificateAuthority";
-import { KeyAlgorithm, keyAlgorithmSettings } from "../components/tls/issuer";
+import { KeyAlgorithm, caPemProblems, keyAlgorithmSettings } from "../components/tls/issuer";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import {
   CERT_REQUEST,
@@ -191,6 +191,24 @@ describe("pure parts", () => {
     );
     assert.ok(!JSON.stringify(swapped).includes("PRIVATE KEY"), "a key in the wrong field is not printed");
   });
+});
+
+test("a private key of any PEM kind pasted as the certificate is not printed", () => {
+  const ec = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+  const ed = crypto.generateKeyPairSync("ed25519").privateKey;
+  const rsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+  const pems = {
+    "PKCS#8 (EC)": ec.export({ format: "pem", type: "pkcs8" }).toString(),
+    "SEC1 (EC)": ec.export({ format: "pem", type: "sec1" }).toString(),
+    "PKCS#8 (Ed25519)": ed.export({ format: "pem", type: "pkcs8" }).toString(),
+    "PKCS#1 (RSA)": rsa.export({ format: "pem", type: "pkcs1" }).toString(),
+  };
+  for (const [kind, pem] of Object.entries(pems)) {
+    const problems = caPemProblems(pem, undefined, "c", "k");
+    assert.equal(problems[0].field, "c", kind);
+    assert.equal(problems[0].value, "(private key, not shown)", kind);
+    assert.ok(!JSON.stringify(problems).includes("PRIVATE KEY"), kind);
+  }
 });
 
 /** A CA (or, with `isCa` false, a plain self-signed certificate) made outside the component, RSA. */

@@ -44,6 +44,7 @@ import {
 import { HTTPS_HOSTS_ENV, HTTPS_SECRETS_ENV, SSH_SECRET_ENV } from "../components/pods/envNames";
 import { DOCKER_CONFIG_DIR } from "../components/jobs/dockerConfig";
 import { buildkitRegistriesToml } from "../components/pods/registries";
+import { earthlyConfigRule, renderEarthlyConfig } from "../components/jobs/earthlyConfig";
 import { readDemoConfig } from "../stacks/config";
 
 const TARGET = "github.com/acme/private:main+build";
@@ -197,6 +198,51 @@ test("buildkitRegistries: false is written as false (a registry's http and insec
     '[registry."a.example.com"]\n  http = false\n  insecure = true\n\n' +
       '[registry."b.example.com"]\n  http = true\n  insecure = false',
   );
+});
+
+describe("Earthly's config file: global values typed, the components' keys winning, keys checked", () => {
+  test("true and false as booleans, integers (negative too) as numbers, anything else as text", () => {
+    const yaml = renderEarthlyConfig({
+      config: {
+        global: {
+          a_true: "true",
+          b_false: "false",
+          c_int: "42",
+          d_neg: "-5",
+          e_text: "True",
+          f_num: "1.5",
+          g: "-",
+        },
+      },
+    });
+    assert.deepEqual(YAML.parse(yaml).global, {
+      a_true: true,
+      b_false: false,
+      c_int: 42,
+      d_neg: -5,
+      e_text: "True",
+      f_num: "1.5",
+      g: "-",
+    });
+  });
+  test("the components' own keys win over the user's", () => {
+    const yaml = renderEarthlyConfig({
+      own: { buildkit_host: "tcp://fleet:8372", tls_enabled: true },
+      config: { global: { buildkit_host: "tcp://elsewhere:8372", tls_enabled: "false", other: "x" } },
+    });
+    assert.deepEqual(YAML.parse(yaml).global, {
+      buildkit_host: "tcp://fleet:8372",
+      other: "x",
+      tls_enabled: true,
+    });
+  });
+  test("a global key: lower_snake_case, wrong only at its start, end or middle refused", () => {
+    const rule = earthlyConfigRule("client");
+    const keyOk = (key: string) => rule({ global: { [key]: "v" } }, "earthlyConfig").length === 0;
+    assert.ok(keyOk("disable_analytics") && keyOk("a") && keyOk("a1_b2"));
+    for (const key of ["1abc", "_abc", "Abc", "abc-", "abcD", "abc!", "ab-c", "ab c"])
+      assert.ok(!keyOk(key), key);
+  });
 });
 
 describe("remote client with every Git and registry setting", () => {
