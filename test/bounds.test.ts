@@ -10,6 +10,7 @@ import {
   cidr,
   dnsName,
   earthlyVersion,
+  imageDigest,
   imageRepository,
   kindClusterName,
   labelKey,
@@ -100,6 +101,13 @@ describe("patterns: wrong only at the start, only at the end", () => {
     ["cidr", cidr, "10.0.0.0/8", "x10.0.0.0/8", "10.0.0.0/8x"],
     ["dnsName wildcard first only", dnsName, "*.example.com", "-*.example.com", "a.*.example.com"],
     ["rfc1035Label", rfc1035Label, "a-b", "1ab", "ab-"],
+    [
+      "imageDigest",
+      imageDigest,
+      `sha256:${"a".repeat(64)}`,
+      `xsha256:${"a".repeat(64)}`,
+      `sha256:${"a".repeat(64)}x`,
+    ],
   ];
   for (const [name, rule, good, badStart, badEnd] of cases) {
     test(`${name}: ${JSON.stringify(good)} accepted; ${JSON.stringify(badStart)} and ${JSON.stringify(badEnd)} refused`, () => {
@@ -128,6 +136,14 @@ describe("patterns: wrong only at the start, only at the end", () => {
     assert.ok(!host("reg:123456"));
     assert.ok(!host("reg:"));
     assert.ok(!host("reg:5x"));
+  });
+  test("an image digest: 64 hex digits accepted, 63 and 65 refused, upper case and other algorithms refused", () => {
+    assert.ok(accepts(imageDigest, `sha256:${"0f".repeat(32)}`));
+    assert.ok(!accepts(imageDigest, `sha256:${"f".repeat(63)}`));
+    assert.ok(!accepts(imageDigest, `sha256:${"f".repeat(65)}`));
+    assert.ok(!accepts(imageDigest, `sha256:${"F".repeat(64)}`));
+    assert.ok(!accepts(imageDigest, `sha512:${"f".repeat(64)}`));
+    assert.ok(!accepts(imageDigest, `sha256:${"f".repeat(31)}g${"f".repeat(32)}`));
   });
   test("cidr prefix bits: /32 and /128 accepted, /33 and /129 refused", () => {
     assert.ok(accepts(cidr, "10.0.0.1/32"));
