@@ -660,6 +660,18 @@ describe("tls ways", () => {
         { field: "tls.existingSecret.certKey", got: '"a/b"' },
       ],
     );
+    // A Secret data key at its length bound (253) and one past.
+    const secretWithKey = (certKey: string) =>
+      BuildkitdFleet.argumentProblems("secret-keys", {
+        namespace: NAMESPACE,
+        tls: { caCertPem: ca.pem, existingSecret: { name: "tls", certKey } },
+      });
+    assert.deepEqual(secretWithKey("k".repeat(253)), []);
+    assert.deepEqual(
+      secretWithKey("k".repeat(254)).map((p) => p.field),
+      ["tls.existingSecret.certKey"],
+    );
+    assert.deepEqual(secretWithKey("tls.crt_v-2"), []);
     await assertRefused(
       () =>
         new BuildkitdFleet("pems-extras", {

@@ -181,3 +181,15 @@ test("problems come once each (three components take earthlyVersion and cniMtu),
     /invalid replicas: got 11; allowed: an integer from 1 to 10$/,
   );
 });
+
+test("numbers as typed: a negative one is a number refused by its rule, a word is shown as given", () => {
+  assert.throws(() => readDemoConfig(from({ cniMtu: "-5" }), "aio"), /invalid cniMtu: got -5; allowed: /);
+  assert.throws(
+    () => readDemoConfig(from({ replicas: "-1" }), "remote"),
+    /invalid replicas: got -1; allowed: an integer from 1 to 10$/,
+  );
+  assert.throws(
+    () => readDemoConfig(from({ replicas: "two" }), "remote"),
+    /invalid replicas: got "two"; allowed: an integer from 1 to 10$/,
+  );
+});
