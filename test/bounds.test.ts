@@ -285,6 +285,13 @@ const JUNK_VERSIONS = [
   "v0.8",
 ];
 
+test("a flag is an argument that starts with a dash: the same text later in an argument is not one", () => {
+  assert.equal(lastTrueFlag(["--ci"], "ci"), 0);
+  assert.equal(lastTrueFlag(["-ci"], "ci"), 0);
+  assert.equal(lastTrueFlag(["x--ci"], "ci"), -1);
+  assert.equal(lastTrueFlag(["+build--ci"], "ci"), -1);
+});
+
 describe("version strings with junk after (or before) a valid tag are refused", () => {
   test("the earthlyVersion rule accepts release tags and refuses each junk variant", () => {
     for (const good of ["v0.8.16", "v0.8.17-rc.1", "v1.0.0", "v0.8.16-alpha-2"]) {

@@ -45,6 +45,7 @@ import { HTTPS_HOSTS_ENV, HTTPS_SECRETS_ENV, SSH_SECRET_ENV } from "../component
 import { DOCKER_CONFIG_DIR } from "../components/jobs/dockerConfig";
 import { buildkitRegistriesToml } from "../components/pods/registries";
 import { earthlyConfigRule, renderEarthlyConfig } from "../components/jobs/earthlyConfig";
+import { gitCredentialsRule } from "../components/jobs/git";
 import { readDemoConfig } from "../stacks/config";
 
 const TARGET = "github.com/acme/private:main+build";
@@ -198,6 +199,27 @@ test("buildkitRegistries: false is written as false (a registry's http and insec
     '[registry."a.example.com"]\n  http = false\n  insecure = true\n\n' +
       '[registry."b.example.com"]\n  http = true\n  insecure = false',
   );
+});
+
+describe("an SSH credential's key name and user: at their bounds, wrong only at the start, end or middle", () => {
+  const ssh = (extra: object) =>
+    gitCredentialsRule({ ssh: { ...CREDENTIALS.ssh, ...extra } } as never, "gitCredentials").map(
+      (p) => p.field,
+    );
+  test("privateKeyKey: a Secret data key of 1-253 characters", () => {
+    for (const ok of ["id_ed25519", "k", "k".repeat(253), "-._k"])
+      assert.deepEqual(ssh({ privateKeyKey: ok }), [], ok);
+    for (const bad of ["k".repeat(254), "/k", "k/", "k k", ""]) {
+      assert.deepEqual(ssh({ privateKeyKey: bad }), ["gitCredentials.ssh.privateKeyKey"], bad);
+    }
+  });
+  test("user: an SSH user name of 1-32 characters", () => {
+    for (const ok of ["git", "_svc", "a".repeat(32), "Deploy.bot-1"])
+      assert.deepEqual(ssh({ user: ok }), [], ok);
+    for (const bad of ["a".repeat(33), "1git", "-git", "git!", "gi t", ""]) {
+      assert.deepEqual(ssh({ user: bad }), ["gitCredentials.ssh.user"], bad);
+    }
+  });
 });
 
 describe("Earthly's config file: global values typed, the components' keys winning, keys checked", () => {

@@ -6,6 +6,7 @@ import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { quantity, quantityValue } from "../components/validation/rules";
+import { quantityToBytes } from "../components/pods/storage";
 import { Resources, computeResourcesRule, resourceOrderProblems } from "../components/pods/resources";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
@@ -179,6 +180,7 @@ describe("extended resources and huge pages (resources.*.extended)", () => {
     ["hugepages-", "huge pages without a size"],
     ["hugepages-0", "huge pages of size 0"],
     ["hugepages-2MB", "huge pages of a size that is not a quantity"],
+    ["xhugepages-2Mi", "huge pages' prefix not at its start"],
   ];
   for (const [name, why] of refusedNames) {
     test(`refuses the name ${JSON.stringify(name)} (${why})`, () => {
@@ -283,4 +285,15 @@ describe("extended resources and huge pages (resources.*.extended)", () => {
         allowed: /does not overcommit/,
       },
     ]));
+});
+
+test("a size in bytes only for a plain size: a number and a binary or decimal suffix, nothing before or after", () => {
+  assert.equal(quantityToBytes("4Gi"), 4 * 2 ** 30);
+  assert.equal(quantityToBytes("1.5Gi"), 1.5 * 2 ** 30);
+  assert.equal(quantityToBytes("500M"), 5e8);
+  assert.equal(quantityToBytes("1024"), 1024);
+  // Quantities of other forms (an exponent, milli, a sign, no leading digit) are not plain sizes.
+  for (const other of ["1e3", "500m", "+1Gi", ".5Gi", "1Gi ", " 1Gi", "1GiB"]) {
+    assert.equal(quantityToBytes(other), undefined, other);
+  }
 });
