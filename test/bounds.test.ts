@@ -11,6 +11,7 @@ import {
   dnsName,
   earthlyVersion,
   imageDigest,
+  imageReference,
   imageRepository,
   kindClusterName,
   labelKey,
@@ -101,6 +102,9 @@ describe("patterns: wrong only at the start, only at the end", () => {
     ["cidr", cidr, "10.0.0.0/8", "x10.0.0.0/8", "10.0.0.0/8x"],
     ["dnsName wildcard first only", dnsName, "*.example.com", "-*.example.com", "a.*.example.com"],
     ["rfc1035Label", rfc1035Label, "a-b", "1ab", "ab-"],
+    ["labelKey name", labelKey, "example.com/a_b.c-d", "example.com/-ab", "example.com/ab_"],
+    ["labelKey without prefix", labelKey, "ab", ".ab", "ab."],
+    ["labelValue", labelValue, "a_b.c-d", "_ab", "ab-"],
     [
       "imageDigest",
       imageDigest,
@@ -136,6 +140,23 @@ describe("patterns: wrong only at the start, only at the end", () => {
     assert.ok(!host("reg:123456"));
     assert.ok(!host("reg:"));
     assert.ok(!host("reg:5x"));
+  });
+  test("label keys and values: wrong only in the middle refused", () => {
+    assert.ok(!accepts(labelKey, "example.com/a b"));
+    assert.ok(!accepts(labelKey, "a!b"));
+    assert.ok(!accepts(labelValue, "a b"));
+    assert.ok(!accepts(labelValue, "a/b"));
+  });
+  test("an image reference: a tag of 128 characters accepted, 129 refused; junk after a tag or a digest refused", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    assert.ok(accepts(imageReference, `earthly/earthly:${"t".repeat(128)}`));
+    assert.ok(!accepts(imageReference, `earthly/earthly:${"t".repeat(129)}`));
+    assert.ok(!accepts(imageReference, "earthly/earthly:v0.8.16!"));
+    assert.ok(!accepts(imageReference, "earthly/earthly:v0.8.16 "));
+    assert.ok(accepts(imageReference, `earthly/earthly@${digest}`));
+    assert.ok(accepts(imageReference, `earthly/earthly:v0.8.16@${digest}`));
+    assert.ok(!accepts(imageReference, `earthly/earthly@${digest}x`));
+    assert.ok(!accepts(imageReference, `earthly/earthly@${digest}a`));
   });
   test("an image digest: 64 hex digits accepted, 63 and 65 refused, upper case and other algorithms refused", () => {
     assert.ok(accepts(imageDigest, `sha256:${"0f".repeat(32)}`));
