@@ -406,6 +406,9 @@ describe("the waiter's report", () => {
       "result=maybe\nreason=\npod=\ndetail=\nlog:\n",
       "result=failed\npod=\ndetail=\nlog:\n",
       "garbage",
+      // A well-formed report after other lines is not the waiter's report.
+      "noise\nresult=succeeded\nreason=\npod=p\ndetail=\nlog:\n",
+      "xresult=succeeded\nreason=\npod=p\ndetail=\nlog:\n",
     ]) {
       const r = parseBuildResult(text);
       assert.equal(r.result, "unknown");

@@ -192,4 +192,14 @@ test("numbers as typed: a negative one is a number refused by its rule, a word i
     () => readDemoConfig(from({ replicas: "two" }), "remote"),
     /invalid replicas: got "two"; allowed: an integer from 1 to 10$/,
   );
+  // What JavaScript would read as a number but is not a decimal integer as typed.
+  for (const typed of ["0x3", "1e1", "3.", "3.0", "+3"]) {
+    assert.throws(
+      () => readDemoConfig(from({ replicas: typed }), "remote"),
+      new RegExp(
+        `invalid replicas: got "${typed.replace(/[.+]/g, "\\$&")}"; allowed: an integer from 1 to 10$`,
+      ),
+      typed,
+    );
+  }
 });

@@ -882,4 +882,14 @@ describe("the demo's keys", () => {
     );
     assert.throws(read({ gitHttps: "github.com" }), /gitCredentials\.https\[0\]\.secretName/);
   });
+  test("a gitHttps entry is host=secret alone: spaces around are fine, anything before or after is refused", () => {
+    assert.doesNotThrow(read({ gitHttps: " github.com=git-token , gitlab.com=gl " }));
+    for (const entry of [
+      "junk github.com=git-token",
+      "github.com=git-token junk",
+      "github.com=git-token=x",
+    ]) {
+      assert.throws(read({ gitHttps: entry }), /invalid gitHttps \(gitCredentials\.https\[0\]/, entry);
+    }
+  });
 });
