@@ -1,6 +1,6 @@
 /**
- * The fleet a remote client builds on: its \`fleet\`, or among its \`fleets\` (one per architecture)
- * the one on the architecture of its \`platform\`; and the host it dials there.
+ * The fleet a remote client builds on: its `fleet`, or among its `fleets` (one per architecture)
+ * the one on the architecture of its `platform`; and the host it dials there.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
