@@ -393,6 +393,23 @@ describe("a fleet choice that cannot be made is refused at preview, nothing regi
       );
     });
   }
+  test("a connection without a host per instance is refused where it was given: fleet, or the chosen fleets[i]", async () => {
+    const short = { ...ARM64, instanceHosts: ARM64.instanceHosts.slice(1) };
+    const allowed = /invalid .*: got \["arm-0","arm-1"\]; allowed: one host per instance name$/;
+    await assertRefused(
+      () => new EarthlyRemoteJob("h1", { ...CLIENT, fleet: short }),
+      [{ field: "fleet", got: '["arm-0","arm-1"]', allowed }],
+    );
+    await assertRefused(
+      () => new EarthlyRemoteJob("h2", { ...CLIENT, fleets: [AMD64, short], platform: "linux/arm64" }),
+      [{ field: "fleets[1]", got: '["arm-0","arm-1"]', allowed }],
+    );
+    // Not chosen, not checked.
+    assert.deepEqual(
+      EarthlyRemoteJob.argumentProblems("h3", { ...CLIENT, fleets: [AMD64, short], platform: "linux/amd64" }),
+      [],
+    );
+  });
   test("the version of the fleet not chosen does not matter", () => {
     assert.deepEqual(
       EarthlyRemoteJob.argumentProblems("r", {

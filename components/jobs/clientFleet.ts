@@ -152,35 +152,26 @@ export function clientFleetRules<A extends ClientFleetArgs>(): CrossRule<A>[] {
         fleet && fleets === undefined ? fleetPlatformProblems(fleet as FleetIdentity, platform) : [],
     },
     {
+      // The chosen fleet's fit: the client's version, and a host for every instance (for pinning).
       reads: ["earthlyVersion", "fleet", "fleets", "platform"],
       check: (args) => {
         const chosen = chosenFleet(args);
-        return chosen &&
-          args.earthlyVersion !== undefined &&
-          args.earthlyVersion !== chosen.fleet.earthlyVersion
-          ? [
-              {
-                field: "earthlyVersion",
-                value: args.earthlyVersion,
-                allowed: `the fleet's version ${chosen.fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
-              },
-            ]
-          : [];
-      },
-    },
-    {
-      reads: ["fleet", "fleets", "platform"],
-      check: (args) => {
-        const chosen = chosenFleet(args);
-        return chosen && chosen.fleet.instanceNames.length !== chosen.fleet.instanceHosts.length
-          ? [
-              {
-                field: chosen.field,
-                value: chosen.fleet.instanceNames,
-                allowed: "one host per instance name",
-              },
-            ]
-          : [];
+        if (chosen === undefined) return [];
+        const { fleet, field } = chosen;
+        return [
+          ...(args.earthlyVersion !== undefined && args.earthlyVersion !== fleet.earthlyVersion
+            ? [
+                {
+                  field: "earthlyVersion",
+                  value: args.earthlyVersion,
+                  allowed: `the fleet's version ${fleet.earthlyVersion}: Earthly supports a daemon only with the client of the same version`,
+                },
+              ]
+            : []),
+          ...(fleet.instanceNames.length !== fleet.instanceHosts.length
+            ? [{ field, value: fleet.instanceNames, allowed: "one host per instance name" }]
+            : []),
+        ];
       },
     },
   ];
