@@ -4,6 +4,7 @@
 # the pod's log is always complete; exits with PROBE_EXIT (default 0).
 #   PROBE_WRITE    paths to try to create a file in        PROBE_READ     files to try to read
 #   PROBE_RESOLVE  host names to resolve through DNS       PROBE_CONNECT  host:port to open
+#   PROBE_RESOLVE_TRIES  tries per name, a second apart (default 30)
 # The host of EARTHLY_BUILDKIT_HOST, when set, is resolved and connected to as well.
 report() { printf '%s=%s\n' "$1" "$2"; }
 outcome() { if "$@" >/dev/null 2>&1; then echo ok; else echo fail; fi; }
@@ -29,9 +30,20 @@ if [ -n "${EARTHLY_BUILDKIT_HOST:-}" ]; then
   hosts="$hosts ${target%:*}"
   connect="$connect $target"
 fi
+# A name can be published a moment after the pod that needs it starts (an instance's record follows
+# its readiness through the EndpointSlice controller and CoreDNS), so each is tried up to
+# PROBE_RESOLVE_TRIES times a second apart, and the tries it took are reported.
+resolve() { nslookup "$1" 2>/dev/null | sed -n '/^Name:/,$ s/^Address[^:]*: *//p' | head -n 1; }
 for h in $hosts; do
-  address=$(nslookup "$h" 2>/dev/null | sed -n '/^Name:/,$ s/^Address[^:]*: *//p' | head -n 1)
+  tries=1
+  address=$(resolve "$h")
+  while [ -z "$address" ] && [ "$tries" -lt "${PROBE_RESOLVE_TRIES:-30}" ]; do
+    sleep 1
+    tries=$((tries + 1))
+    address=$(resolve "$h")
+  done
   report "resolve.$h" "${address:-fail}"
+  report "resolveTries.$h" "$tries"
 done
 for c in $connect; do
   report "connect.$c" "$(outcome nc -w 5 "${c%:*}" "${c##*:}" </dev/null)"
