@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  Mutant,
+  applyMutant,
+  describeMutant,
+  offsetOf,
+  sampleMutants,
+  seededRandom,
+  testsFirst,
+} from "../scripts/mutantSample";
+
+const at = (line: number, column: number) => ({ line, column });
+const mutant = (file: string, line: number, replacement = "x"): Mutant => ({
+  file,
+  mutator: "StringLiteral",
+  replacement,
+  start: at(line, 0),
+  end: at(line, 1),
+});
+
+test("seededRandom: one seed, one sequence in [0, 1); another seed, another sequence", () => {
+  const draw = (seed: number) => Array.from({ length: 5 }, seededRandom(seed));
+  assert.deepEqual(draw(7), draw(7));
+  assert.notDeepEqual(draw(7), draw(8));
+  for (const value of draw(20261207)) assert.ok(value >= 0 && value < 1, String(value));
+});
+
+test("sampleMutants: the seed decides, the listing order does not; no mutant twice; count at and past the pool", () => {
+  const pool = Array.from({ length: 20 }, (_, i) => mutant(`f${i % 3}.ts`, i));
+  const picked = sampleMutants(pool, 42, 5);
+  assert.equal(picked.length, 5);
+  assert.deepEqual(sampleMutants([...pool].reverse(), 42, 5), picked);
+  assert.notDeepEqual(sampleMutants(pool, 43, 5), picked);
+  assert.equal(new Set(picked.map((m) => `${m.file}:${m.start.line}`)).size, 5);
+  assert.equal(sampleMutants(pool, 1, 20).length, 20);
+  assert.equal(sampleMutants(pool, 1, 21).length, 20);
+  assert.throws(() => sampleMutants(pool, 1, 0), /count must be a positive integer, got 0/);
+});
+
+test("offsetOf and applyMutant: Stryker's lines and columns count from 0; a position outside the text is refused", () => {
+  const source = "first\nsecond line\nthird";
+  assert.equal(offsetOf(source, at(0, 0)), 0);
+  assert.equal(offsetOf(source, at(1, 0)), 6);
+  assert.equal(offsetOf(source, at(1, 11)), 17);
+  assert.equal(offsetOf(source, at(2, 5)), source.length);
+  assert.throws(() => offsetOf(source, at(1, 12)), /column 12 is outside line 1 \(length 11\)/);
+  assert.throws(() => offsetOf(source, at(3, 0)), /line 3 is outside 0\.\.2/);
+  assert.throws(() => offsetOf(source, at(-1, 0)), /line -1 is outside/);
+  const change: Mutant = {
+    file: "a.ts",
+    mutator: "StringLiteral",
+    replacement: "LINE",
+    start: at(1, 7),
+    end: at(1, 11),
+  };
+  assert.equal(applyMutant(source, change), "first\nsecond LINE\nthird");
+  assert.equal(describeMutant(source, change), "a.ts:2:8 StringLiteral: line -> LINE");
+  assert.throws(
+    () => applyMutant(source, { ...change, start: at(2, 0), end: at(1, 0) }),
+    /ends before it starts/,
+  );
+});
+
+test("testsFirst: the tests named for the file and those importing it by its folder and name, not a lookalike", () => {
+  const tests = new Map([
+    ["test/platform.test.ts", 'import { x } from "../components";'],
+    ["test/platformFlags.test.ts", ""],
+    ["test/arguments.test.ts", 'import { BUILD_PLATFORMS } from "../components/jobs/platform";'],
+    ["test/other.test.ts", 'import { y } from "../components/pods/platform";'],
+    ["test/near.test.ts", 'import { z } from "../components/jobs/platformRules";'],
+    ["test/unrelated.test.ts", 'import { w } from "../components";'],
+  ]);
+  assert.deepEqual(testsFirst("components/jobs/platform.ts", tests), [
+    "test/arguments.test.ts",
+    "test/platform.test.ts",
+    "test/platformFlags.test.ts",
+  ]);
+  assert.deepEqual(testsFirst("stacks/config.ts", new Map([["test/x.test.ts", 'from "../stacks/config"']])), [
+    "test/x.test.ts",
+  ]);
+});
