@@ -4,7 +4,8 @@
  * Stryker's instrumenter lists every mutant its operators make in `components/` and `stacks/` (at
  * the committed HEAD); the seed picks `count` of them, so no one chooses the lines. Each runs in a
  * scratch worktree under ~/.cache/earthly-kubernetes/mutants: first the type check (a mutant that
- * does not type-check is reported as such and left out of the score, as Stryker does), then the
+ * does not type-check is reported as such and left out of the score, as Stryker does; an unused
+ * name is allowed), then the
  * tests named for or importing its file, then, if those pass, the whole unit tier. Deciding which
  * survivors are equivalent stays a reader's judgment: each is printed with its change.
  */
@@ -108,7 +109,9 @@ function scratchTree(): string {
 function tryMutant(tree: string, mutant: Mutant, tests: ReadonlyMap<string, string>): Omit<Result, "mutant"> {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
-  const typed = run("npx", ["tsc", "--noEmit", "-p", "tsconfig.json"], tree);
+  // Unused names are not type errors: a mutant that leaves a variable unread is still a program.
+  const unusedAllowed = ["--noUnusedLocals", "false", "--noUnusedParameters", "false"];
+  const typed = run("npx", ["tsc", "--noEmit", "-p", "tsconfig.json", ...unusedAllowed], tree);
   if (!typed.ok) return { outcome: "type error", seconds: seconds() };
   const first = testsFirst(mutant.file, tests);
   const node = (files: string[]) => run("npx", ["tsx", "--test", "--test-concurrency=2", ...files], tree);
