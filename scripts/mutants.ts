@@ -1,8 +1,10 @@
 /**
- * A seeded sample of mutants, run against the unit tier: `npm run mutants -- --seed N --count N`.
+ * A seeded sample of mutants, run against the unit tier:
+ * `npm run mutants -- --seed N [--count 40] [--operators all|stryker|near-miss]`.
  *
  * Stryker's instrumenter lists every mutant its operators make in `components/` and `stacks/` (at
- * the committed HEAD); the seed picks `count` of them, so no one chooses the lines. Each runs in a
+ * the committed HEAD), and nearMissMutants.ts adds the near-misses it does not make (a number one
+ * off, an array member dropped); the seed picks `count` of them, so no one chooses the lines. Each runs in a
  * scratch worktree under ~/.cache/earthly-kubernetes/mutants: first the type check (a mutant that
  * does not type-check is reported as such and left out of the score, as Stryker does; an unused
  * name is allowed), then the
@@ -14,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Mutant, applyMutant, describeMutant, sampleMutants, testsFirst } from "./mutantSample";
+import { nearMissMutants } from "./nearMissMutants";
 
 type Outcome = "killed" | "survived" | "type error";
 
@@ -46,10 +49,38 @@ function run(command: string, args: string[], cwd: string): { ok: boolean; out: 
   return { ok: r.status === 0, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
-/** Every mutant Stryker's operators make in the committed sources (paths relative to the repo). */
-async function allMutants(tree: string): Promise<Mutant[]> {
+const OPERATORS = ["all", "stryker", "near-miss"] as const;
+type Operators = (typeof OPERATORS)[number];
+
+function operators(): Operators {
+  const at = process.argv.indexOf("--operators");
+  const text = at >= 0 ? process.argv[at + 1] : "all";
+  const known = OPERATORS.find((o) => o === text);
+  if (known === undefined)
+    throw new Error(`--operators must be one of ${OPERATORS.join(", ")}, got ${text ?? "nothing"}`);
+  return known;
+}
+
+/** The committed sources to mutate (paths relative to the repository). */
+function sourceFiles(tree: string): string[] {
   const listed = run("git", ["ls-files", "components", "stacks"], tree);
-  const files = listed.out.split("\n").filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+  return listed.out
+    .split("\n")
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .sort();
+}
+
+/** Every mutant the chosen operators make in `files`. */
+async function allMutants(tree: string, files: string[], chosen: Operators): Promise<Mutant[]> {
+  const nearMiss =
+    chosen === "stryker"
+      ? []
+      : files.flatMap((name) => nearMissMutants(name, fs.readFileSync(path.join(tree, name), "utf8")));
+  return chosen === "near-miss" ? nearMiss : [...(await strykerMutants(tree, files)), ...nearMiss];
+}
+
+/** Every mutant Stryker's operators make in `files`. */
+async function strykerMutants(tree: string, files: string[]): Promise<Mutant[]> {
   // Stryker's packages are ES modules: loaded with import(), which CommonJS output would turn into require().
   const load = new Function("specifier", "return import(specifier)") as (s: string) => Promise<StrykerModule>;
   const { Instrumenter } = await load("@stryker-mutator/instrumenter");
@@ -125,12 +156,13 @@ function tryMutant(tree: string, mutant: Mutant, tests: ReadonlyMap<string, stri
 async function main(): Promise<void> {
   const seed = option("seed");
   const count = option("count", 40);
+  const chosen = operators();
   const tree = scratchTree();
   const head = run("git", ["rev-parse", "--short", "HEAD"], tree).out.trim();
-  const mutants = await allMutants(tree);
+  const mutants = await allMutants(tree, sourceFiles(tree), chosen);
   const sample = sampleMutants(mutants, seed, count);
   console.log(
-    `# ${mutants.length} mutants in components/ and stacks/ at ${head}; seed ${seed} picks ${sample.length}`,
+    `# ${mutants.length} mutants (operators: ${chosen}) in components/ and stacks/ at ${head}; seed ${seed} picks ${sample.length}`,
   );
   const tests = new Map(
     fs
@@ -157,8 +189,11 @@ async function main(): Promise<void> {
   console.log(
     `# killed ${killed} of ${scored.length} that type-check; ${results.length - scored.length} do not`,
   );
-  const report = path.join(work, `seed-${seed}-${head}.json`);
-  fs.writeFileSync(report, JSON.stringify({ head, seed, count, total: mutants.length, results }, null, 1));
+  const report = path.join(work, `seed-${seed}-${chosen}-${head}.json`);
+  fs.writeFileSync(
+    report,
+    JSON.stringify({ head, seed, count, operators: chosen, total: mutants.length, results }, null, 1),
+  );
   console.log(`# report: ${report}`);
 }
 

@@ -9,6 +9,7 @@ import {
   seededRandom,
   testsFirst,
 } from "../scripts/mutantSample";
+import { nearMissMutants } from "../scripts/nearMissMutants";
 
 const at = (line: number, column: number) => ({ line, column });
 const mutant = (file: string, line: number, replacement = "x"): Mutant => ({
@@ -79,4 +80,39 @@ test("testsFirst: the tests named for the file and those importing it by its fol
   assert.deepEqual(testsFirst("stacks/config.ts", new Map([["test/x.test.ts", 'from "../stacks/config"']])), [
     "test/x.test.ts",
   ]);
+});
+
+test("nearMissMutants: each number one up and one down, each array member dropped in turn; not a number in a type, comment or string", () => {
+  const source = [
+    "type Pair = [1, 2];",
+    "// 7 in a comment",
+    'const name = "8";',
+    "const limit = 63;",
+    "const none = 0;",
+    'const kinds = ["a", "b", "c"];',
+    "const one = [5];",
+  ].join("\n");
+  const made = nearMissMutants("x.ts", source);
+  const applied = (m: Mutant) => applyMutant(source, m).split("\n")[m.start.line];
+  assert.deepEqual(
+    made.map((m) => `${m.mutator} ${applied(m)}`),
+    [
+      "NumberShift const limit = 64;",
+      "NumberShift const limit = 62;",
+      "NumberShift const none = 1;",
+      "NumberShift const none = (-1);",
+      'ArrayMember const kinds = ["b", "c"];',
+      'ArrayMember const kinds = ["a", "c"];',
+      'ArrayMember const kinds = ["a", "b"];',
+      // A one-member array is not shortened (that is Stryker's empty-array mutant); its number is shifted.
+      "NumberShift const one = [6];",
+      "NumberShift const one = [4];",
+    ],
+  );
+  assert.deepEqual(made[0].start, { line: 3, column: 14 });
+  assert.deepEqual(made[0].end, { line: 3, column: 16 });
+  assert.deepEqual(
+    nearMissMutants("y.ts", "const big = 1_000;").map((m) => m.replacement),
+    ["1001", "999"],
+  );
 });
