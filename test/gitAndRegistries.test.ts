@@ -267,6 +267,66 @@ describe("Earthly's config file: global values typed, the components' keys winni
   });
 });
 
+describe("earthlyConfig: the keys the components own and the Git site keys refused, member by member", () => {
+  // Literal copies: a key dropped from the components' tables, or its reason changed, fails here.
+  const OWNED: [key: string, client: string, allInOne: string][] = [
+    [
+      "buildkit_host",
+      "set from the fleet connection (and cacheKey)",
+      "set by the image's entrypoint to its embedded buildkitd",
+    ],
+    ["tls_enabled", "set from the fleet", "set by the image's entrypoint"],
+    ["tlsca", "the mounted client certificates", "set by the image's entrypoint"],
+    ["tlscert", "the mounted client certificates", "set by the image's entrypoint"],
+    ["tlskey", "the mounted client certificates", "set by the image's entrypoint"],
+    ["tlsca_key", "the mounted client certificates", "set by the image's entrypoint"],
+    ["buildkitd_tlscert", "the fleet's TLS", "set by the image's entrypoint"],
+    ["buildkitd_tlskey", "the fleet's TLS", "set by the image's entrypoint"],
+    ["cache_size_mb", "the fleet's cacheSizeMb", "cacheSizeMb (CACHE_SIZE_MB)"],
+    ["cache_size_pct", "the fleet's cacheSizePct", "cacheSizePct (CACHE_SIZE_PCT)"],
+    ["cni_mtu", "the fleet's cniMtu", "cniMtu (CNI_MTU)"],
+    [
+      "buildkit_additional_config",
+      "the fleet's buildkitRegistries",
+      "buildkitRegistries (EARTHLY_ADDITIONAL_BUILDKIT_CONFIG)",
+    ],
+    ["buildkit_additional_args", "the fleet's arguments", "nothing: Earthly does not start buildkitd here"],
+    ["buildkit_image", "the fleet's imageRepository", "nothing: Earthly does not start buildkitd here"],
+  ];
+  for (const [key, client, allInOne] of OWNED)
+    for (const [mode, reason] of [
+      ["client", client],
+      ["all-in-one", allInOne],
+    ] as const)
+      test(`global.${key} in the ${mode} Job: refused, saying what sets it`, () => {
+        assert.deepEqual(earthlyConfigRule(mode)({ global: { [key]: "v" } }, "earthlyConfig"), [
+          {
+            field: `earthlyConfig.global.${key}`,
+            value: "v",
+            allowed: `a key the components do not own; ${key} is ${reason}`,
+          },
+        ]);
+      });
+  test("a key beside an owned one is the user's (no key is owned by its prefix)", () => {
+    for (const key of ["buildkit_hosts", "tls", "cache_size", "cni_mtu_x", "my_tlsca"])
+      assert.deepEqual(earthlyConfigRule("client")({ global: { [key]: "v" } }, "earthlyConfig"), [], key);
+  });
+  const REFUSED_SITE: [key: string, reason: string][] = [
+    ["password", "nothing: give passwords and tokens by Secret with gitCredentials.https"],
+    ["serverkey", "nothing: give known hosts by Secret or ConfigMap with gitCredentials.ssh.knownHosts"],
+    ["strict_host_key_checking", "nothing: host key checking stays on"],
+    ["ssh_command", "nothing: the SSH command is Earthly's, with host key checking on"],
+  ];
+  for (const [key, reason] of REFUSED_SITE)
+    test(`git site key ${key}: refused with its reason, its value kept out of the message`, () => {
+      const site = { auth: "https", [key]: "secret-value" };
+      assert.deepEqual(
+        earthlyConfigRule("all-in-one")({ git: { "git.example.com": site } }, "earthlyConfig"),
+        [{ field: `earthlyConfig.git["git.example.com"].${key}`, value: "(given)", allowed: reason }],
+      );
+    });
+});
+
 describe("remote client with every Git and registry setting", () => {
   let built: Awaited<ReturnType<typeof buildRemote>>;
   before(async () => {

@@ -291,6 +291,56 @@ test("argumentProblems: each component's check without the component, the proble
   );
 });
 
+test("a required argument missing, null or empty: refused by field, saying what it needs, component by component", async () => {
+  const missing = [undefined, null, ""] as unknown as string[];
+  const cases: [string, string, string, (value: string) => Problem[]][] = [
+    [
+      "KindCluster",
+      "clusterName",
+      "a kind cluster name",
+      (v) => KindCluster.argumentProblems("k", { clusterName: v }),
+    ],
+    [
+      "BuildkitdFleet",
+      "namespace",
+      "a namespace",
+      (v) => BuildkitdFleet.argumentProblems("f", { namespace: v, insecureDisableTls: true }),
+    ],
+    ...(["EarthlyAllInOneJob", "EarthlyRemoteJob"] as const).flatMap((component) => {
+      const problems = (args: { namespace: string; target: string }) =>
+        component === "EarthlyAllInOneJob"
+          ? EarthlyAllInOneJob.argumentProblems("j", args)
+          : EarthlyRemoteJob.argumentProblems("r", {
+              ...args,
+              fleet: FLEET_CONNECTION,
+              clientCertPem: "c",
+              clientPrivateKeyPem: "k",
+            });
+      return [
+        [component, "namespace", "a namespace", (v: string) => problems({ namespace: v, target: "+build" })],
+        [component, "target", "an Earthly target", (v: string) => problems({ namespace: "ns", target: v })],
+      ] as [string, string, string, (value: string) => Problem[]][];
+    }),
+  ];
+  for (const [component, field, needs, problemsWith] of cases)
+    for (const value of missing) {
+      const found = problemsWith(value);
+      // Absent, the message says what the field needs; empty, the field's own rule refuses it.
+      const expected = value === "" ? found[0]?.allowed : needs;
+      if (value === "") assert.notEqual(expected, needs);
+      assert.deepEqual(
+        found.map((p) => [p.field, p.allowed]),
+        [[field, expected]],
+        `${component}.${field} = ${JSON.stringify(value)}`,
+      );
+    }
+  // At construction it reads the same, and nothing is registered.
+  await assertRefused(
+    () => new BuildkitdFleet("f", { insecureDisableTls: true } as BuildkitdFleetArgs),
+    [{ field: "namespace", got: "nothing", allowed: /allowed: a namespace$/ }],
+  );
+});
+
 // ---------------------------------------------------------------------------------------------
 // The validation contract, table-driven: refused at construction, nothing registered
 // ---------------------------------------------------------------------------------------------
