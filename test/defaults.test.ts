@@ -573,6 +573,12 @@ describe("Git and registry arguments unset, and the defaults inside them", () =>
       { key: "password", path: "password" },
     ]);
     assert.deepEqual(volume("git-ssh")?.secret.items, [{ key: "ssh-privatekey", path: "key" }]);
+    // The wrapper reads the same default keys from its environment: Secret/usernameKey/passwordKey.
+    const env = Object.fromEntries(
+      (withCredentials.container.env as Obj[]).map((e) => [e.name, e.value] as [string, unknown]),
+    );
+    assert.equal(env.EARTHLY_KUBERNETES_GIT_HTTPS_SECRETS, "git-token/username/password");
+    assert.equal(env.EARTHLY_KUBERNETES_GIT_SSH_SECRET, "git-ssh/ssh-privatekey");
     assert.deepEqual(volume("git-known-hosts")?.secret, {
       secretName: "known-hosts",
       items: [{ key: "known_hosts", path: "ssh_known_hosts" }],

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { recorded, refusedInApply, resetRecord, settle } from "./support/mocks";
-import { assertRefused } from "./support/refusals";
+import { assertRefused, escapeRegExp } from "./support/refusals";
 import { FLEET_CONNECTION } from "./support/built";
 import { fleetPems } from "./engine/certificates";
 import {
@@ -853,10 +853,14 @@ describe("env: no variable Earthly reads as a flag", () => {
   }
   test("every variable of the derived list is refused by one rule, once (member by member)", async () => {
     assert.ok(Object.keys(EARTHLY_FLAG_ENV).length >= 50);
-    for (const name of Object.keys(EARTHLY_FLAG_ENV)) {
+    for (const [name, flag] of Object.entries(EARTHLY_FLAG_ENV)) {
+      // Each names a flag of Earthly's, and the message names that flag.
+      assert.match(flag, /^--[a-z][a-z0-9]*(-[a-z0-9]+)*$/, name);
       // The names the components set themselves keep their own rule, which names the entry.
-      const field = (RESERVED_ENV as readonly string[]).includes(name) ? "env[0].name" : "env.name";
-      await assertRefused(aio(name), [{ field, got: JSON.stringify(name) }]);
+      const reserved = (RESERVED_ENV as readonly string[]).includes(name);
+      const field = reserved ? "env[0].name" : "env.name";
+      const allowed = reserved ? undefined : new RegExp(` ${escapeRegExp(flag)}(?![a-z0-9-])`);
+      await assertRefused(aio(name), [{ field, got: JSON.stringify(name), allowed }]);
     }
   });
   test("a name Earthly does not read passes (EARTHLY_ itself is not refused as a prefix)", async () => {
