@@ -129,6 +129,11 @@ describe("patterns: wrong only at the start, only at the end", () => {
     assert.ok(!mirror("mirror.example.com/hub?"));
     assert.ok(!mirror("mirror.example.com/hub/A"));
     assert.ok(!mirror("mirror.example.com/h ub"));
+    // Not a string (from another language or JavaScript): refused as such, not a TypeError.
+    for (const notText of [5000, null, { host: "m" }])
+      assert.deepEqual(buildkitRegistriesRule({ "docker.io": { mirrors: [notText as never] } }, "f"), [
+        { field: 'f["docker.io"].mirrors[0]', value: notText, allowed: "a mirror host" },
+      ]);
   });
   test("a registry host: wrong only at its start or end; its port 1 to 5 digits", () => {
     const host = (h: string) => accepts(buildkitRegistriesRule, { [h]: { http: true } });
