@@ -23,6 +23,7 @@ import {
 } from "../components/validation/rules";
 import { Rule, InvalidArgumentsError } from "../components/validation/errors";
 import { toLabelValue } from "../components/pods/labels";
+import { Toleration, tolerationRule } from "../components/pods/scheduling";
 import { fleetNameRule, fleetNames, serverCertificateNames } from "../components/fleet/names";
 import { issuerRule, subjectText } from "../components/tls/issuer";
 import { earthlyConfigRule } from "../components/jobs/earthlyConfig";
@@ -457,4 +458,34 @@ describe("ephemeral storage and the cache size against the volumes, at the bound
       );
     });
   }
+});
+
+describe("a toleration's own rules", () => {
+  const fields = (t: Toleration) => tolerationRule(t, "t").map((p) => p.field);
+  test("tolerationSeconds: 0 and 2^31-1 accepted, -1 and 2^31 refused", () => {
+    for (const seconds of [0, 2 ** 31 - 1])
+      assert.deepEqual(
+        fields({ key: "k", effect: "NoExecute", tolerationSeconds: seconds }),
+        [],
+        String(seconds),
+      );
+    for (const seconds of [-1, 2 ** 31])
+      assert.deepEqual(fields({ key: "k", effect: "NoExecute", tolerationSeconds: seconds }), [
+        "t.tolerationSeconds",
+      ]);
+  });
+  test("tolerationSeconds only with effect NoExecute: each other effect, and none, refused", () => {
+    for (const effect of ["NoSchedule", "PreferNoSchedule", undefined] as const)
+      assert.deepEqual(fields({ key: "k", effect, tolerationSeconds: 60 }), ["t.tolerationSeconds"], effect);
+    assert.deepEqual(fields({ key: "k", effect: "NoExecute" }), []);
+  });
+  test("Exists carries no value; an empty key (or none) needs Exists, as Kubernetes has it", () => {
+    assert.deepEqual(fields({ key: "k", operator: "Exists", value: "v" }), ["t.value"]);
+    assert.deepEqual(fields({ key: "k", operator: "Exists" }), []);
+    assert.deepEqual(fields({ key: "k", operator: "Equal", value: "v" }), []);
+    for (const key of [undefined, ""]) {
+      assert.deepEqual(fields({ key, operator: "Equal" }), ["t.operator"], String(key));
+      assert.deepEqual(fields({ key, operator: "Exists" }), [], String(key));
+    }
+  });
 });

@@ -17,7 +17,12 @@ import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { fleetNames, serverCertificateNames } from "../components/fleet/names";
 import * as mod from "../components/tls/buildkitCertificateAuthority";
-import { KeyAlgorithm, caPemProblems, keyAlgorithmSettings } from "../components/tls/issuer";
+import {
+  KeyAlgorithm,
+  caPemProblems,
+  issueCertificate,
+  keyAlgorithmSettings,
+} from "../components/tls/issuer";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import {
   CERT_REQUEST,
@@ -807,4 +812,31 @@ describe("bad arguments", () => {
       assert.deepEqual(recordsOf(name), []);
     }
   });
+});
+
+test("issueCertificate: empty DNS and IP lists are left out of the request (no [] against null diff); given ones are kept", async () => {
+  const parent = new pulumi.ComponentResource("test:index:Leaves", "leaves");
+  const ca = await testCa();
+  const leaf = (resourceName: string, dnsNames: string[], ipAddresses: string[]) =>
+    issueCertificate(
+      parent,
+      { certPem: ca.certPem, privateKeyPem: ca.keyPem },
+      {
+        resourceName,
+        key: keyAlgorithmSettings(KeyAlgorithm.ECDSA_P256),
+        subject: { commonName: resourceName },
+        dnsNames,
+        ipAddresses,
+        allowedUses: ["digital_signature", "server_auth"],
+        validityHours: 24,
+        earlyRenewalHours: 1,
+      },
+    );
+  await valueOf(leaf("empty-lists", [], []).certPem);
+  await valueOf(leaf("given-lists", ["a.example.com"], ["10.0.0.1"]).certPem);
+  const request = (name: string) => plain(record(`${name}-csr`).inputs) as Inputs;
+  assert.equal("dnsNames" in request("empty-lists"), false);
+  assert.equal("ipAddresses" in request("empty-lists"), false);
+  assert.deepEqual(request("given-lists").dnsNames, ["a.example.com"]);
+  assert.deepEqual(request("given-lists").ipAddresses, ["10.0.0.1"]);
 });

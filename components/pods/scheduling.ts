@@ -94,7 +94,8 @@ export const taintRule: Rule<Taint> = (value, field) => [
 /** Checks a toleration, with the Kubernetes rules that `Exists` carries no value and an empty key needs `Exists`. */
 export const tolerationRule: Rule<Toleration> = (value, field) => [
   ...objectOf<Toleration>({
-    key: labelKey,
+    // Empty is Kubernetes' "every key" (checked below: only with `Exists`), as is no key at all.
+    key: (key, at) => (key === "" ? [] : labelKey(key, at)),
     value: labelValue,
     operator: oneOf(TOLERATION_OPERATORS),
     effect: oneOf(TAINT_EFFECTS),
