@@ -17,6 +17,7 @@ import {
   labelKey,
   labelValue,
   printableText,
+  required,
   rfc1035Label,
   rfc1123Label,
   rfc1123Subdomain,
@@ -488,4 +489,61 @@ describe("a toleration's own rules", () => {
       assert.deepEqual(fields({ key, operator: "Exists" }), [], String(key));
     }
   });
+});
+
+test("required: nothing, null and the empty string are missing; any other value, even 0, false or a space, is given", () => {
+  for (const missing of [undefined, null, ""])
+    assert.deepEqual(required("f", missing, "a thing"), [{ field: "f", value: missing, allowed: "a thing" }]);
+  for (const given of [0, false, " ", "x", [], {}]) assert.deepEqual(required("f", given, "a thing"), []);
+});
+
+test("imageRepository: every part of the pattern (host, port, each path component and its separators) at its edges", () => {
+  const accepted = [
+    "a",
+    "ab",
+    "a.b",
+    "a.bc",
+    "a__b",
+    "a---b",
+    "earthly/earthly",
+    "reg/x/y",
+    "Registry.Example.com/x",
+    "r:1/x",
+    "r:12/x",
+    "localhost:12345/x",
+    "registry.example.com:5000/mirror/earthly",
+    "ab.c/x",
+    "a.b-c/x",
+    "x/ab",
+    "x/a.b",
+    "x/a__b",
+    "x/a---b",
+    // A third part and on: the pattern's repeated path component, with each separator.
+    "x/y/a.b",
+    "x/y/a.bc",
+    "x/y/a_b",
+    "x/y/a__b",
+    "x/y/a--b",
+  ];
+  const refused = [
+    "-a/x",
+    "a-/x",
+    "x/-a",
+    "/a",
+    "a/b/",
+    "a:/x",
+    "a:123456/x",
+    "a/B",
+    "a..b",
+    "a___b",
+    "a/b_",
+    "a/_b",
+    "x/a..b",
+    "x/a_",
+    "x/a-.b",
+    "x/y/a..b",
+    "x/y/a_",
+  ];
+  for (const value of accepted) assert.deepEqual(imageRepository(value, "f"), [], value);
+  for (const value of refused) assert.equal(imageRepository(value, "f").length, 1, value);
 });

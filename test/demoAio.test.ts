@@ -31,6 +31,11 @@ test("the aio demo: kind cluster with a tainted builder pool, privileged namespa
   assert.equal(await pulumi.isSecret(kubeconfig), true);
   assert.equal(await valueOf(outputs.kubeconfig), FAKE_KUBECONFIG);
   assert.equal(await valueOf(outputs.buildLog), "+build | --> done\n");
+  assert.equal(
+    "artifacts" in outputs,
+    false,
+    "no artifactsClaim, no artifacts output (demoArtifacts has one)",
+  );
   assert.equal(await pulumi.isSecret(outputs.buildLog), false);
   assert.equal(await valueOf(outputs.buildResult), "succeeded");
   assert.equal(await valueOf(outputs.rebuildCommand), 'pulumi config set rebuild "$(date +%s)" && pulumi up');

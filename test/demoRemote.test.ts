@@ -24,6 +24,11 @@ const ready = (async () => {
 test("the remote demo: CA, fleet of 2 on the builder pool, unprivileged client pinned over mTLS", async (t) => {
   await ready;
   assert.equal(await valueOf(outputs.buildkitHost), "tcp://buildkitd.earthly-builds.svc.cluster.local:8372");
+  assert.equal(
+    "artifacts" in outputs,
+    false,
+    "no artifactsClaim, no artifacts output (demoArtifacts has one)",
+  );
   const instanceHosts = (await valueOf(outputs.instanceHosts)) as string[];
   assert.deepEqual(instanceHosts, [
     "tcp://buildkitd-0.buildkitd-instances.earthly-builds.svc.cluster.local:8372",
