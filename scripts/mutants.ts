@@ -21,7 +21,10 @@ import { nearMissMutants } from "./nearMissMutants";
 type Outcome = "killed" | "survived" | "type error";
 
 interface Result {
+  /** One line for the reader (file:line:column, operator, old -> new, shortened). */
   mutant: string;
+  /** The mutant in full, to apply again. */
+  applied: Mutant;
   outcome: Outcome;
   killedBy?: string;
   seconds: number;
@@ -137,7 +140,11 @@ function scratchTree(): string {
   return tree;
 }
 
-function tryMutant(tree: string, mutant: Mutant, tests: ReadonlyMap<string, string>): Omit<Result, "mutant"> {
+function tryMutant(
+  tree: string,
+  mutant: Mutant,
+  tests: ReadonlyMap<string, string>,
+): Omit<Result, "mutant" | "applied"> {
   const started = Date.now();
   const seconds = () => Math.round((Date.now() - started) / 1000);
   // Unused names are not type errors: a mutant that leaves a variable unread is still a program.
@@ -177,7 +184,7 @@ async function main(): Promise<void> {
     const description = describeMutant(source, mutant);
     fs.writeFileSync(file, applyMutant(source, mutant));
     try {
-      const result = { mutant: description, ...tryMutant(tree, mutant, tests) };
+      const result = { mutant: description, applied: mutant, ...tryMutant(tree, mutant, tests) };
       results.push(result);
       console.log(`${i + 1}/${sample.length} ${result.outcome} (${result.seconds} s) ${description}`);
     } finally {

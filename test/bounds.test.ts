@@ -39,8 +39,11 @@ import { RESERVED_ENV } from "../components/pods/pod";
 import { FLEET_CONNECTION, buildAllInOne } from "./support/built";
 import { artifactsVolumeRule } from "../components/jobs/artifacts";
 import { assertRefused } from "./support/refusals";
-import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
-import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
+import { EarthlyAllInOneJob, allInOneJobChecks } from "../components/jobs/earthlyAllInOneJob";
+import { EarthlyRemoteJob, remoteJobChecks } from "../components/jobs/earthlyRemoteJob";
+import { certificateAuthorityChecks } from "../components/tls/buildkitCertificateAuthority";
+import { nodePoolRule } from "../components/kind/pools";
+import { clientSecurityRule } from "../components/pods/pod";
 
 /** Whether `rule` accepts `value` (no problem at all). */
 const accepts = <T>(rule: Rule<T>, value: T): boolean => rule(value, "f").length === 0;
@@ -197,6 +200,34 @@ describe("numbers: each integer argument at both its bounds", () => {
       86400,
     ],
     ["kind waitSeconds", numberBound(kindClusterChecks.rules, "waitSeconds"), 0, 3600],
+    ["fleet cacheSizeMb", numberBound(buildkitdFleetChecks.rules, "cacheSizeMb"), 1, 100_000_000],
+    ["fleet cniMtu", numberBound(buildkitdFleetChecks.rules, "cniMtu"), 576, 9216],
+    ["all-in-one cacheSizeMb", numberBound(allInOneJobChecks.rules, "cacheSizeMb"), 1, 100_000_000],
+    ["all-in-one cacheSizePct", numberBound(allInOneJobChecks.rules, "cacheSizePct"), 1, 100],
+    ["all-in-one cniMtu", numberBound(allInOneJobChecks.rules, "cniMtu"), 576, 9216],
+    // The Job settings both Jobs share, checked in each.
+    ...(
+      [
+        ["all-in-one", allInOneJobChecks.rules],
+        ["client", remoteJobChecks.rules],
+      ] as const
+    ).flatMap(([job, rules]): [string, (v: number) => boolean, number, number][] => [
+      [`${job} backoffLimit`, numberBound(rules, "backoffLimit"), 0, 100],
+      [`${job} ttlSecondsAfterFinished`, numberBound(rules, "ttlSecondsAfterFinished"), 0, 31_536_000],
+      [`${job} activeDeadlineSeconds`, numberBound(rules, "activeDeadlineSeconds"), 1, 31_536_000],
+      [`${job} timeoutMinutes`, numberBound(rules, "timeoutMinutes"), 1, 1440],
+    ]),
+    ["CA caValidityHours", numberBound(certificateAuthorityChecks.rules, "caValidityHours"), 1, 876_000],
+    [
+      "CA certificateValidityHours",
+      numberBound(certificateAuthorityChecks.rules, "certificateValidityHours"),
+      1,
+      876_000,
+    ],
+    ["CA earlyRenewalHours", numberBound(certificateAuthorityChecks.rules, "earlyRenewalHours"), 0, 876_000],
+    ["kind pool nodes", (n) => accepts(nodePoolRule, { name: "builders", nodes: n }), 1, 20],
+    ["client runAsUser", (n) => accepts(clientSecurityRule, { runAsUser: n }), 1, 2 ** 31 - 1],
+    ["client runAsGroup", (n) => accepts(clientSecurityRule, { runAsGroup: n }), 1, 2 ** 31 - 1],
   ];
   for (const [name, ok, min, max] of cases) {
     test(`${name}: ${min} and ${max} accepted, ${min - 1} and ${max + 1} refused`, () => {
