@@ -79,6 +79,9 @@ describe("names and texts: at their length bound and one past", () => {
   bound("rfc1035Label (63)", rfc1035Label, a(63), a(64));
   bound("rfc1123Subdomain (253)", rfc1123Subdomain, subdomainOf(253), subdomainOf(254));
   bound("rfc1123Subdomain label (63)", rfc1123Subdomain, `${a(63)}.b`, `${a(64)}.b`);
+  bound("dnsName (253)", dnsName, subdomainOf(253), subdomainOf(254));
+  bound("dnsName wildcard, counted whole (253)", dnsName, `*.${subdomainOf(251)}`, `*.${subdomainOf(252)}`);
+  bound("dnsName label (63)", dnsName, `${a(63)}.b`, `${a(64)}.b`);
   bound("kindClusterName (40)", kindClusterName, a(40), a(41));
   bound("printableText (4096)", printableText, a(4096), a(4097));
   bound("imageRepository (255)", imageRepository, a(255), a(256));
