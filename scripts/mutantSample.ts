@@ -3,6 +3,7 @@
  * applied to its file, and which tests to try first. The mutants themselves come from Stryker's
  * instrumenter, so the sample is not chosen by whoever wrote the tests.
  */
+import { mulberry32 } from "../bench/warmCacheModel";
 
 /** A position as Stryker's instrumenter reports it: line and column both from 0. */
 export interface SourcePosition {
@@ -17,18 +18,6 @@ export interface Mutant {
   replacement: string;
   start: SourcePosition;
   end: SourcePosition;
-}
-
-/** mulberry32: a small seeded generator, so a seed names the same sample on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A stable order for mutants: by file, then position, then replacement. */
@@ -53,7 +42,7 @@ export function sampleMutants(mutants: readonly Mutant[], seed: number, count: n
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`count must be a positive integer, got ${count}`);
   const pool = [...mutants].sort(compareMutants);
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const picked = Math.min(count, pool.length);
   for (let i = 0; i < picked; i++) {
     const j = i + Math.floor(random() * (pool.length - i));

@@ -6,7 +6,6 @@ import {
   describeMutant,
   offsetOf,
   sampleMutants,
-  seededRandom,
   testsFirst,
 } from "../scripts/mutantSample";
 import { nearMissMutants } from "../scripts/nearMissMutants";
@@ -18,13 +17,6 @@ const mutant = (file: string, line: number, replacement = "x"): Mutant => ({
   replacement,
   start: at(line, 0),
   end: at(line, 1),
-});
-
-test("seededRandom: one seed, one sequence in [0, 1); another seed, another sequence", () => {
-  const draw = (seed: number) => Array.from({ length: 5 }, seededRandom(seed));
-  assert.deepEqual(draw(7), draw(7));
-  assert.notDeepEqual(draw(7), draw(8));
-  for (const value of draw(20261207)) assert.ok(value >= 0 && value < 1, String(value));
 });
 
 test("sampleMutants: the seed decides, the listing order does not; no mutant twice; count at and past the pool", () => {
