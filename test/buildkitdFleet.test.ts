@@ -685,6 +685,20 @@ describe("tls ways", () => {
         }),
       [{ field: "tls.extraDnsNames", got: '["lb.example.com"]', allowed: /only with tls\.issuer/ }],
     );
+    // Each extra list on its own, with the other two ways (ready PEMs, an existing Secret).
+    const existingSecret = { name: "buildkitd-tls" };
+    for (const way of [
+      { caCertPem: ca.pem, serverCertPem: "c", serverPrivateKeyPem: "k" },
+      { caCertPem: ca.pem, existingSecret },
+    ])
+      for (const [field, value, got] of [
+        ["extraDnsNames", ["lb.example.com"], '["lb.example.com"]'],
+        ["extraIpAddresses", ["10.0.0.1"], '["10.0.0.1"]'],
+      ] as const)
+        await assertRefused(
+          () => new BuildkitdFleet("ready-extras", { namespace: NAMESPACE, tls: { ...way, [field]: value } }),
+          [{ field: `tls.${field}`, got, allowed: /only with tls\.issuer/ }],
+        );
   });
 
   test("an issuer that is no CA, or whose key is not its certificate's: refused once resolved, nothing issued or deployed", async () => {

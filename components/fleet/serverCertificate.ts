@@ -258,7 +258,6 @@ export function tlsProblems(insecureDisableTls: boolean | undefined, tls: FleetT
       ...extras,
       ...missing("caCertPem", `${caForClients}, which signed the Secret's certificate`),
       ...existingSecretRule(tls.existingSecret as ExistingTlsSecret, "tls.existingSecret"),
-      ...missing("existingSecret", "a Secret"),
     ];
   }
   return [
