@@ -307,6 +307,15 @@ describe("earthlyConfig: the keys the components own and the Git site keys refus
           },
         ]);
       });
+  test("top level: only global and git; another key refused by name, an undefined one ignored", () => {
+    for (const mode of ["client", "all-in-one"] as const) {
+      const rule = earthlyConfigRule(mode);
+      assert.deepEqual(rule({ global: {}, gits: {} } as never, "earthlyConfig"), [
+        { field: "earthlyConfig.gits", value: "gits", allowed: "global or git" },
+      ]);
+      assert.deepEqual(rule({ global: {}, git: {}, other: undefined } as never, "earthlyConfig"), []);
+    }
+  });
   test("a key beside an owned one is the user's (no key is owned by its prefix)", () => {
     for (const key of ["buildkit_hosts", "tls", "cache_size", "cni_mtu_x", "my_tlsca"])
       assert.deepEqual(earthlyConfigRule("client")({ global: { [key]: "v" } }, "earthlyConfig"), [], key);
