@@ -92,6 +92,10 @@ describe("quantity: the API's grammar", () => {
     assert.equal(quantityValue("500m"), 0.5);
     assert.equal(quantityValue("2G"), 2e9);
     assert.equal(quantityValue("1e3"), 1000);
+    // An exponent of more than one digit, either sign.
+    assert.equal(quantityValue("1e12"), 1e12);
+    assert.equal(quantityValue("5E-10"), 5e-10);
+    assert.deepEqual(quantity("1e12", "f"), []);
     assert.equal(quantityValue(".5"), 0.5);
     assert.ok(Number.isNaN(quantityValue("1.2.3")));
   });
