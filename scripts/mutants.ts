@@ -4,11 +4,11 @@
  *
  * Stryker's instrumenter lists every mutant its operators make in `components/` and `stacks/` (at
  * the committed HEAD), and nearMissMutants.ts adds the near-misses it does not make (a number one
- * off, an array member dropped); the seed picks `count` of them, so no one chooses the lines. Each runs in a
- * scratch worktree under ~/.cache/earthly-kubernetes/mutants: first the type check (a mutant that
- * does not type-check is reported as such and left out of the score, as Stryker does; an unused
- * name is allowed), then the
- * tests named for or importing its file, then, if those pass, the whole unit tier. Deciding which
+ * off, an array member dropped); the seed picks `count` of them, so no one chooses the lines. Each
+ * runs in a scratch worktree under ~/.cache/earthly-kubernetes/mutants: first the type check (a
+ * mutant that does not type-check is reported as such and left out of the score, as Stryker does;
+ * an unused name is allowed), then the tests named for or importing its file, then, if those pass,
+ * the rest of the unit tier. A run past 15 minutes counts as killed (a loop the mutant made). Which
  * survivors are equivalent stays a reader's judgment: each is printed with its change.
  */
 import { spawnSync } from "node:child_process";
