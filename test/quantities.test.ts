@@ -6,7 +6,7 @@ import "./support/mocks";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { quantity, quantityValue } from "../components/validation/rules";
-import { quantityToBytes } from "../components/pods/storage";
+import { ephemeralStorageProblems, quantityToBytes } from "../components/pods/storage";
 import { Resources, computeResourcesRule, resourceOrderProblems } from "../components/pods/resources";
 import { EarthlyAllInOneJob } from "../components/jobs/earthlyAllInOneJob";
 import { EarthlyRemoteJob } from "../components/jobs/earthlyRemoteJob";
@@ -300,4 +300,18 @@ test("a size in bytes only for a plain size: a number and a binary or decimal su
   for (const other of ["1e3", "500m", "+1Gi", ".5Gi", "1Gi ", " 1Gi", "1GiB"]) {
     assert.equal(quantityToBytes(other), undefined, other);
   }
+});
+
+test("ephemeralStorageProblems names every node-disk volume it counts, the smallest (1 byte) too, and no memory one", () => {
+  const [problem] = ephemeralStorageProblems(
+    { limits: { ephemeralStorage: "1Mi" } },
+    [
+      { field: "sourceVolume", choice: { emptyDir: { sizeLimit: "1" } } },
+      { field: "scratchVolume", choice: { emptyDir: { sizeLimit: "2Mi" } } },
+      { field: "tmp", choice: { emptyDir: { medium: "Memory", sizeLimit: "8Mi" } } },
+    ],
+    { limits: { ephemeralStorage: "1Mi" } },
+  );
+  assert.equal(problem.field, "resources.limits.ephemeralStorage");
+  assert.match(problem.allowed, /\(sourceVolume 1 \+ scratchVolume 2Mi\); the kubelet evicts/);
 });
