@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
 import { Mutant, applyMutant, describeMutant, sampleMutants, testsFirst } from "./mutantSample";
 import { nearMissMutants } from "./nearMissMutants";
 
@@ -33,15 +34,6 @@ interface Result {
 const repo = path.resolve(__dirname, "..");
 const work = path.join(os.homedir(), ".cache", "earthly-kubernetes", "mutants");
 
-function option(name: string, fallback?: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const text = at >= 0 ? process.argv[at + 1] : undefined;
-  if (text === undefined && fallback !== undefined) return fallback;
-  if (text === undefined || !/^[0-9]{1,9}$/.test(text))
-    throw new Error(`--${name} needs a whole number (up to 9 digits), got ${text ?? "nothing"}`);
-  return Number(text);
-}
-
 function run(command: string, args: string[], cwd: string): { ok: boolean; out: string } {
   const r = spawnSync(command, args, {
     cwd,
@@ -55,13 +47,24 @@ function run(command: string, args: string[], cwd: string): { ok: boolean; out: 
 const OPERATORS = ["all", "stryker", "near-miss"] as const;
 type Operators = (typeof OPERATORS)[number];
 
-function operators(): Operators {
-  const at = process.argv.indexOf("--operators");
-  const text = at >= 0 ? process.argv[at + 1] : "all";
-  const known = OPERATORS.find((o) => o === text);
-  if (known === undefined)
-    throw new Error(`--operators must be one of ${OPERATORS.join(", ")}, got ${text ?? "nothing"}`);
-  return known;
+/** The command line, read with Node's parseArgs (an unknown or misspelt option is refused). */
+function options(): { seed: number; count: number; operators: Operators } {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      count: { type: "string", default: "40" },
+      operators: { type: "string", default: "all" },
+    },
+  });
+  const whole = (name: string, text: string | undefined): number => {
+    if (text === undefined || !/^[0-9]{1,9}$/.test(text))
+      throw new Error(`--${name} needs a whole number (up to 9 digits), got ${text ?? "nothing"}`);
+    return Number(text);
+  };
+  const operators = OPERATORS.find((o) => o === values.operators);
+  if (operators === undefined)
+    throw new Error(`--operators must be one of ${OPERATORS.join(", ")}, got ${values.operators}`);
+  return { seed: whole("seed", values.seed), count: whole("count", values.count), operators };
 }
 
 /** The committed sources to mutate (paths relative to the repository). */
@@ -161,9 +164,7 @@ function tryMutant(
 }
 
 async function main(): Promise<void> {
-  const seed = option("seed");
-  const count = option("count", 40);
-  const chosen = operators();
+  const { seed, count, operators: chosen } = options();
   const tree = scratchTree();
   const head = run("git", ["rev-parse", "--short", "HEAD"], tree).out.trim();
   const mutants = await allMutants(tree, sourceFiles(tree), chosen);
