@@ -296,6 +296,22 @@ test("a size in bytes only for a plain size: a number and a binary or decimal su
   assert.equal(quantityToBytes("1.5Gi"), 1.5 * 2 ** 30);
   assert.equal(quantityToBytes("500M"), 5e8);
   assert.equal(quantityToBytes("1024"), 1024);
+  // Each suffix, member by member, from a literal table.
+  const SUFFIXES: [string, number][] = [
+    ["Ki", 2 ** 10],
+    ["Mi", 2 ** 20],
+    ["Gi", 2 ** 30],
+    ["Ti", 2 ** 40],
+    ["Pi", 2 ** 50],
+    ["Ei", 2 ** 60],
+    ["k", 1e3],
+    ["M", 1e6],
+    ["G", 1e9],
+    ["T", 1e12],
+    ["P", 1e15],
+    ["E", 1e18],
+  ];
+  for (const [suffix, bytes] of SUFFIXES) assert.equal(quantityToBytes(`3${suffix}`), 3 * bytes, suffix);
   // Quantities of other forms (an exponent, milli, a sign, no leading digit) are not plain sizes.
   for (const other of ["1e3", "500m", "+1Gi", ".5Gi", "1Gi ", " 1Gi", "1GiB"]) {
     assert.equal(quantityToBytes(other), undefined, other);
