@@ -604,16 +604,19 @@ describe("modes", () => {
     assert.equal(server.checkHost("bk.ci.svc.cluster.local", { subject: "never" }), undefined);
   });
 
-  for (const secretKey of [false, true]) {
-    test(`existingCa (${secretKey ? "key as a secret Output" : "literal PEMs"}): no CA is created, the team's CA signs`, async () => {
+  // The third form is what another language sends when a field of a plain object is secret: the
+  // whole object as one secret Output (the one plain argument a component takes that way).
+  for (const form of ["literal PEMs", "key as a secret Output", "whole as a secret Output"] as const) {
+    test(`existingCa (${form}): no CA is created, the team's CA signs`, async () => {
       const team = await makeExternalCa("Team PKI Root", true);
-      const name = `existing-${secretKey ? "secret" : "literal"}-${hex()}`;
-      const ca = new mod.BuildkitCertificateAuthority(name, {
-        existingCa: {
-          certPem: team.certPem,
-          privateKeyPem: secretKey ? pulumi.secret(team.keyPem) : team.keyPem,
-        },
-      });
+      const name = `existing-${form.split(" ")[0]}-${form.split(" ")[1]}-${hex()}`;
+      const existingCa =
+        form === "literal PEMs"
+          ? { certPem: team.certPem, privateKeyPem: team.keyPem }
+          : form === "key as a secret Output"
+            ? { certPem: team.certPem, privateKeyPem: pulumi.secret(team.keyPem) }
+            : (pulumi.secret({ certPem: team.certPem, privateKeyPem: team.keyPem }) as never);
+      const ca = new mod.BuildkitCertificateAuthority(name, { existingCa });
       const { cert: serverPem } = await fleetServer(name, ca, {
         fleetName: "buildkitd",
         namespace: "earthly",

@@ -372,7 +372,7 @@ describe("refused arguments (nothing is registered)", () => {
   for (const [field, args] of [
     ["clusterName", { clusterName: pulumi.output("late") }],
     ["waitSeconds", { clusterName: "late", waitSeconds: pulumi.output(30) }],
-    ["workerPools", { clusterName: "late", workerPools: [{ name: pulumi.output("builders") }] }],
+    ["workerPools[0].name", { clusterName: "late", workerPools: [{ name: pulumi.output("builders") }] }],
   ] as const) {
     test(`an Output in ${field}`, async () => {
       await assertRefused(

@@ -47,7 +47,7 @@ test("uniqueBy names the repeated item; requiredFields names the missing field",
   ]);
 });
 
-test("checkArgs: the one entry point refuses known values now, unknown ones when they resolve, and what must be known now", async () => {
+test("checkArgs: the one entry point refuses known values now, unknown ones when they resolve, and an Output where a plain value must be", async () => {
   type Args = { a?: pulumi.Input<string>; b?: pulumi.Input<string> };
   const notBad: ArgChecks<Args>["rules"]["a"] = (value, field) =>
     value === "bad" ? [{ field, value, allowed: "not bad" }] : [];
@@ -62,14 +62,18 @@ test("checkArgs: the one entry point refuses known values now, unknown ones when
   });
   const good = checkArgs("C", { a: "ok", b: pulumi.output("fine") }, checks);
   assert.deepEqual(await settledValue(good.all), { a: "ok", b: "fine" });
-  // knownNow "all": an Output is refused by name; knownNow with except: that one field may wait.
+  // plain inputs: an Output there is refused by name, before any rule; one in `except` may wait.
+  const plain = { inputs: { a: {}, b: {} } };
   assert.throws(
-    () => checkArgs("C", { a: pulumi.output("ok") }, { ...checks, knownNow: "all" }),
+    () => checkArgs("C", { a: pulumi.output("bad") }, { ...checks, plain }),
     /a.*an Output or Promise.*a plain value, known when the component is created/s,
   );
   assert.throws(
-    () => checkArgs("C", { a: "ok", b: pulumi.output("ok") }, { ...checks, knownNow: { except: ["a"] } }),
+    () =>
+      checkArgs("C", { a: "ok", b: pulumi.output("ok") }, { ...checks, plain: { ...plain, except: ["a"] } }),
     /b.*an Output or Promise/s,
   );
-  checkArgs("C", { a: pulumi.output("ok"), b: "ok" }, { ...checks, knownNow: { except: ["a"] } });
+  checkArgs("C", { a: pulumi.output("ok"), b: "ok" }, { ...checks, plain: { ...plain, except: ["a"] } });
+  // A field the schema leaves Input may wait, though others are plain.
+  checkArgs("C", { a: "ok", b: pulumi.output("ok") }, { ...checks, plain: { inputs: { a: {} } } });
 });

@@ -23,6 +23,7 @@ import {
 } from "../pods/registries";
 import { ephemeralStorageProblems } from "../pods/storage";
 import { ExtensibleChecks, ArgRules, checkArgs, requiredFields, knownProblems } from "../validation/checks";
+import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { Problem } from "../validation/errors";
 import {
   booleanValue,
@@ -226,6 +227,7 @@ const buildkitdFleetRules: ArgRules<BuildkitdFleetArgs> = {
 /** The checks of every argument, and across arguments. */
 export const buildkitdFleetChecks: ExtensibleChecks<BuildkitdFleetArgs> = {
   rules: buildkitdFleetRules,
+  plain: { inputs: PLAIN_INPUTS.BuildkitdFleet },
   cross: [
     requiredFields<BuildkitdFleetArgs>({ namespace: "a namespace" }),
     {

@@ -45,6 +45,7 @@ import {
 import { ArtifactsLocation } from "./artifacts";
 import { DEFAULT_EARTHLY_VERSION, earthlyImage } from "../pods/images";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
+import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { Problem } from "../validation/errors";
 import { integerBetween, mountPath } from "../validation/rules";
 
@@ -118,6 +119,7 @@ export const allInOneJobChecks: ExtensibleChecks<EarthlyAllInOneJobArgs> = {
     egress: egressRulesRule,
     buildkitRegistries: buildkitRegistriesRule,
   },
+  plain: { inputs: PLAIN_INPUTS.EarthlyAllInOneJob },
   cross: [
     ...commonChecks.cross,
     {

@@ -41,6 +41,7 @@ import { exportsImagesLocally, remoteImageOutputWarning, remoteOutputFlags } fro
 import { remoteCacheWarning } from "./remoteCache";
 import { Scheduling } from "../pods/scheduling";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
+import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { containsUnknown } from "../values/inputs";
 import { Problem, assertNoProblems } from "../validation/errors";
 import { anyValue, printableText } from "../validation/rules";
@@ -165,6 +166,7 @@ export const remoteJobChecks: ExtensibleChecks<EarthlyRemoteJobArgs> = {
     security: clientSecurityRule,
     egress: egressRulesRule,
   },
+  plain: { inputs: PLAIN_INPUTS.EarthlyRemoteJob },
   cross: [
     ...commonChecks.cross,
     {

@@ -19,6 +19,7 @@ import {
 import { Scheduling, TaintEffect } from "../pods/scheduling";
 import { NodePool, kindNodeLabelsRule, nodePoolRule, nodesAccepting, schedulingForPool } from "./pools";
 import { ArgChecks, checkArgs, knownProblems } from "../validation/checks";
+import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { Problem, Rule } from "../validation/errors";
 import {
   booleanValue,
@@ -94,7 +95,7 @@ export const kindClusterChecks: ArgChecks<KindClusterArgs> = {
   },
   cross: [requiredFields<KindClusterArgs>({ clusterName: "a kind cluster name" })],
   // The cluster's config is a Command's stdin and its name in the Command's triggers: all plain.
-  knownNow: "all",
+  plain: { inputs: PLAIN_INPUTS.KindCluster },
 };
 
 /** The kind configuration input for the component's arguments. */

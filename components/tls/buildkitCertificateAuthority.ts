@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { recordFields } from "../values/inputs";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
+import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { Problem, Rule, assertNoProblems } from "../validation/errors";
 import { eachOf, integerBetween, oneOf, rfc1123Label, uniqueBy } from "../validation/rules";
 import {
@@ -157,7 +158,7 @@ export const certificateAuthorityChecks: ExtensibleChecks<BuildkitCertificateAut
     },
   ],
   // Every argument but the CA decides which resources exist; the CA's PEMs may arrive later.
-  knownNow: { except: ["existingCa"] },
+  plain: { inputs: PLAIN_INPUTS.BuildkitCertificateAuthority, except: ["existingCa"] },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -285,10 +286,11 @@ function createCa(
 function existingSigner(component: string, existing: pulumi.Input<ExistingCa>): CaSigner {
   // From another language the whole object arrives as one Output when any field is secret.
   const resolved = pulumi.output(existing);
-  // Taken apart when possible, so a secret key does not make the (public) certificate secret too.
+  // Taken apart when possible, so a secret key does not make the (public) certificate secret too;
+  // taken out of the secret when it came whole, as the key made the whole object secret.
   const certPem =
     pulumi.Output.isInstance(existing) || existing instanceof Promise
-      ? resolved.apply((ca) => ca.certPem)
+      ? pulumi.unsecret(resolved.apply((ca) => ca.certPem))
       : pulumi.output(existing.certPem);
   const privateKeyPem = pulumi.secret(
     resolved.apply((ca) => {

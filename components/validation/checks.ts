@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Problem, Rule, assertNoProblems } from "./errors";
+import { PlainFields, plainProblems } from "./plain";
 import { required } from "./rules";
 import { containsUnknown } from "../values/inputs";
 
@@ -31,10 +32,12 @@ export interface ArgChecks<A> {
   rules: ArgRules<A>;
   cross?: readonly CrossRule<A>[];
   /**
-   * Arguments that decide which resources exist, so they must be plain values when the component is
-   * created: `"all"`, or every field but those listed in `except`. Unset: any field may be an Output.
+   * Where the arguments must be plain values (they decide which resources exist and their shape):
+   * the component's entry of `PLAIN_INPUTS`, from the schema; an Output or Promise there is refused
+   * by its path. `except`: fields the component also takes whole as an Output (from another language
+   * a plain object arrives as one when a field in it is secret). Unset: any field may be an Output.
    */
-  knownNow?: "all" | { except: readonly (keyof A)[] };
+  plain?: { inputs: PlainFields; except?: readonly (keyof A)[] };
   /**
    * Problems in what is known now of arguments that are Outputs, which the rules above skip: e.g.
    * the fields recorded for another component's Output (see `recordFields`). Run when they pass.
@@ -89,27 +92,23 @@ export function argProblems<A extends object>(args: A, checks: ArgChecks<A>, kno
   return problems;
 }
 
-/** The fields that must be known now (see {@link ArgChecks.knownNow}) and are not. */
-function notKnownNowProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
-  const { knownNow } = checks;
-  if (knownNow === undefined) return [];
-  const except: readonly PropertyKey[] = knownNow === "all" ? [] : knownNow.except;
-  return Object.entries(args)
-    .filter(([field, value]) => !except.includes(field) && containsUnknown(value))
-    .map(([field]) => ({
-      field,
-      value: "an Output or Promise",
-      allowed: "a plain value, known when the component is created",
-    }));
+/** The places that must be plain (see {@link ArgChecks.plain}) and are not. */
+function notPlainProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
+  if (checks.plain === undefined) return [];
+  const except: readonly PropertyKey[] = checks.plain.except ?? [];
+  const inputs = Object.fromEntries(
+    Object.entries(checks.plain.inputs).filter(([field]) => !except.includes(field)),
+  );
+  return plainProblems(args as Record<string, unknown>, inputs);
 }
 
 /**
- * The problems of the values known now: a field that must be known now and is not, else what the
+ * The problems of the values known now: a place that must be plain and is not, else what the
  * rules find (an Output is left for when it resolves).
  */
 export function knownProblems<A extends object>(args: A, checks: ArgChecks<A>): Problem[] {
-  const notKnown = notKnownNowProblems(args, checks);
-  if (notKnown.length > 0) return notKnown;
+  const notPlain = notPlainProblems(args, checks);
+  if (notPlain.length > 0) return notPlain;
   const problems = argProblems(args, checks, true);
   return problems.length > 0 || checks.knownParts === undefined ? problems : checks.knownParts(args);
 }
@@ -140,8 +139,8 @@ export interface CheckedArgs<A> {
 
 /**
  * A component's checks, its one entry point; call it first in the constructor, before `super`.
- * Throws an `InvalidArgumentsError` naming every bad known value (and every field that must be
- * known now and is not). Returns the arguments checked: a field not known yet is checked when it
+ * Throws an `InvalidArgumentsError` naming every bad known value (and every place that must be
+ * plain and is not). Returns the arguments checked: a field not known yet is checked when it
  * resolves, at the leaves it feeds, and all of them together (rules across fields included) in `all`.
  * Both are built when first read, so a component that reads neither creates no Output for them.
  */
