@@ -33,7 +33,13 @@ import { kindConfigInputOf, kindClusterChecks } from "../components/kind/kindClu
 import { buildkitRegistriesRule } from "../components/pods/registries";
 import { buildkitdFleetChecks, BuildkitdFleet } from "../components/fleet/buildkitdFleet";
 import { readDemoConfig } from "../stacks/config";
-import { exportsImagesLocally, lastTrueFlag } from "../components/jobs/flags";
+import {
+  artifactsOutputFlags,
+  exportsImagesLocally,
+  lastTrueFlag,
+  outputModeConflicts,
+} from "../components/jobs/flags";
+import { remoteCacheWarning } from "../components/jobs/remoteCache";
 import { RESERVED_SECRET_NAMES, buildSecretsRule } from "../components/jobs/buildSecrets";
 import { RESERVED_ENV } from "../components/pods/pod";
 import { FLEET_CONNECTION, buildAllInOne } from "./support/built";
@@ -352,6 +358,41 @@ test("a flag is an argument that starts with a dash: the same text later in an a
   assert.equal(lastTrueFlag(["-ci"], "ci"), 0);
   assert.equal(lastTrueFlag(["x--ci"], "ci"), -1);
   assert.equal(lastTrueFlag(["+build--ci"], "ci"), -1);
+});
+
+// lastTrueFlag gives an index: a flag found first is at 0, one "found" test off by one would miss it.
+// Each use, with its flag first and with the same flag after another.
+test("a flag given first counts as given, in every use of lastTrueFlag", () => {
+  const cache = { image: "registry.example/cache:main" };
+  for (const [flags, after] of [
+    [["--push"], ["--ci", "--push"]],
+    [["--push=true"], ["--ci", "--push=true"]],
+  ]) {
+    assert.equal(remoteCacheWarning("C", cache, flags), undefined, flags.join(" "));
+    assert.equal(remoteCacheWarning("C", cache, after), undefined, after.join(" "));
+  }
+  assert.match(remoteCacheWarning("C", cache, ["--ci"]) ?? "", /read but not written/);
+  for (const flags of [["--no-output"], ["--ci", "--no-output"]]) {
+    const problems = outputModeConflicts({ flags, artifacts: { claimName: "out" } });
+    assert.deepEqual(
+      problems.map((p) => [p.field, p.value]),
+      [[`flags[${flags.length - 1}]`, "--no-output"]],
+    );
+  }
+  assert.deepEqual(artifactsOutputFlags(["--output", "--ci"], true), []);
+  assert.deepEqual(artifactsOutputFlags(["--ci", "--output"], true), []);
+  assert.deepEqual(artifactsOutputFlags(["--ci"], true), ["--output"]);
+  // Outputs on (true) or off (false), with the deciding flag first.
+  for (const [flags, exported] of [
+    [["--output", "--ci"], true],
+    [["--image", "--ci"], true],
+    [["--artifact", "+t/out", "--output"], false],
+    [["--ci"], false],
+    [["--no-output"], false],
+    [["--push", "--no-output"], false],
+  ] as const) {
+    assert.equal(exportsImagesLocally(flags), exported, flags.join(" "));
+  }
 });
 
 describe("version strings with junk after (or before) a valid tag are refused", () => {

@@ -386,6 +386,13 @@ for (const mode of MODES) {
         args: ["--ci", "--output", TARGET],
       },
       {
+        // The first place: an index 0 is a flag found (a check for "found" as above 0 would miss it).
+        title: "artifacts with --output first, then --ci: not doubled",
+        flags: ["--output", "--ci"],
+        artifacts: true,
+        args: ["--output", "--ci", TARGET],
+      },
+      {
         title: "artifacts with --ci --output=false: --output added",
         flags: ["--ci", "--output=false"],
         artifacts: true,
