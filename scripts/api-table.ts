@@ -20,6 +20,7 @@ import {
   TypeSpec,
   localTypeName,
   readCommittedSchema,
+  tokenOf,
 } from "./schema";
 
 /** The API reference's file, relative to the repository root (for messages) and absolute. */
@@ -81,6 +82,35 @@ function propertyTable(
   ];
 }
 
+/** The places at or under a property that may hold another resource's output (`a.b`, `a[]`, `a{}`). */
+function outputPlaces(schema: PackageSchema, spec: PropertySpec, at: string): string[] {
+  if (spec.plain !== true) return [at];
+  const typeName = spec.$ref === undefined ? undefined : localTypeName(spec.$ref);
+  const fields = typeName === undefined ? {} : (schema.types[tokenOf(typeName)]?.properties ?? {});
+  return [
+    ...Object.keys(fields)
+      .sort()
+      .flatMap((name) => outputPlaces(schema, fields[name], `${at}.${name}`)),
+    ...(spec.items ? outputPlaces(schema, spec.items, `${at}[]`) : []),
+    ...(spec.additionalProperties ? outputPlaces(schema, spec.additionalProperties, `${at}{}`) : []),
+  ];
+}
+
+/**
+ * Where a component's inputs may be another resource's output; everywhere else they are plain, and
+ * the component refuses an output there, by its path, at preview.
+ */
+function outputsAllowed(schema: PackageSchema, inputs: { [name: string]: PropertySpec }): string[] {
+  const places = Object.keys(inputs)
+    .sort()
+    .flatMap((name) => outputPlaces(schema, inputs[name], name));
+  const plain =
+    "values known when the program runs (literals or configuration), not another resource's output";
+  if (places.length === 0) return [`Every input is plain: ${plain}.`, ""];
+  const listed = places.map((place) => `\`${place}\``).join(", ");
+  return [`May be another resource's output: ${listed}. Everything else is plain: ${plain}.`, ""];
+}
+
 function typeSection(name: string, type: TypeSpec): string[] {
   if (type.enum) {
     return [
@@ -130,6 +160,7 @@ export function renderApi(schema: PackageSchema): string {
     );
     if (resource.description) lines.push(cell(resource.description), "");
     lines.push(...propertyTable("Input", resource.inputProperties, resource.requiredInputs), "");
+    lines.push(...outputsAllowed(schema, resource.inputProperties));
     lines.push(
       "| Output | Type | Description |",
       "| --- | --- | --- |",
