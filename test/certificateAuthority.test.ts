@@ -22,6 +22,7 @@ import {
   caPemProblems,
   issueCertificate,
   keyAlgorithmSettings,
+  subjectFor,
 } from "../components/tls/issuer";
 import { InvalidArgumentsError } from "../components/validation/errors";
 import {
@@ -842,4 +843,18 @@ test("issueCertificate: empty DNS and IP lists are left out of the request (no [
   assert.equal("ipAddresses" in request("empty-lists"), false);
   assert.deepEqual(request("given-lists").dnsNames, ["a.example.com"]);
   assert.deepEqual(request("given-lists").ipAddresses, ["10.0.0.1"]);
+});
+
+// A fleet's issuer may give its organization as an Output (an issuer's fields are Inputs); one that
+// resolves to nothing must still leave the common name in the subject.
+test("subjectFor: CN alone, CN and O, and an organization given as an Output, set or not", async () => {
+  assert.deepEqual(subjectFor("bk", undefined), { commonName: "bk" });
+  assert.deepEqual(subjectFor("bk", "Team"), { commonName: "bk", organization: "Team" });
+  const late = subjectFor("bk", pulumi.output("Team"));
+  assert.ok(pulumi.Output.isInstance(late));
+  assert.deepEqual(await valueOf(late as pulumi.Output<unknown>), { commonName: "bk", organization: "Team" });
+  const none = subjectFor("bk", pulumi.output<string | undefined>(undefined));
+  assert.deepEqual(await valueOf(none as pulumi.Output<unknown>), { commonName: "bk" });
+  const promised = subjectFor("ca", Promise.resolve<string | undefined>(undefined));
+  assert.deepEqual(await valueOf(promised as pulumi.Output<unknown>), { commonName: "ca" });
 });

@@ -154,12 +154,7 @@ export function ephemeralStorageProblems(
   const limit = given?.limits?.ephemeralStorage;
   const volumeBytes = totalNodeDiskBytes(volumes.map((v) => v.choice));
   const limitBytes = limit === undefined ? undefined : quantityToBytes(limit);
-  if (
-    limit !== undefined &&
-    limitBytes !== undefined &&
-    volumeBytes !== undefined &&
-    limitBytes < volumeBytes
-  ) {
+  if (limitBytes !== undefined && volumeBytes !== undefined && limitBytes < volumeBytes) {
     const counted = volumes
       .filter((v) => (nodeDiskBytes(v.choice) ?? 0) > 0)
       .map((v) => `${v.field} ${v.choice.emptyDir?.sizeLimit}`)
@@ -174,12 +169,7 @@ export function ephemeralStorageProblems(
   const inForce = effective.limits?.ephemeralStorage;
   const requestBytes = request === undefined ? undefined : quantityToBytes(request);
   const inForceBytes = inForce === undefined ? undefined : quantityToBytes(inForce);
-  if (
-    request !== undefined &&
-    requestBytes !== undefined &&
-    inForceBytes !== undefined &&
-    requestBytes > inForceBytes
-  ) {
+  if (requestBytes !== undefined && inForceBytes !== undefined && requestBytes > inForceBytes) {
     problems.push({
       field: "resources.requests.ephemeralStorage",
       value: request,

@@ -8,11 +8,13 @@
 #   BUILD_BASE          the workload's BASE build argument (the image the `pulled` stage is FROM)
 #   BUILD_PUSH          push the stage to this image name instead of exporting its files; the
 #                       credentials are the Docker config's ($DOCKER_CONFIG), as for Earthly
-# Prints worker= (the daemon's worker ID), buildctl's plain progress, then build.seconds=,
-# build.status= and artifact= lines.
+#   BUILD_CONNECT_TRIES tries to reach the daemon, a second apart (default 60)
+#   BUILD_CONFIG        the Earthly config to read (default /etc/.earthly/config.yml)
+# Prints connect.tries= and worker= (the daemon's worker ID), buildctl's plain progress, then
+# build.seconds=, build.status= and artifact= lines. Exits 3 when no daemon answered.
 set -eu
 
-config=/etc/.earthly/config.yml
+config="${BUILD_CONFIG:-/etc/.earthly/config.yml}"
 setting() {
   value=$(sed -n "s/^ *$1: *//p" "$config" | tr -d "\"'")
   [ -n "$value" ] || { echo "client: no $1 in $config" >&2; exit 2; }
@@ -36,7 +38,19 @@ ctl() {
   buildctl --addr "$host" --tlsservername "$server_name" --tlscacert "$ca" --tlscert "$cert" --tlskey "$key" "$@"
 }
 # The daemon this pod reaches (the Service keeps one client IP on one instance): its worker ID.
-echo "worker=$(ctl debug workers 2>&1 | awk 'NR == 2 { print $1 }')"
+# Earthly's CLI waits for a remote daemon before it gives up (buildkit_restart_timeout_s, 60 s by
+# default), as a daemon or its DNS record can come a moment after the client; so does this client.
+tries=1
+until workers=$(ctl debug workers 2>&1); do
+  if [ "$tries" -ge "${BUILD_CONNECT_TRIES:-60}" ]; then
+    echo "client: no daemon answered at $host in $tries tries; the last: $workers" >&2
+    exit 3
+  fi
+  sleep 1
+  tries=$((tries + 1))
+done
+echo "connect.tries=$tries"
+echo "worker=$(echo "$workers" | awk 'NR == 2 { print $1 }')"
 
 if [ -n "${BUILD_PUSH:-}" ]; then
   output="type=image,name=$BUILD_PUSH,push=true"
