@@ -200,7 +200,9 @@ for (const shell of SHELLS) {
         /client: no daemon answered at tcp:\/\/buildkitd\.ns\.svc\.cluster\.local:8372 in 3 tries/,
       );
       assert.match(r.stderr, /the last: error: dial tcp: lookup buildkitd: no such host \(try 3\)/);
-      assert.equal(value(r.stdout, "build.status"), undefined);
+      assert.equal(value(r.stdout, "connect.tries"), "3");
+      assert.equal(value(r.stdout, "build.status"), "3");
+      assert.equal(value(r.stdout, "worker"), undefined);
       assert.ok(!r.calls.some((call) => call.includes("build")));
       assert.equal(sleeps(r).length, 2);
     });

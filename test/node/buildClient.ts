@@ -42,6 +42,8 @@ export interface ClientRun {
   base?: string;
   /** Push the built stage to this image name instead of exporting its files. */
   push?: string;
+  /** Tries to reach the daemon, a second apart (default the client's: 60, as Earthly waits 60 s). */
+  connectTries?: number;
   /**
    * A Docker config (`.dockerconfigjson`) for the client: made a `kubernetes.io/dockerconfigjson`
    * Secret and given as `dockerConfigSecret`, as users give registry credentials.
@@ -60,6 +62,8 @@ export interface ClientResult {
   seconds: number;
   /** The worker ID of the daemon that answered (empty when none did). */
   worker: string;
+  /** The tries the client made to reach the daemon (it stops at the first answer). */
+  connectTries: number;
   /** The exported artifact's text, when the build exported one. */
   artifact?: string;
   /** Workload steps that ran (printed their line); none when the cache served every step. */
@@ -84,6 +88,7 @@ export function parseClientLog(jobName: string, host: string, log: string): Clie
     status: Number(status),
     seconds: Number(seconds),
     worker: value("worker") ?? "",
+    connectTries: Number(value("connect.tries")),
     artifact: value("artifact"),
     stepsRun: [...log.matchAll(STEP_OUTPUT)].map((m) => Number(m[1])),
     log,
@@ -195,6 +200,9 @@ export async function deployBuildBench(
       ...(client.serverName !== undefined ? [{ name: "BUILD_SERVER_NAME", value: client.serverName }] : []),
       ...(client.base !== undefined ? [{ name: "BUILD_BASE", value: client.base }] : []),
       ...(client.push !== undefined ? [{ name: "BUILD_PUSH", value: client.push }] : []),
+      ...(client.connectTries !== undefined
+        ? [{ name: "BUILD_CONNECT_TRIES", value: String(client.connectTries) }]
+        : []),
     ];
     const credentials =
       client.dockerConfigJson === undefined

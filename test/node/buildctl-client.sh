@@ -11,7 +11,8 @@
 #   BUILD_CONNECT_TRIES tries to reach the daemon, a second apart (default 60)
 #   BUILD_CONFIG        the Earthly config to read (default /etc/.earthly/config.yml)
 # Prints connect.tries= and worker= (the daemon's worker ID), buildctl's plain progress, then
-# build.seconds=, build.status= and artifact= lines. Exits 3 when no daemon answered.
+# build.seconds=, build.status= and artifact= lines. When no daemon answered: build.status=3 (and
+# exit 3), no worker= line, and the last error.
 set -eu
 
 config="${BUILD_CONFIG:-/etc/.earthly/config.yml}"
@@ -43,7 +44,10 @@ ctl() {
 tries=1
 until workers=$(ctl debug workers 2>&1); do
   if [ "$tries" -ge "${BUILD_CONNECT_TRIES:-60}" ]; then
+    echo "connect.tries=$tries"
     echo "client: no daemon answered at $host in $tries tries; the last: $workers" >&2
+    echo "build.seconds=0"
+    echo "build.status=3"
     exit 3
   fi
   sleep 1

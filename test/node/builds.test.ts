@@ -127,12 +127,15 @@ describe("real builds through the fleet", () => {
       namespace: BUILDER_NAMESPACE,
       replicas: REPLICAS,
     });
+    // Refused on every try (three, not the 60 a client waits for a daemon that is not there yet).
     const stranger = await got().run({
       cacheKey: keyFor(0),
       clientCert: { certPem: foreign.clientCertPem, keyPem: foreign.clientPrivateKeyPem },
+      connectTries: 3,
     });
     assert.notEqual(stranger.status, 0, logOf(stranger));
     assert.equal(stranger.worker, "", `no daemon answered: ${logOf(stranger)}`);
+    assert.equal(stranger.connectTries, 3, logOf(stranger));
     assert.deepEqual(stranger.stepsRun, []);
     // Under TLS 1.3 the client's handshake ends before the daemon checks its certificate: the
     // daemon's alert ("unknown certificate authority") or, when the client writes first, a closed
@@ -143,9 +146,14 @@ describe("real builds through the fleet", () => {
       logOf(stranger),
     );
 
-    const wrongName = await got().run({ cacheKey: keyFor(0), serverName: "not-the-fleet.example.com" });
+    const wrongName = await got().run({
+      cacheKey: keyFor(0),
+      serverName: "not-the-fleet.example.com",
+      connectTries: 3,
+    });
     assert.notEqual(wrongName.status, 0, logOf(wrongName));
     assert.equal(wrongName.worker, "", logOf(wrongName));
+    assert.equal(wrongName.connectTries, 3, logOf(wrongName));
     assert.match(
       wrongName.log,
       /certificate is valid for .*not not-the-fleet\.example\.com/,
