@@ -726,6 +726,42 @@ describe("tls ways", () => {
     );
   });
 
+  // From another language, or a stack reference, an issuer is one Output no CA recorded: each of its
+  // fields is read from the whole, so a field missing from that list would fall back to its default.
+  test("an issuer given whole as an Output: every field of it reaches the server certificate", async () => {
+    resetRecord();
+    const ca = await makeCa();
+    const issuer = pulumi.secret({
+      caCertPem: ca.pem,
+      caPrivateKeyPem: ca.keyPem,
+      keyAlgorithm: "RSA_2048",
+      organization: "Whole Team",
+      certificateValidityHours: 3000,
+      earlyRenewalHours: 200,
+    });
+    const fleet = new BuildkitdFleet("whole-issuer", {
+      namespace: NAMESPACE,
+      tls: { issuer: issuer as never },
+    });
+    assert.equal(await valueOf(fleet.caCertPem), ca.pem);
+    await settle();
+    const KEY = "tls:index/privateKey:PrivateKey";
+    const CSR = "tls:index/certRequest:CertRequest";
+    const CERT = "tls:index/locallySignedCert:LocallySignedCert";
+    assert.deepEqual(inputsOf(KEY, "whole-issuer-server-key"), { algorithm: "RSA", rsaBits: 2048 });
+    // A key's shape is public, though it came inside the secret issuer (a secret null curve, before).
+    const keyInputs = one(KEY, "whole-issuer-server-key").inputs;
+    assert.ok(
+      !pulumi.runtime.isRpcSecret(keyInputs.rsaBits) && !pulumi.runtime.isRpcSecret(keyInputs.algorithm),
+    );
+    assert.equal(inputsOf(CSR, "whole-issuer-server-csr").subject.organization, "Whole Team");
+    const cert = inputsOf(CERT, "whole-issuer-server-cert");
+    assert.equal(cert.caCertPem, ca.pem);
+    assert.equal(cert.caPrivateKeyPem, ca.keyPem);
+    assert.equal(cert.validityPeriodHours, 3000);
+    assert.equal(cert.earlyRenewalHours, 200);
+  });
+
   test("an unknown argument (a typo, or the CA's removed `server`) is refused by name", async () => {
     await assertRefused(
       () =>

@@ -212,7 +212,7 @@ export function issueCertificate(
   const key = new tls.PrivateKey(
     `${spec.resourceName}-key`,
     {
-      algorithm: pulumi.output(spec.key).algorithm,
+      algorithm: pulumi.unsecret(pulumi.output(spec.key)).algorithm,
       ...keyShape(spec.key),
     },
     opts,
@@ -255,8 +255,10 @@ function keyShape(key: pulumi.Input<PrivateKeySettings>): {
       ...(key.rsaBits !== undefined ? { rsaBits: key.rsaBits } : {}),
     };
   }
-  const resolved = pulumi.output(key);
-  // A field that resolves to undefined is left unset, as an absent one is.
+  // A key's shape is no secret, though it may come from a secret issuer: a secret field that
+  // resolves to undefined would reach the provider as a secret null; a public one is left unset, as
+  // an absent one is.
+  const resolved = pulumi.unsecret(pulumi.output(key));
   return {
     ecdsaCurve: resolved.apply((k) => k.ecdsaCurve) as pulumi.Output<string>,
     rsaBits: resolved.apply((k) => k.rsaBits) as pulumi.Output<number>,
