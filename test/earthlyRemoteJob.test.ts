@@ -463,6 +463,9 @@ describe("outputs: --no-output by default, and a warning when images would be ex
     ["--output=false (outputs on all the same without --ci)", ["--output=false"], false, [], true],
     ["--ci --output=false", ["--ci", "--output=false"], false, [], false],
     ["--ci --image", ["--ci", "--image"], false, [], true],
+    // Each flag that sets the output mode, alone: the mode is the user's, no --no-output added.
+    ["--output alone", ["--output"], false, [], true],
+    ["--image alone", ["--image"], false, [], true],
     ["--artifact (one artifact, never an image)", ["--artifact"], false, [], false],
     ["artifacts without flags", undefined, true, [], true],
     ["artifacts with --ci (they add --output)", ["--ci"], true, ["--output"], true],
