@@ -47,6 +47,7 @@ import { buildkitRegistriesToml } from "../components/pods/registries";
 import { earthlyConfigRule, renderEarthlyConfig } from "../components/jobs/earthlyConfig";
 import { gitCredentialsRule } from "../components/jobs/git";
 import { readDemoConfig } from "../stacks/config";
+import { readCommittedSchema, tokenOf } from "../scripts/schema";
 
 const TARGET = "github.com/acme/private:main+build";
 const CERT = "-----BEGIN CERTIFICATE-----\nQ0xJRU5U\n-----END CERTIFICATE-----\n";
@@ -319,6 +320,32 @@ describe("earthlyConfig: the keys the components own and the Git site keys refus
   test("a key beside an owned one is the user's (no key is owned by its prefix)", () => {
     for (const key of ["buildkit_hosts", "tls", "cache_size", "cni_mtu_x", "my_tlsca"])
       assert.deepEqual(earthlyConfigRule("client")({ global: { [key]: "v" } }, "earthlyConfig"), [], key);
+  });
+  // Earthly's site keys, a literal copy: each accepted alone, and all of them named when one is not.
+  const SITE_KEYS: [key: string, value: unknown][] = [
+    ["auth", "ssh"],
+    ["user", "git"],
+    ["port", 2222],
+    ["prefix", "ssh://"],
+    ["pattern", "git.example.com/([^/]+)/([^/]+)"],
+    ["substitute", "git@git.example.com:$1/$2.git"],
+    ["suffix", ".git"],
+  ];
+  test("each of Earthly's git site keys is accepted; an unknown key is refused naming all of them", () => {
+    const rule = earthlyConfigRule("all-in-one");
+    for (const [key, value] of SITE_KEYS)
+      assert.deepEqual(rule({ git: { "git.example.com": { [key]: value } } }, "earthlyConfig"), [], key);
+    assert.deepEqual(
+      Object.keys(readCommittedSchema().types[tokenOf("EarthlyGitSite")].properties ?? {}).sort(),
+      SITE_KEYS.map(([key]) => key).sort(),
+    );
+    assert.deepEqual(rule({ git: { "git.example.com": { path: "/x" } } } as never, "earthlyConfig"), [
+      {
+        field: 'earthlyConfig.git["git.example.com"].path',
+        value: "/x",
+        allowed: `one of the keys ${SITE_KEYS.map(([key]) => key).join(", ")}`,
+      },
+    ]);
   });
   const REFUSED_SITE: [key: string, reason: string][] = [
     ["password", "nothing: give passwords and tokens by Secret with gitCredentials.https"],

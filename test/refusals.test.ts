@@ -32,6 +32,7 @@ import type {
   EarthlyAllInOneJobArgs,
   EarthlyRemoteJobArgs,
   FleetConnection,
+  KeyReference,
   KindClusterArgs,
   Problem,
 } from "../components";
@@ -739,6 +740,18 @@ describe("Secret and ConfigMap keys as the API checks them", () => {
     for (const key of ["x".repeat(254), "", "a/b", "/a", "a/"]) {
       assert.deepEqual(
         ref(key).map((p) => p.field),
+        ["env[0].secretKeyRef.key"],
+        JSON.stringify(key),
+      );
+    }
+  });
+  // From JavaScript or YAML a key can be a number or a list, which a regex would read as text.
+  test("a key that is not a string is refused, though its text would pass", () => {
+    for (const key of [5, ["a"], true]) {
+      assert.deepEqual(
+        keyReferenceRule({ name: "s", key } as unknown as KeyReference, "env[0].secretKeyRef").map(
+          (p) => p.field,
+        ),
         ["env[0].secretKeyRef.key"],
         JSON.stringify(key),
       );
