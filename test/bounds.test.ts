@@ -40,7 +40,11 @@ import {
   outputModeConflicts,
 } from "../components/jobs/flags";
 import { remoteCacheWarning } from "../components/jobs/remoteCache";
-import { RESERVED_SECRET_NAMES, buildSecretsRule } from "../components/jobs/buildSecrets";
+import {
+  RESERVED_SECRET_NAMES,
+  RESERVED_SECRET_PREFIXES,
+  buildSecretsRule,
+} from "../components/jobs/buildSecrets";
 import { RESERVED_ENV } from "../components/pods/pod";
 import { FLEET_CONNECTION, buildAllInOne } from "./support/built";
 import { artifactsVolumeRule } from "../components/jobs/artifacts";
@@ -326,6 +330,22 @@ describe("lists, member by member: a literal copy here, so a member dropped from
       buildSecretsRule([{ name: "NPM_TOKEN", secretKeyRef: { name: "s", key: "k" } }], "b"),
       [],
     );
+  });
+  test("prefixes a build secret may not start with: each refused, at the start only", () => {
+    const prefixes = ["EARTHLY_", "EARTH_", "BUILDKIT_", "GIT_"];
+    assert.deepEqual([...RESERVED_SECRET_PREFIXES].sort(), [...prefixes].sort());
+    const ref = { name: "s", key: "k" };
+    for (const prefix of prefixes) {
+      const problems = buildSecretsRule([{ name: `${prefix}TOKEN`, secretKeyRef: ref }], "buildSecrets");
+      assert.deepEqual(
+        problems.map((p) => [p.field, p.value]),
+        [["buildSecrets[0].name", `${prefix}TOKEN`]],
+        prefix,
+      );
+      assert.match(problems[0].allowed, new RegExp(`not starting with ${prefixes.join(", ")}`));
+      // The same letters later in the name are the user's.
+      assert.deepEqual(buildSecretsRule([{ name: `MY_${prefix}TOKEN`, secretKeyRef: ref }], "b"), [], prefix);
+    }
   });
 });
 
