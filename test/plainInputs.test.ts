@@ -10,6 +10,8 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { assertRefused } from "./support/refusals";
+import { recorded, resetRecord, settle } from "./support/mocks";
+import { plain } from "./support/values";
 import { FLEET_CONNECTION } from "./support/built";
 import {
   BuildkitCertificateAuthority,
@@ -209,6 +211,133 @@ for (const { name, base, make } of COMPONENTS) {
             },
           ],
         );
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The other side: an Output wherever the schema allows one is accepted at construction, with every
+// other argument given, so every rule across fields that reads it waits for it (one that did not
+// would see a value not known yet, and throw or refuse at construction).
+// ---------------------------------------------------------------------------------------------
+
+/** What was registered, secrets unwrapped: each resource's type, name and inputs. */
+const recordedShapes = () => recorded.map((r) => [r.type, r.name, plain(r.inputs)]);
+
+const SCHEDULING = {
+  nodeSelector: { "earthly.dev/role": "builder" },
+  tolerations: [{ key: "earthly.dev/builder", operator: "Equal", value: "true", effect: "NoSchedule" }],
+};
+const ACCESS = {
+  gitCredentials: {
+    https: [{ host: "git.example.com", secretName: "git-token" }],
+    ssh: { hosts: ["github.com"], secretName: "git-ssh", knownHosts: { secretName: "known", key: "hosts" } },
+  },
+  dockerConfigSecret: "registry-push",
+  buildSecrets: [{ name: "NPM_TOKEN", secretKeyRef: { name: "npm", key: "token" } }],
+  earthlyConfig: { global: { disable_analytics: "true" } },
+  artifacts: { claimName: "out" },
+};
+const CLIENT_CERT = "-----BEGIN CERTIFICATE-----\nQ0xJRU5U\n-----END CERTIFICATE-----\n";
+const CLIENT_KEY = "-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n";
+const JOB_OUTPUTS = {
+  target: "+build",
+  flags: ["--ci"],
+  env: [{ name: "FOO", value: "bar" }],
+  namespace: "builds",
+  platform: "linux/amd64",
+  rebuildTrigger: "one",
+};
+const RICH: {
+  name: keyof typeof PLAIN_INPUTS;
+  /** Another way of giving the arguments, beside the one that gives every input. */
+  way?: string;
+  args: Record<string, unknown>;
+  make: Construct;
+}[] = [
+  {
+    name: "EarthlyAllInOneJob",
+    args: {
+      ...ACCESS,
+      ...JOB_OUTPUTS,
+      scheduling: { ...SCHEDULING, architecture: "amd64" },
+      cniMtu: 1400,
+      buildkitRegistries: { "registry.internal:5000": { http: true } },
+    },
+    make: (a) => new EarthlyAllInOneJob("aio-outputs", a as never),
+  },
+  {
+    name: "EarthlyRemoteJob",
+    args: {
+      ...ACCESS,
+      ...JOB_OUTPUTS,
+      scheduling: SCHEDULING,
+      fleet: { ...FLEET_CONNECTION, architecture: "amd64" },
+      cacheKey: "github.com/acme/app",
+      clientCertPem: CLIENT_CERT,
+      clientPrivateKeyPem: CLIENT_KEY,
+    },
+    make: (a) => new EarthlyRemoteJob("remote-outputs", a as never),
+  },
+  {
+    name: "EarthlyRemoteJob",
+    way: "choosing among fleets by platform",
+    args: {
+      ...ACCESS,
+      ...JOB_OUTPUTS,
+      platform: "linux/arm64",
+      scheduling: SCHEDULING,
+      fleets: [
+        { ...FLEET_CONNECTION, architecture: "amd64" },
+        { ...FLEET_CONNECTION, fleetName: "buildkitd-arm64", architecture: "arm64" },
+      ],
+      cacheKey: "github.com/acme/app",
+      clientCertPem: CLIENT_CERT,
+      clientPrivateKeyPem: CLIENT_KEY,
+    },
+    make: (a) => new EarthlyRemoteJob("remote-fleets-outputs", a as never),
+  },
+  {
+    name: "BuildkitdFleet",
+    args: {
+      namespace: "builds",
+      insecureDisableTls: true,
+      env: [{ name: "FOO", value: "bar" }],
+      scheduling: { ...SCHEDULING, architecture: "amd64" },
+      cniMtu: 1400,
+      buildkitRegistries: { "registry.internal:5000": { http: true } },
+      persistentCache: { size: "10Gi" },
+    },
+    make: (a) => new BuildkitdFleet("fleet-outputs", a as never),
+  },
+];
+
+for (const { name, way, args, make } of RICH) {
+  describe(`${name}: an Output wherever the schema allows one, with every other argument given${way ? `, ${way}` : ""}`, () => {
+    const inputs = readCommittedSchema().resources[tokenOf(name)].inputProperties;
+    const outputs = Object.keys(inputs).filter((field) => inputs[field].plain !== true && field in args);
+    if (way === undefined)
+      test("the arguments give every input that may be an Output", () =>
+        assert.deepEqual(
+          outputs,
+          Object.keys(inputs).filter((field) => inputs[field].plain !== true),
+        ));
+    test("all as given: accepted", async () => {
+      resetRecord();
+      make(args);
+      await settle();
+    });
+    for (const field of outputs) {
+      test(`${field} as an Output: accepted at construction, the same objects once it resolves`, async () => {
+        resetRecord();
+        make({ ...args, [field]: pulumi.output(args[field]) });
+        await settle();
+        const withOutput = recordedShapes();
+        resetRecord();
+        make(args);
+        await settle();
+        assert.deepEqual(withOutput, recordedShapes());
       });
     }
   });
