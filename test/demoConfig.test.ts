@@ -68,6 +68,38 @@ test("config keys the demo will not read are named: a typo, another project's ke
   assert.deepEqual(unreadConfigWarnings(keys.slice(1, 3), "earthly-kubernetes-demo", "remote"), []);
 });
 
+// Each key and the modes that read it, a literal copy: a key read in a mode is never warned about
+// there, and one not read is, naming the modes that do.
+const KEY_MODES: [key: string, modes: readonly ("aio" | "remote")[]][] = [
+  ...["mode", "clusterName", "earthlyVersion", "target", "cniMtu", "rebuild", "earthlyImageDigest"].map(
+    (key) => [key, ["aio", "remote"]] as [string, ("aio" | "remote")[]],
+  ),
+  ["buildkitdImageDigest", ["remote"]],
+  ...["buildSecrets", "artifactsClaim", "gitHttps", "gitSsh", "gitKnownHosts", "dockerConfigSecret"].map(
+    (key) => [key, ["aio", "remote"]] as [string, ("aio" | "remote")[]],
+  ),
+  ["imagePullSecret", ["aio", "remote"]],
+  ["registryMirror", ["aio", "remote"]],
+  ["replicas", ["remote"]],
+  ["cacheKey", ["remote"]],
+  ["sessionAffinityTimeoutSeconds", ["remote"]],
+];
+for (const [key, modes] of KEY_MODES)
+  test(`config key ${key}: read in ${modes.join(" and ")}, warned about in any other mode`, () => {
+    for (const mode of ["aio", "remote"] as const) {
+      const warnings = unreadConfigWarnings([`p:${key}`], "p", mode);
+      assert.deepEqual(
+        warnings,
+        modes.includes(mode)
+          ? []
+          : [
+              `stack config key 'p:${key}' is ignored in mode '${mode}'; it is read in mode '${modes.join("', '")}'`,
+            ],
+        mode,
+      );
+    }
+  });
+
 test("buildSecrets and artifactsClaim: parsed into the Jobs' arguments, bad entries refused as typed", () => {
   const config = readDemoConfig(
     from({
