@@ -454,6 +454,14 @@ describe("the failure message", () => {
     );
   });
 
+  test("a log of blank lines only (a pod that printed nothing but newlines) is left out, like no log", () => {
+    for (const log of ["\n", "\n  \n\t\n"]) {
+      const message = buildFailureMessage({ ...failed, log }, at);
+      assert.doesNotMatch(message, /Last \d+ lines/, JSON.stringify(log));
+      assert.equal(message, buildFailureMessage({ ...failed, log: "" }, at));
+    }
+  });
+
   test("a source volume the build cannot write: the hint, after the log, only then", () => {
     const denied = "Error: unable to create dir .tmp-earthly-out: mkdir .tmp-earthly-out: permission denied";
     const message = buildFailureMessage({ ...failed, log: `${denied}\n` }, at);
