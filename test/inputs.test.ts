@@ -3,7 +3,7 @@ import "./support/mocks";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { containsUnknown, recordFields, recordedFieldsOf } from "../components/values/inputs";
+import { containsUnknown, isUnknown, recordFields, recordedFieldsOf } from "../components/values/inputs";
 import { CONNECTION_FIELDS, FleetConnection, connectionFieldsOf } from "../components/fleet/connection";
 import { settledValue } from "./support/mocks";
 import { FLEET_CONNECTION } from "./support/built";
@@ -47,4 +47,13 @@ test("connectionFieldsOf: an Output no fleet recorded is read field by field, ev
     assert.ok(pulumi.Output.isInstance(fields[key]), key);
     assert.deepEqual(await settledValue(fields[key] as pulumi.Output<unknown>), connection[key], key);
   }
+});
+
+test("isUnknown: an Output or a Promise itself; a value holding one is not (containsUnknown says that)", () => {
+  assert.equal(isUnknown(pulumi.output(1)), true);
+  assert.equal(isUnknown(Promise.resolve(1)), true);
+  for (const known of [undefined, null, 0, "", [pulumi.output(1)], { a: pulumi.output(1) }]) {
+    assert.equal(isUnknown(known), false, String(known));
+  }
+  assert.equal(containsUnknown([pulumi.output(1)]), true);
 });

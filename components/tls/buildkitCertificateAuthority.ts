@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { recordFields } from "../values/inputs";
+import { isUnknown, recordFields } from "../values/inputs";
 import { ExtensibleChecks, checkArgs, knownProblems } from "../validation/checks";
 import { PLAIN_INPUTS } from "../validation/plainInputs";
 import { Problem, Rule, assertNoProblems } from "../validation/errors";
@@ -288,10 +288,9 @@ function existingSigner(component: string, existing: pulumi.Input<ExistingCa>): 
   const resolved = pulumi.output(existing);
   // Taken apart when possible, so a secret key does not make the (public) certificate secret too;
   // taken out of the secret when it came whole, as the key made the whole object secret.
-  const certPem =
-    pulumi.Output.isInstance(existing) || existing instanceof Promise
-      ? pulumi.unsecret(resolved.apply((ca) => ca.certPem))
-      : pulumi.output(existing.certPem);
+  const certPem = isUnknown(existing)
+    ? pulumi.unsecret(resolved.apply((ca) => ca.certPem))
+    : pulumi.output(existing.certPem);
   const privateKeyPem = pulumi.secret(
     resolved.apply((ca) => {
       assertNoProblems(component, existingCaRule(ca, "existingCa"));

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Problem, Rule } from "../validation/errors";
 import { anyValue, integerBetween, objectOf, oneOf, printableText } from "../validation/rules";
+import { isUnknown } from "../values/inputs";
 
 /** The algorithm of every private key the component creates. */
 export const KeyAlgorithm = {
@@ -169,7 +170,7 @@ export function subjectFor(
 ): pulumi.Input<tls.types.input.CertRequestSubject> {
   // Known organizations stay known leaves; one given as an Output becomes the subject's only unknown.
   if (organization === undefined) return { commonName };
-  return pulumi.Output.isInstance(organization) || organization instanceof Promise
+  return isUnknown(organization)
     ? pulumi
         .output(organization)
         .apply((o) => (o === undefined ? { commonName } : { commonName, organization: o }))
@@ -249,7 +250,7 @@ function keyShape(key: pulumi.Input<PrivateKeySettings>): {
   ecdsaCurve?: pulumi.Input<string>;
   rsaBits?: pulumi.Input<number>;
 } {
-  if (!pulumi.Output.isInstance(key) && !(key instanceof Promise)) {
+  if (!isUnknown(key)) {
     return {
       ...(key.ecdsaCurve !== undefined ? { ecdsaCurve: key.ecdsaCurve } : {}),
       ...(key.rsaBits !== undefined ? { rsaBits: key.rsaBits } : {}),

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Problem, Rule, assertNoProblems } from "./errors";
 import { PlainFields, plainProblems } from "./plain";
 import { required } from "./rules";
-import { containsUnknown } from "../values/inputs";
+import { containsUnknown, isUnknown } from "../values/inputs";
 
 /** Per-field rules for an arguments object. */
 export type ArgRules<A> = { [K in keyof A]-?: Rule<NonNullable<pulumi.Unwrap<A[K]>>> };
@@ -53,7 +53,7 @@ export const NOT_YET_KNOWN: { readonly notYetKnown: true } = Object.freeze({ not
 
 /** The arguments with every value not known yet replaced by {@link NOT_YET_KNOWN}. */
 function knownView(value: unknown): unknown {
-  if (pulumi.Output.isInstance(value) || value instanceof Promise) return NOT_YET_KNOWN;
+  if (isUnknown(value)) return NOT_YET_KNOWN;
   if (Array.isArray(value)) return value.map(knownView);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, knownView(v)]));

@@ -4,8 +4,8 @@
  * From TypeScript the compiler enforces it; from JavaScript, or a cast, an Output can still arrive
  * there, and would otherwise render a broken object instead of a refusal naming the field.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { Problem } from "./errors";
+import { isUnknown } from "../values/inputs";
 
 /**
  * A place that must hold a plain value, and the places inside it that must too: the fields of an
@@ -19,10 +19,6 @@ export interface PlainNode {
 
 /** The fields of an object that must be plain, by name. */
 export type PlainFields = Readonly<Record<string, PlainNode>>;
-
-function isUnknown(value: unknown): boolean {
-  return pulumi.Output.isInstance(value) || value instanceof Promise;
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);

@@ -6,9 +6,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
+/** True when the value itself is not yet known: an Output or a Promise (not what it holds). */
+export function isUnknown(value: unknown): value is pulumi.Output<unknown> | Promise<unknown> {
+  return pulumi.Output.isInstance(value) || value instanceof Promise;
+}
+
 /** True when the value, or anything inside it, is not yet known (an Output or a Promise). */
 export function containsUnknown(value: unknown): boolean {
-  if (pulumi.Output.isInstance(value) || value instanceof Promise) return true;
+  if (isUnknown(value)) return true;
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
   return false;
@@ -73,7 +78,7 @@ export function recordFields<T extends object>(output: pulumi.Output<T>, fields:
 export function recordedFieldsOf<T extends object>(input: pulumi.Input<T>): InputFields<T> | undefined {
   const recorded = recordedFields.get(input as object);
   if (recorded !== undefined) return recorded as InputFields<T>;
-  return pulumi.Output.isInstance(input) || input instanceof Promise ? undefined : (input as InputFields<T>);
+  return isUnknown(input) ? undefined : (input as InputFields<T>);
 }
 
 /**
@@ -86,7 +91,7 @@ export function fieldsOf<T extends object>(
 ): InputFields<T> {
   const recorded = recordedFields.get(input as object);
   if (recorded !== undefined) return recorded as InputFields<T>;
-  if (!pulumi.Output.isInstance(input) && !(input instanceof Promise)) return input as InputFields<T>;
+  if (!isUnknown(input)) return input as InputFields<T>;
   const whole = pulumi.output(input);
   return Object.fromEntries(
     keys.map((key) => [key, whole.apply((value) => value[key as keyof typeof value])]),
